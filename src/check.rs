@@ -1,0 +1,231 @@
+//! `velt-groups check`: the plan an import would carry out, shown as a table, CSV or JSON.
+
+use std::io::Write;
+
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
+use crate::cli::{CheckArgs, OutputFormat};
+use crate::error::{Error, Exit};
+use crate::location::compress_rows;
+use crate::normalize::{Plan, Problem, Severity, Source};
+use crate::report;
+
+/// Runs `check`.
+pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
+    let settings = crate::settings::input_settings(&args.input)?;
+    let plan = crate::input::load(&settings).map_err(Error::Inputs)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        OutputFormat::Table => write_table(&plan, &mut out).map(|()| print_problems(&plan.problems)),
+        OutputFormat::Csv => {
+            report::csv::write(&plan, &report::planned(&plan), &mut out, false).map(|()| print_problems(&plan.problems))
+        }
+        OutputFormat::Json => write_json(&plan, &mut out),
+    };
+    written.and_then(|()| out.flush()).map_err(Error::Output)?;
+    eprintln!("{}", summary(&plan));
+    Ok(if plan.has_errors() {
+        Exit::Incomplete
+    } else {
+        Exit::Success
+    })
+}
+
+fn write_table(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    let headers = ["ORGANIZATION", "GROUP ID", "GROUP NAME", "ROWS"];
+    let rows: Vec<[String; 4]> = plan
+        .organizations
+        .iter()
+        .flat_map(|o| {
+            o.groups
+                .iter()
+                .map(|g| [o.id.clone(), g.id.clone(), g.name.clone(), g.sources.len().to_string()])
+        })
+        .collect();
+    let mut widths = headers.map(UnicodeWidthStr::width);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let line = |cells: [&str; 4], out: &mut dyn Write| -> std::io::Result<()> {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i] - cell.width();
+            if i == 3 {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(headers, out)?;
+    for row in &rows {
+        line([&row[0], &row[1], &row[2], &row[3]], out)?;
+    }
+    Ok(())
+}
+
+/// Problems on stderr, one line per kind of problem per table and column, rows compressed, so
+/// ten thousand employees without a department make one line, not ten thousand.
+fn print_problems(problems: &[Problem]) {
+    let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
+    for p in problems {
+        let same = groups.iter_mut().find(|(q, _)| {
+            q.severity == p.severity
+                && q.message == p.message
+                && q.location.file == p.location.file
+                && q.location.sheet == p.location.sheet
+                && q.location.column == p.location.column
+        });
+        match same {
+            Some((_, rows)) => rows.extend(p.location.row),
+            None => groups.push((p, p.location.row.into_iter().collect())),
+        }
+    }
+    for (p, rows) in groups {
+        let word = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut at = p.location.file.clone();
+        if let Some(sheet) = &p.location.sheet {
+            at.push_str(&format!(", sheet '{sheet}'"));
+        }
+        match rows.len() {
+            0 => {}
+            1 => at.push_str(&format!(", row {}", rows[0])),
+            n => at.push_str(&format!(", rows {} ({n} rows)", compress_rows(rows.iter().copied()))),
+        }
+        if let Some(column) = p.location.column.as_deref().filter(|c| !c.is_empty()) {
+            at.push_str(&format!(", column '{column}'"));
+        }
+        eprintln!("{word}: {at}: {}", p.message);
+    }
+}
+
+/// One line for people: groups per organization, then what is held back.
+pub fn summary(plan: &Plan) -> String {
+    let orgs: Vec<String> = plan
+        .organizations
+        .iter()
+        .map(|o| format!("{} ({} groups)", o.id, o.groups.len()))
+        .collect();
+    let warnings = plan.problems.iter().filter(|p| p.severity == Severity::Warning).count();
+    format!(
+        "{} groups in {} organizations: {}; {} conflicts, {} invalid rows, {} warnings",
+        plan.group_count(),
+        plan.organizations.len(),
+        if orgs.is_empty() {
+            "none".to_owned()
+        } else {
+            orgs.join(", ")
+        },
+        plan.conflicts.len(),
+        plan.invalid.len(),
+        warnings
+    )
+}
+
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    organizations: Vec<JsonOrg<'a>>,
+    conflicts: Vec<JsonConflict<'a>>,
+    problems: &'a [Problem],
+}
+
+#[derive(Serialize)]
+struct JsonOrg<'a> {
+    organization_id: &'a str,
+    groups: Vec<JsonGroup<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonGroup<'a> {
+    group_id: &'a str,
+    group_name: &'a str,
+    sources: Sources<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonConflict<'a> {
+    organization_id: &'a str,
+    group_id: &'a str,
+    names: Vec<JsonName<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonName<'a> {
+    group_name: &'a str,
+    sources: Sources<'a>,
+}
+
+/// Sources serialized as `{"file", "sheet", "row"}` objects without building them all first.
+struct Sources<'a>(&'a Plan, &'a [Source]);
+
+impl Serialize for Sources<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct One<'a> {
+            file: &'a str,
+            sheet: Option<&'a str>,
+            row: u32,
+        }
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for src in self.1 {
+            let t = &self.0.tables[src.table as usize];
+            seq.serialize_element(&One {
+                file: &t.file,
+                sheet: t.sheet.as_deref(),
+                row: src.row,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = JsonPlan {
+        organizations: plan
+            .organizations
+            .iter()
+            .map(|o| JsonOrg {
+                organization_id: &o.id,
+                groups: o
+                    .groups
+                    .iter()
+                    .map(|g| JsonGroup {
+                        group_id: &g.id,
+                        group_name: &g.name,
+                        sources: Sources(plan, &g.sources),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        conflicts: plan
+            .conflicts
+            .iter()
+            .map(|c| JsonConflict {
+                organization_id: &c.organization_id,
+                group_id: &c.group_id,
+                names: c
+                    .names
+                    .iter()
+                    .map(|(n, s)| JsonName {
+                        group_name: n,
+                        sources: Sources(plan, s),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        problems: &plan.problems,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

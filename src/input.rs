@@ -1,0 +1,129 @@
+//! The front half of the pipeline, shared by every command: read each input file, map its
+//! columns, and feed its rows to the normalizer. File-level failures are collected (one per
+//! file) so the operator sees every broken input in one run, not one per attempt.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::map::{self, MapError, MapOptions, Mapping};
+use crate::normalize::{Normalizer, Plan, RowIn, Severity, Source, TableRef};
+use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
+
+/// Everything that decides how inputs are read and mapped.
+#[derive(Debug, Clone, Default)]
+pub struct InputSettings {
+    /// The files, in order.
+    pub paths: Vec<PathBuf>,
+    /// Reader options.
+    pub read: ReadOptions,
+    /// Mapping options.
+    pub map: MapOptions,
+}
+
+/// A file that cannot be used at all.
+#[derive(Debug, Error)]
+pub enum InputError {
+    /// Unreadable, unrecognized or malformed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// No usable header or columns.
+    #[error(transparent)]
+    Map(#[from] MapError),
+}
+
+/// Reads, maps and normalizes every input. `Err` lists every file that could not be used.
+pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
+    let mut normalizer = Normalizer::new();
+    let errors: Vec<InputError> = settings
+        .paths
+        .iter()
+        .filter_map(|path| load_file(path, settings, &mut normalizer).err())
+        .collect();
+    if errors.is_empty() {
+        Ok(normalizer.finish())
+    } else {
+        Err(errors)
+    }
+}
+
+fn load_file(path: &std::path::Path, settings: &InputSettings, normalizer: &mut Normalizer) -> Result<(), InputError> {
+    let input = read::open(path, &settings.read)?;
+    let limit = HEADER_SCAN_ROWS.max(settings.map.header_row.unwrap_or(0) as usize);
+    let mut best: Option<MapError> = None;
+    for table in &input.tables {
+        match map::detect(&table.head(limit)?, &table.location, &settings.map) {
+            Ok(mapping) => return stream(table, &mapping, settings, normalizer),
+            Err(err) => {
+                if best.as_ref().is_none_or(|b| err.rank() > b.rank()) {
+                    best = Some(err);
+                }
+            }
+        }
+    }
+    let file = crate::location::Location::file(path.display().to_string());
+    Err(best.unwrap_or(MapError::NoRows(file)).into())
+}
+
+fn stream(table: &Table, m: &Mapping, settings: &InputSettings, normalizer: &mut Normalizer) -> Result<(), InputError> {
+    let table_id = normalizer.add_table(TableRef {
+        file: table.location.file.clone(),
+        sheet: table.location.sheet.clone(),
+        name_column: m.name.header.clone(),
+        id_column: m.id.as_ref().map(|c| c.header.clone()),
+    });
+    let mut rows = 0u64;
+    table.for_each_row(m.header_row, m.width, |row| {
+        rows += 1;
+        let source = Source {
+            table: table_id,
+            row: u32::try_from(row.number).unwrap_or(u32::MAX),
+        };
+        let name = row.cell(m.name.index);
+        let code = m.id.as_ref().map(|c| (c, row.cell(c.index)));
+        let org = match (&settings.map.org, &m.org) {
+            (Some(org), _) => Cell::Text(org.as_str().into()),
+            (None, Some(c)) => row.cell(c.index),
+            (None, None) => Cell::Text("".into()),
+        };
+        let row_in = RowIn {
+            organization: org.text().unwrap_or("").trim(),
+            name: name.text().unwrap_or(""),
+            code: code.as_ref().map(|(_, c)| c.text().unwrap_or("")),
+            source,
+            kind: m.kind,
+        };
+        // Error cells first: the value a formula should have produced is unknown.
+        let errors = [
+            (Some(&m.name), &name),
+            (m.org.as_ref().filter(|_| settings.map.org.is_none()), &org),
+        ]
+        .into_iter()
+        .chain(code.as_ref().map(|(c, cell)| (Some(*c), cell)));
+        for (column, cell) in errors {
+            if let (Some(column), Cell::Error(e)) = (column, cell) {
+                let message =
+                    format!("the cell holds the spreadsheet error {e}; fix the formula or value in the source file");
+                normalizer.row_problem(Severity::Error, &row_in, &column.header, message);
+                return Ok(());
+            }
+        }
+        let has_department = !row_in.name.trim().is_empty() || row_in.code.is_some_and(|c| !c.trim().is_empty());
+        if row_in.organization.is_empty() && has_department {
+            let column = m.org.as_ref().map_or("", |c| c.header.as_str());
+            normalizer.row_problem(
+                Severity::Error,
+                &row_in,
+                column,
+                "no organization on this row".to_owned(),
+            );
+            return Ok(());
+        }
+        normalizer.add(row_in);
+        Ok::<(), InputError>(())
+    })?;
+    if rows == 0 {
+        return Err(MapError::HeaderOnly(table.location.clone().with_row(m.header_row)).into());
+    }
+    Ok(())
+}

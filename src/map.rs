@@ -1,0 +1,467 @@
+//! Column mapping: finds the header row and decides which columns hold the department name,
+//! its code and the organization, from aliases seen in real HR exports or from the operator's
+//! flags.
+//!
+//! Headers are compared case-, space- and punctuation-insensitively ("Home Department
+//! Description" = "home_department_description"). Aliases come in tiers: a column matching a
+//! better tier wins; two columns in the best tier are ambiguous and the operator must choose.
+
+use thiserror::Error;
+
+use crate::location::Location;
+use crate::normalize::ListKind;
+
+/// Department-name headers, best tier first.
+const NAME_ALIASES: &[&[&str]] = &[
+    &[
+        "department",
+        "departmentname",
+        "dept",
+        "deptname",
+        "homedepartmentdescription",
+        "homedepartment",
+        "departmentdescription",
+    ],
+    &[
+        "supervisoryorganization",
+        "groupname",
+        "group",
+        "team",
+        "teamname",
+        "usergroup",
+        "usergroupname",
+        "organizationalunit",
+        "orgunit",
+    ],
+];
+
+/// Department-code headers, best tier first.
+const ID_ALIASES: &[&[&str]] = &[
+    &[
+        "departmentid",
+        "deptid",
+        "departmentcode",
+        "deptcode",
+        "homedepartmentcode",
+        "departmentnumber",
+        "deptno",
+        "departmentno",
+        "groupid",
+    ],
+    &[
+        "teamid",
+        "teamcode",
+        "supervisoryorganizationid",
+        "orgunitid",
+        "orgunitcode",
+    ],
+];
+
+/// Organization headers, best tier first.
+const ORG_ALIASES: &[&[&str]] = &[
+    &["organizationid", "organisationid", "orgid", "veltorganizationid"],
+    &[
+        "organization",
+        "organisation",
+        "company",
+        "companyid",
+        "companycode",
+        "companyname",
+        "tenant",
+        "tenantid",
+    ],
+];
+
+/// Headers that only an employee list has.
+const PERSON_HINTS: &[&str] = &[
+    "email",
+    "mail",
+    "employee",
+    "worker",
+    "associate",
+    "firstname",
+    "lastname",
+    "fullname",
+    "name",
+    "userid",
+    "person",
+    "preferredname",
+    "givenname",
+    "surname",
+    "jobtitle",
+];
+
+/// The operator's mapping flags.
+#[derive(Debug, Clone, Default)]
+pub struct MapOptions {
+    /// `--name-column`.
+    pub name_column: Option<String>,
+    /// `--id-column`.
+    pub id_column: Option<String>,
+    /// `--org-column`.
+    pub org_column: Option<String>,
+    /// `--org`: one organization for every row (the organization column is then ignored).
+    pub org: Option<String>,
+    /// `--header-row`, 1-based.
+    pub header_row: Option<u64>,
+}
+
+/// A mapped column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// 0-based index in the row.
+    pub index: usize,
+    /// Header text, for messages.
+    pub header: String,
+}
+
+/// How one table's columns are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    /// The header's row number (1-based).
+    pub header_row: u64,
+    /// Header cells up to the last non-empty one.
+    pub width: usize,
+    /// Department name.
+    pub name: Column,
+    /// Department code, when there is one.
+    pub id: Option<Column>,
+    /// Organization, unless `--org` is given.
+    pub org: Option<Column>,
+    /// Department list or employee list.
+    pub kind: ListKind,
+}
+
+/// Why no mapping could be made.
+#[derive(Debug, Error, PartialEq)]
+pub enum MapError {
+    /// No header row with a department column.
+    #[error("{location}: no department column among the headers ({headers}); name it with --name-column")]
+    NoNameColumn {
+        /// The table (and the row looked at).
+        location: Location,
+        /// The headers found.
+        headers: String,
+    },
+    /// A flag names a column that is not there.
+    #[error("{location}: no column '{wanted}' (from {flag}) among the headers ({headers})")]
+    NoSuchColumn {
+        /// The table and header row.
+        location: Location,
+        /// The flag.
+        flag: &'static str,
+        /// What it asked for.
+        wanted: String,
+        /// The headers found.
+        headers: String,
+    },
+    /// Two columns could both be the one wanted.
+    #[error("{location}: both {candidates} could be the {role} column; choose one with {flag}")]
+    Ambiguous {
+        /// The table and header row.
+        location: Location,
+        /// "department", "department code" or "organization".
+        role: &'static str,
+        /// The candidates, quoted.
+        candidates: String,
+        /// The flag that settles it.
+        flag: &'static str,
+    },
+    /// Neither `--org` nor an organization column.
+    #[error("{location}: no organization column among the headers ({headers}); give one organization for every row with --org ID, or name the column with --org-column")]
+    NoOrganization {
+        /// The table and header row.
+        location: Location,
+        /// The headers found.
+        headers: String,
+    },
+    /// The table has no rows at all.
+    #[error("{0}: there are no rows to read")]
+    NoRows(Location),
+    /// `--header-row` points at a blank row or past the rows looked at.
+    #[error("{0}: --header-row points at a row that is blank or missing")]
+    NoHeaderRow(Location),
+    /// The table has a header but no data below it.
+    #[error("{0}: there is a header but no data rows below it")]
+    HeaderOnly(Location),
+}
+
+impl MapError {
+    /// How header-like the failing row was: the most telling failure is the one reported
+    /// ("ambiguous" on the real header beats "no department column" on a title row).
+    pub fn rank(&self) -> u8 {
+        match self {
+            MapError::NoRows(_) | MapError::NoHeaderRow(_) => 0,
+            MapError::NoNameColumn { .. } => 1,
+            MapError::NoSuchColumn { .. } => 2,
+            MapError::Ambiguous { .. } => 3,
+            MapError::NoOrganization { .. } => 4,
+            MapError::HeaderOnly(_) => 5,
+        }
+    }
+}
+
+/// Normalized header text: lower case, letters and digits only.
+fn key(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The headers as a list for messages: `'Name', 'Email', 'Site'`.
+pub fn list_headers(cells: &[String]) -> String {
+    let shown: Vec<String> = cells
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .take(30)
+        .map(|c| format!("'{}'", c.trim()))
+        .collect();
+    if shown.is_empty() {
+        "none".to_owned()
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Finds the header among the top rows of a table and maps its columns.
+pub fn detect(head: &[(u64, Vec<String>)], table: &Location, opts: &MapOptions) -> Result<Mapping, MapError> {
+    if head.is_empty() {
+        return Err(MapError::NoRows(table.clone()));
+    }
+    if let Some(wanted) = opts.header_row {
+        let (row, cells) = head
+            .iter()
+            .find(|(n, _)| *n == wanted)
+            .ok_or_else(|| MapError::NoHeaderRow(table.clone().with_row(wanted)))?;
+        return map_row(*row, cells, table, opts);
+    }
+    // The first row that maps wins; the most telling failure is reported when none does.
+    let mut best: Option<MapError> = None;
+    for (row, cells) in head {
+        match map_row(*row, cells, table, opts) {
+            Ok(mapping) => return Ok(mapping),
+            Err(err) => {
+                if best.as_ref().is_none_or(|b| err.rank() > b.rank()) {
+                    best = Some(err);
+                }
+            }
+        }
+    }
+    Err(best.expect("head is not empty"))
+}
+
+/// Maps one candidate header row.
+fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> Result<Mapping, MapError> {
+    let at = table.clone().with_row(row);
+    let keys: Vec<String> = cells.iter().map(|c| key(c)).collect();
+    let headers = || list_headers(cells);
+    let column = |index: usize| Column {
+        index,
+        header: cells[index].trim().to_owned(),
+    };
+    let by_flag = |wanted: &str, flag: &'static str| -> Result<Column, MapError> {
+        let k = key(wanted);
+        if let Some(i) = keys.iter().position(|h| *h == k && !k.is_empty()) {
+            return Ok(column(i));
+        }
+        // A 1-based column number, for files whose headers are blank or unusable.
+        if let Ok(n) = wanted.trim().parse::<usize>() {
+            if (1..=cells.len()).contains(&n) {
+                return Ok(Column {
+                    index: n - 1,
+                    header: cells[n - 1].trim().to_owned(),
+                });
+            }
+        }
+        Err(MapError::NoSuchColumn {
+            location: at.clone(),
+            flag,
+            wanted: wanted.to_owned(),
+            headers: headers(),
+        })
+    };
+    let by_alias = |tiers: &[&[&str]], role: &'static str, flag: &'static str| -> Result<Option<Column>, MapError> {
+        for tier in tiers {
+            let found: Vec<usize> = (0..keys.len()).filter(|&i| tier.contains(&keys[i].as_str())).collect();
+            match found.as_slice() {
+                [] => continue,
+                [one] => return Ok(Some(column(*one))),
+                many => {
+                    let candidates: Vec<String> = many.iter().map(|&i| format!("'{}'", cells[i].trim())).collect();
+                    return Err(MapError::Ambiguous {
+                        location: at.clone(),
+                        role,
+                        candidates: candidates.join(" and "),
+                        flag,
+                    });
+                }
+            }
+        }
+        Ok(None)
+    };
+
+    let name = match &opts.name_column {
+        Some(wanted) => by_flag(wanted, "--name-column")?,
+        None => by_alias(NAME_ALIASES, "department", "--name-column")?.ok_or_else(|| MapError::NoNameColumn {
+            location: at.clone(),
+            headers: headers(),
+        })?,
+    };
+    let id = match &opts.id_column {
+        Some(wanted) => Some(by_flag(wanted, "--id-column")?),
+        None => by_alias(ID_ALIASES, "department code", "--id-column")?,
+    };
+    let org =
+        match (&opts.org, &opts.org_column) {
+            (Some(_), _) => None,
+            (None, Some(wanted)) => Some(by_flag(wanted, "--org-column")?),
+            (None, None) => Some(by_alias(ORG_ALIASES, "organization", "--org-column")?.ok_or_else(|| {
+                MapError::NoOrganization {
+                    location: at.clone(),
+                    headers: headers(),
+                }
+            })?),
+        };
+    let used = [
+        Some(name.index),
+        id.as_ref().map(|c| c.index),
+        org.as_ref().map(|c| c.index),
+    ];
+    let kind =
+        if keys.iter().enumerate().any(|(i, k)| {
+            !used.contains(&Some(i)) && PERSON_HINTS.iter().any(|h| k == h || (h.len() > 4 && k.contains(h)))
+        }) {
+            ListKind::Employees
+        } else {
+            ListKind::Departments
+        };
+    let width = cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
+    Ok(Mapping {
+        header_row: row,
+        width,
+        name,
+        id,
+        org,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: u64, cells: &[&str]) -> (u64, Vec<String>) {
+        (n, cells.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn org(o: &str) -> MapOptions {
+        MapOptions {
+            org: Some(o.into()),
+            ..MapOptions::default()
+        }
+    }
+
+    #[test]
+    fn finds_header_below_a_title_block() {
+        let head = [
+            row(1, &["Acme Corp employee directory"]),
+            row(2, &["Exported 2026-01-05"]),
+            row(
+                4,
+                &[
+                    "Employee ID",
+                    "Work Email",
+                    "Home Department Code",
+                    "Home Department Description",
+                ],
+            ),
+        ];
+        let m = detect(&head, &Location::file("x.xlsx"), &org("acme")).unwrap();
+        assert_eq!(m.header_row, 4);
+        assert_eq!(m.name.header, "Home Department Description");
+        assert_eq!(m.id.unwrap().header, "Home Department Code");
+        assert_eq!(m.kind, ListKind::Employees);
+        assert_eq!(m.width, 4);
+    }
+
+    #[test]
+    fn aliases_from_real_exports() {
+        for (headers, want) in [
+            (&["Name", "Department"][..], "Department"),
+            (&["Worker", "Supervisory Organization"], "Supervisory Organization"),
+            (&["DEPT NAME"], "DEPT NAME"),
+            (&["group_name", "Email"], "group_name"),
+            (&["Team", "Email"], "Team"),
+        ] {
+            let m = detect(&[row(1, headers)], &Location::file("f"), &org("o")).unwrap();
+            assert_eq!(m.name.header, want, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn department_list_vs_employee_list() {
+        let m = detect(
+            &[row(1, &["Department ID", "Department Name", "Organization ID"])],
+            &Location::file("f"),
+            &MapOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(m.kind, ListKind::Departments);
+        assert_eq!(m.org.unwrap().header, "Organization ID");
+    }
+
+    #[test]
+    fn ambiguity_and_absence_are_explained() {
+        let err = detect(&[row(1, &["Department", "Dept"])], &Location::file("f.csv"), &org("o")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.csv, row 1: both 'Department' and 'Dept' could be the department column; choose one with --name-column"
+        );
+        let err = detect(
+            &[row(1, &["Name", "Email", "Site"])],
+            &Location::file("f.csv"),
+            &org("o"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.csv, row 1: no department column among the headers ('Name', 'Email', 'Site'); name it with --name-column"
+        );
+        let err = detect(
+            &[row(1, &["Department"])],
+            &Location::file("f.csv"),
+            &MapOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, MapError::NoOrganization { .. }), "{err}");
+    }
+
+    #[test]
+    fn flags_override() {
+        let opts = MapOptions {
+            name_column: Some("unit".into()),
+            org_column: Some("tenant".into()),
+            ..MapOptions::default()
+        };
+        let m = detect(
+            &[row(1, &["Department", "Unit", "Tenant"])],
+            &Location::file("f"),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!((m.name.index, m.org.unwrap().index), (1, 2));
+        let by_number = MapOptions {
+            name_column: Some("2".into()),
+            ..org("o")
+        };
+        assert_eq!(
+            detect(&[row(1, &["a", "b"])], &Location::file("f"), &by_number)
+                .unwrap()
+                .name
+                .index,
+            1
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! The CSV report: UTF-8 with a BOM (so Excel keeps accents) when written to a file, formula
+//! leaders neutralized in every cell.
+
+use std::io::Write;
+
+use super::{neutralize, Outcome};
+use crate::normalize::Plan;
+
+/// The report's columns, in contract order.
+pub const COLUMNS: [&str; 7] = [
+    "organization_id",
+    "group_id",
+    "group_name",
+    "status",
+    "attempts",
+    "error",
+    "sources",
+];
+
+/// Writes `outcomes` as CSV; `bom` for files that people open in Excel.
+pub fn write(plan: &Plan, outcomes: &[Outcome], out: &mut dyn Write, bom: bool) -> std::io::Result<()> {
+    if bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let mut w = ::csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    for o in outcomes {
+        let attempts = o.attempts.to_string();
+        let sources = plan.describe_sources(&o.sources);
+        w.write_record([
+            neutralize(&o.organization_id).as_ref(),
+            neutralize(&o.group_id).as_ref(),
+            neutralize(&o.group_name).as_ref(),
+            o.status.as_str(),
+            &attempts,
+            neutralize(&o.error).as_ref(),
+            neutralize(&sources).as_ref(),
+        ])?;
+    }
+    w.flush()
+}
