@@ -115,22 +115,31 @@ pub fn summary(plan: &Plan) -> String {
     let orgs: Vec<String> = plan
         .organizations
         .iter()
-        .map(|o| format!("{} ({} groups)", o.id, o.groups.len()))
+        .map(|o| format!("{} ({})", o.id, count(o.groups.len(), "group")))
         .collect();
     let warnings = plan.problems.iter().filter(|p| p.severity == Severity::Warning).count();
     format!(
-        "{} groups in {} organizations: {}; {} conflicts, {} invalid rows, {} warnings",
-        plan.group_count(),
-        plan.organizations.len(),
+        "{} in {}: {}; {}, {}, {}",
+        count(plan.group_count(), "group"),
+        count(plan.organizations.len(), "organization"),
         if orgs.is_empty() {
             "none".to_owned()
         } else {
             orgs.join(", ")
         },
-        plan.conflicts.len(),
-        plan.invalid.len(),
-        warnings
+        count(plan.conflicts.len(), "conflict"),
+        count(plan.invalid.len(), "invalid row"),
+        count(warnings, "warning")
     )
+}
+
+/// `1 group`, `2 groups`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 #[derive(Serialize)]

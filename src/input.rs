@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::map::{self, MapError, MapOptions, Mapping};
-use crate::normalize::{Normalizer, Plan, RowIn, Severity, Source, TableRef};
+use crate::normalize::{Normalizer, Plan, RowIn, Severity, Source, TableId, TableRef};
 use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 
 /// Everything that decides how inputs are read and mapped.
@@ -32,28 +32,80 @@ pub enum InputError {
     Map(#[from] MapError),
 }
 
+/// Where mapped rows go: the [`Normalizer`], or a counter when only reading is measured.
+pub trait RowSink {
+    /// A new table starts; its rows carry the returned ID.
+    fn table(&mut self, table: TableRef) -> TableId;
+    /// A mapped row.
+    fn row(&mut self, row: RowIn<'_>);
+    /// A row that cannot be mapped (an error cell, no organization).
+    fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String);
+}
+
+impl RowSink for Normalizer {
+    fn table(&mut self, table: TableRef) -> TableId {
+        self.add_table(table)
+    }
+    fn row(&mut self, row: RowIn<'_>) {
+        self.add(row);
+    }
+    fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String) {
+        self.row_problem(Severity::Error, row, column, message);
+    }
+}
+
+/// Counts rows and problems; for measuring the reader alone.
+#[derive(Debug, Default)]
+pub struct Counter {
+    /// Tables seen.
+    pub tables: u32,
+    /// Rows mapped.
+    pub rows: u64,
+    /// Rows with a problem.
+    pub problems: u64,
+}
+
+impl RowSink for Counter {
+    fn table(&mut self, _: TableRef) -> TableId {
+        self.tables += 1;
+        self.tables - 1
+    }
+    fn row(&mut self, _: RowIn<'_>) {
+        self.rows += 1;
+    }
+    fn problem(&mut self, _: &RowIn<'_>, _: &str, _: String) {
+        self.problems += 1;
+    }
+}
+
 /// Reads, maps and normalizes every input. `Err` lists every file that could not be used.
 pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
     let mut normalizer = Normalizer::new();
+    scan(settings, &mut normalizer)?;
+    Ok(normalizer.finish())
+}
+
+/// Reads and maps every input into `sink`. `Err` lists every file that could not be used.
+pub fn scan(settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), Vec<InputError>> {
     let errors: Vec<InputError> = settings
         .paths
         .iter()
-        .filter_map(|path| load_file(path, settings, &mut normalizer).err())
+        .filter_map(|path| load_file(path, settings, sink).err())
         .collect();
     if errors.is_empty() {
-        Ok(normalizer.finish())
+        Ok(())
     } else {
         Err(errors)
     }
 }
 
-fn load_file(path: &std::path::Path, settings: &InputSettings, normalizer: &mut Normalizer) -> Result<(), InputError> {
+fn load_file(path: &std::path::Path, settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), InputError> {
     let input = read::open(path, &settings.read)?;
     let limit = HEADER_SCAN_ROWS.max(settings.map.header_row.unwrap_or(0) as usize);
     let mut best: Option<MapError> = None;
     for table in &input.tables {
         match map::detect(&table.head(limit)?, &table.location, &settings.map) {
-            Ok(mapping) => return stream(table, &mapping, settings, normalizer),
+            Ok(mapping) => return stream(table, &mapping, settings, sink),
             Err(err) => {
                 if best.as_ref().is_none_or(|b| err.rank() > b.rank()) {
                     best = Some(err);
@@ -65,8 +117,8 @@ fn load_file(path: &std::path::Path, settings: &InputSettings, normalizer: &mut 
     Err(best.unwrap_or(MapError::NoRows(file)).into())
 }
 
-fn stream(table: &Table, m: &Mapping, settings: &InputSettings, normalizer: &mut Normalizer) -> Result<(), InputError> {
-    let table_id = normalizer.add_table(TableRef {
+fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), InputError> {
+    let table_id = sink.table(TableRef {
         file: table.location.file.clone(),
         sheet: table.location.sheet.clone(),
         name_column: m.name.header.clone(),
@@ -104,22 +156,17 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, normalizer: &mut
             if let (Some(column), Cell::Error(e)) = (column, cell) {
                 let message =
                     format!("the cell holds the spreadsheet error {e}; fix the formula or value in the source file");
-                normalizer.row_problem(Severity::Error, &row_in, &column.header, message);
+                sink.problem(&row_in, &column.header, message);
                 return Ok(());
             }
         }
         let has_department = !row_in.name.trim().is_empty() || row_in.code.is_some_and(|c| !c.trim().is_empty());
         if row_in.organization.is_empty() && has_department {
             let column = m.org.as_ref().map_or("", |c| c.header.as_str());
-            normalizer.row_problem(
-                Severity::Error,
-                &row_in,
-                column,
-                "no organization on this row".to_owned(),
-            );
+            sink.problem(&row_in, column, "no organization on this row".to_owned());
             return Ok(());
         }
-        normalizer.add(row_in);
+        sink.row(row_in);
         Ok::<(), InputError>(())
     })?;
     if rows == 0 {

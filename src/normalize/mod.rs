@@ -178,6 +178,13 @@ fn locate(tables: &[TableRef], source: Source) -> Location {
         .with_row(source.row as u64)
 }
 
+/// Which cache holds a resolved row's ID: the name's slug or the code's.
+#[derive(Clone, Copy)]
+enum IdFrom {
+    Name,
+    Code,
+}
+
 /// Which of the row's columns a problem is about.
 enum Col {
     Name,
@@ -204,8 +211,9 @@ impl Held {
 /// A cleaned name and its slug, computed once per distinct raw text.
 struct NameInfo {
     name: Box<str>,
+    chars: usize,
     fold: Box<str>,
-    slug: Option<String>,
+    slug: Option<Box<str>>,
 }
 
 struct Spelling {
@@ -214,16 +222,17 @@ struct Spelling {
 }
 
 /// One case-and-space-insensitive name under an ID.
+#[derive(Default)]
 struct Variant {
     fold: Box<str>,
     spellings: Vec<Spelling>,
     sources: Vec<Source>,
 }
 
-/// Everything seen for one ID in one organization.
+/// Everything seen for one ID in one organization: indices into [`Normalizer::variants`].
 #[derive(Default)]
 struct IdEntry {
-    variants: Vec<Variant>,
+    variants: Vec<usize>,
 }
 
 /// Accumulates rows; [`Normalizer::finish`] turns them into a [`Plan`].
@@ -231,8 +240,15 @@ struct IdEntry {
 pub struct Normalizer {
     tables: Vec<TableRef>,
     orgs: HashMap<String, HashMap<String, IdEntry>>,
+    variants: Vec<Variant>,
     names: HashMap<String, NameInfo>,
     codes: HashMap<String, Option<String>>,
+    /// Where rows with this exact (organization, name, code) text went: an employee export
+    /// repeats a few thousand departments a million times, so after the first row of each the
+    /// rest cost one lookup.
+    seen: HashMap<String, (usize, usize)>,
+    /// Scratch space for the `seen` key.
+    key: String,
     invalid: Vec<InvalidRow>,
     problems: Vec<Problem>,
 }
@@ -285,8 +301,19 @@ impl Normalizer {
 
     /// Takes one row.
     pub fn add(&mut self, row: RowIn<'_>) {
+        self.key.clear();
+        for part in [row.organization, row.name, row.code.unwrap_or("\u{1F}")] {
+            self.key.push_str(part);
+            self.key.push('\u{1E}');
+        }
+        if let Some(&(variant, spelling)) = self.seen.get(self.key.as_str()) {
+            let v = &mut self.variants[variant];
+            v.spellings[spelling].count += 1;
+            v.sources.push(row.source);
+            return;
+        }
         match self.resolve(&row) {
-            Ok(id) => self.insert(&row, id),
+            Ok(from) => self.insert(&row, from),
             Err(held) => {
                 let t = &self.tables[row.source.table as usize];
                 let column = match held.column {
@@ -298,8 +325,8 @@ impl Normalizer {
         }
     }
 
-    /// The row's group ID, or why the row is held back.
-    fn resolve(&mut self, row: &RowIn<'_>) -> Result<String, Held> {
+    /// Where the row's group ID comes from, or why the row is held back.
+    fn resolve(&mut self, row: &RowIn<'_>) -> Result<IdFrom, Held> {
         let code = row.code.map(str::trim);
         if row.name.trim().is_empty() && code.is_none_or(str::is_empty) {
             return Err(match row.kind {
@@ -311,15 +338,18 @@ impl Normalizer {
                 },
             });
         }
-        let info = self.names.entry(row.name.to_owned()).or_insert_with(|| {
+        if !self.names.contains_key(row.name) {
             let name = slug::clean_name(row.name);
-            NameInfo {
+            let info = NameInfo {
+                chars: name.chars().count(),
                 fold: name.to_lowercase().into(),
-                slug: slug::slug(&name),
+                slug: slug::slug(&name).map(Into::into),
                 name: name.into(),
-            }
-        });
-        let name_chars = info.name.chars().count();
+            };
+            self.names.insert(row.name.to_owned(), info);
+        }
+        let info = &self.names[row.name];
+        let name_chars = info.chars;
         if name_chars > slug::MAX_NAME_CHARS {
             return Err(Held::error(
                 Col::Name,
@@ -330,7 +360,7 @@ impl Normalizer {
             ));
         }
         let Some(code) = code else {
-            return info.slug.clone().ok_or_else(|| {
+            return info.slug.as_ref().map(|_| IdFrom::Name).ok_or_else(|| {
                 Held::error(
                     Col::Name,
                     format!(
@@ -352,11 +382,10 @@ impl Normalizer {
                 format!("the code '{code}' has no department name on this row"),
             ));
         }
-        let id = self
-            .codes
-            .entry(code.to_owned())
-            .or_insert_with(|| slug::slug(&slug::clean_name(code)));
-        id.clone().ok_or_else(|| {
+        if !self.codes.contains_key(code) {
+            self.codes.insert(code.to_owned(), slug::slug(&slug::clean_name(code)));
+        }
+        self.codes[code].as_ref().map(|_| IdFrom::Code).ok_or_else(|| {
             Held::error(
                 Col::Id,
                 format!("the code '{code}' has no letters or digits to make a group ID from"),
@@ -364,32 +393,48 @@ impl Normalizer {
         })
     }
 
-    fn insert(&mut self, row: &RowIn<'_>, id: String) {
+    fn insert(&mut self, row: &RowIn<'_>, from: IdFrom) {
         let info = &self.names[row.name];
+        let id = match (from, row.code) {
+            (IdFrom::Code, Some(code)) => self.codes[code.trim()].as_deref(),
+            _ => info.slug.as_deref(),
+        }
+        .expect("resolve checked the ID");
         let org = match self.orgs.get_mut(row.organization) {
             Some(org) => org,
             None => self.orgs.entry(row.organization.to_owned()).or_default(),
         };
-        let entry = org.entry(id).or_default();
-        let variant = match entry.variants.iter().position(|v| v.fold == info.fold) {
-            Some(i) => &mut entry.variants[i],
+        let entry = match org.get_mut(id) {
+            Some(entry) => entry,
+            None => org.entry(id.to_owned()).or_default(),
+        };
+        let variants = &mut self.variants;
+        let variant = match entry.variants.iter().copied().find(|&i| variants[i].fold == info.fold) {
+            Some(i) => i,
             None => {
-                entry.variants.push(Variant {
+                variants.push(Variant {
                     fold: info.fold.clone(),
                     spellings: Vec::new(),
                     sources: Vec::new(),
                 });
-                entry.variants.last_mut().expect("just pushed")
+                entry.variants.push(variants.len() - 1);
+                variants.len() - 1
             }
         };
-        match variant.spellings.iter_mut().find(|s| s.text == info.name) {
-            Some(s) => s.count += 1,
-            None => variant.spellings.push(Spelling {
-                text: info.name.clone(),
-                count: 1,
-            }),
-        }
-        variant.sources.push(row.source);
+        let v = &mut variants[variant];
+        let spelling = match v.spellings.iter().position(|s| s.text == info.name) {
+            Some(i) => i,
+            None => {
+                v.spellings.push(Spelling {
+                    text: info.name.clone(),
+                    count: 0,
+                });
+                v.spellings.len() - 1
+            }
+        };
+        v.spellings[spelling].count += 1;
+        v.sources.push(row.source);
+        self.seen.insert(self.key.clone(), (variant, spelling));
     }
 
     /// Decides every group and conflict.
@@ -405,9 +450,13 @@ impl Normalizer {
             let entries: BTreeMap<String, IdEntry> = entries.into_iter().collect();
             let mut groups = Vec::new();
             for (id, entry) in entries {
-                if entry.variants.len() > 1 {
-                    let names: Vec<(String, Vec<Source>)> = entry
-                        .variants
+                let mut variants: Vec<Variant> = entry
+                    .variants
+                    .iter()
+                    .map(|&i| std::mem::take(&mut self.variants[i]))
+                    .collect();
+                if variants.len() > 1 {
+                    let names: Vec<(String, Vec<Source>)> = variants
                         .into_iter()
                         .map(|v| (display_name(&v.spellings).to_owned(), v.sources))
                         .collect();
@@ -420,7 +469,7 @@ impl Normalizer {
                     plan.conflicts.push(conflict);
                     continue;
                 }
-                let variant = entry.variants.into_iter().next().expect("an entry has a variant");
+                let variant = variants.pop().expect("an entry has a variant");
                 let name = display_name(&variant.spellings).to_owned();
                 let group = Group {
                     id,

@@ -206,8 +206,9 @@ impl Lines {
 
 /// Line breaks in `bytes`: LF, CRLF and a lone CR each count once.
 fn count_breaks(bytes: &[u8]) -> u64 {
-    let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
-    memchr::memchr2_iter(b'\n', b'\r', bytes).count().saturating_sub(crlf) as u64
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| !(bytes[i] == b'\n' && i > 0 && bytes[i - 1] == b'\r'))
+        .count() as u64
 }
 
 /// Passes bytes to the CSV parser, noting where each line break is (a CRLF at its CR).
@@ -292,9 +293,9 @@ fn sniff_encoding(path: &Path, loc: &Location) -> Result<&'static Encoding, Read
     let mut buf = vec![0u8; 256 * 1024];
     let mut carry = 0usize;
     let mut line = 1u64;
-    // The first byte that is not UTF-8, and the first that Windows-1252 leaves undefined.
+    // The first byte that is not UTF-8.
     let mut not_utf8: Option<(u64, u8)> = None;
-    let mut not_cp1252: Option<(u64, u8)> = None;
+    let mut first_chunk = true;
     loop {
         let n = file.read(&mut buf[carry..]).map_err(io_err)?;
         let len = carry + n;
@@ -305,18 +306,19 @@ fn sniff_encoding(path: &Path, loc: &Location) -> Result<&'static Encoding, Read
             break;
         }
         let chunk = &buf[..len];
-        if let Some(pos) = chunk.iter().position(|&b| is_binary_control(b)) {
-            return Err(ReadError::NotTabular(
-                loc.clone().with_row(line + count_lines(&chunk[..pos])),
-                format!("it holds binary data: byte 0x{:02X}", chunk[pos]),
-            ));
-        }
-        if not_cp1252.is_none() {
-            if let Some(pos) = chunk.iter().position(|b| CP1252_UNDEFINED.contains(b)) {
-                not_cp1252 = Some((line + count_lines(&chunk[..pos]), chunk[pos]));
+        let utf8 = std::str::from_utf8(chunk);
+        // Binary data is looked for at the start (a valid-UTF-8 NUL-filled file is still not
+        // text) and wherever the text stops being UTF-8; clean UTF-8 chunks skip the byte scan.
+        if first_chunk || utf8.as_ref().is_err_and(|e| e.error_len().is_some()) {
+            if let Some(pos) = chunk.iter().position(|&b| is_binary_control(b)) {
+                return Err(ReadError::NotTabular(
+                    loc.clone().with_row(line + count_lines(&chunk[..pos])),
+                    format!("it holds binary data: byte 0x{:02X}", chunk[pos]),
+                ));
             }
         }
-        let valid_up_to = match std::str::from_utf8(chunk) {
+        first_chunk = false;
+        let valid_up_to = match utf8 {
             Ok(_) => len,
             // A character cut by the chunk's end: keep its bytes for the next round.
             Err(e) if e.error_len().is_none() => e.valid_up_to(),
@@ -332,20 +334,32 @@ fn sniff_encoding(path: &Path, loc: &Location) -> Result<&'static Encoding, Read
         buf.copy_within(valid_up_to..len, 0);
         carry = len - valid_up_to;
     }
-    match (not_utf8, not_cp1252) {
-        (None, _) => Ok(UTF_8),
-        (Some(_), None) => Ok(WINDOWS_1252),
-        (Some(_), Some((row, byte))) => Err(ReadError::Encoding(
-            loc.clone().with_row(row),
-            format!(
-                "the text is neither UTF-8 nor Windows-1252 (byte 0x{byte:02X}); save it as UTF-8 or name its encoding with --encoding"
-            ),
-        )),
+    if not_utf8.is_none() {
+        return Ok(UTF_8);
+    }
+    // Rare: a second pass, from the start, for bytes that Windows-1252 leaves undefined.
+    let mut file = File::open(path).map_err(io_err)?;
+    let mut line = 1u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io_err)?;
+        if n == 0 {
+            return Ok(WINDOWS_1252);
+        }
+        if let Some(pos) = buf[..n].iter().position(|b| CP1252_UNDEFINED.contains(b)) {
+            return Err(ReadError::Encoding(
+                loc.clone().with_row(line + count_lines(&buf[..pos])),
+                format!(
+                    "the text is neither UTF-8 nor Windows-1252 (byte 0x{:02X}); save it as UTF-8 or name its encoding with --encoding",
+                    buf[pos]
+                ),
+            ));
+        }
+        line += count_lines(&buf[..n]);
     }
 }
 
 fn count_lines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// Control bytes that never occur in text exports (tab, LF, CR, FF and SUB are allowed).

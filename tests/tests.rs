@@ -1,0 +1,13 @@
+//! Integration tests: the real binary on real files.
+
+// The work-directory helper: temp dirs, inline inputs, XLSX written with rust_xlsxwriter.
+mod workdir;
+
+// Every malformed input: exit code 2, one located line on stderr, no panic.
+mod bad_input;
+// `check`'s three output formats, its JSON contract and its exit codes.
+mod check;
+// Reader features: encodings, delimiters, quoting, spreadsheets and their cells.
+mod read;
+// The golden file of group IDs: any drift is a breaking change.
+mod golden;
