@@ -6,6 +6,7 @@
 //! - read + map (velt-groups' reader into a row counter),
 //! - read + map + normalize (what `check` does before printing),
 //! - `velt-groups check` end to end as a process, with its peak RSS.
+//!
 //! Prints a Markdown table for BENCHMARKS.md.
 
 #[path = "support/gen.rs"]
