@@ -74,7 +74,7 @@ fn write_table(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// Problems on stderr, one line per kind of problem per table and column, rows compressed, so
 /// ten thousand employees without a department make one line, not ten thousand.
-fn print_problems(problems: &[Problem]) {
+pub fn print_problems(problems: &[Problem]) {
     let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
     for p in problems {
         let same = groups.iter_mut().find(|(q, _)| {

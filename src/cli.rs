@@ -19,6 +19,75 @@ pub struct Cli {
 pub enum Command {
     /// Read, map and normalize the inputs and show the groups an import would create; sends nothing.
     Check(CheckArgs),
+    /// Create the groups in Velt (credentials from VELT_API_KEY and VELT_AUTH_TOKEN).
+    Import(ImportArgs),
+}
+
+/// `velt-groups import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Do everything but send: validate, plan the requests, write the report.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send the valid groups even when some rows or groups are invalid (they are reported).
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Results report: .csv or .json (default: velt-groups-report-<time>.csv here).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// No progress bar or progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Server options.
+    #[command(flatten)]
+    pub upload: UploadArgs,
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How to reach the server and how hard to push it.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// API base URL (plain http only for loopback addresses).
+    #[arg(long, value_name = "URL", default_value = "https://api.velt.dev")]
+    pub api_base: String,
+    /// API key. Prefer the VELT_API_KEY environment variable: flags leak into shell history
+    /// and process lists.
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Auth token. Prefer the VELT_AUTH_TOKEN environment variable.
+    #[arg(long, value_name = "TOKEN")]
+    pub auth_token: Option<String>,
+    /// Create each organization first if it does not exist (sets createOrganization).
+    #[arg(long)]
+    pub create_organization: bool,
+    /// Groups per request. Velt documents no cap for user groups and caps other ID lists at
+    /// 30; 20 stays under that with room to spare.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub chunk_size: usize,
+    /// Requests per second (fractions allowed). Velt publishes no number for these endpoints;
+    /// a stricter server is detected (429) and the pace lowered.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 5.0)]
+    pub rate: f64,
+    /// Requests the rate limiter lets through at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub burst: u32,
+    /// Requests in flight at most; only needs to cover rate x server latency.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// Retries of a failed request (429, 5xx, timeouts, broken connections).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_retries: u32,
+    /// Seconds to wait for an answer (connecting: at most 10 of them).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// First retry delay in milliseconds; it doubles per retry (with jitter).
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub backoff_min_ms: u64,
+    /// Longest retry delay in milliseconds; also the longest Retry-After honoured.
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    pub backoff_max_ms: u64,
 }
 
 /// `velt-groups check`.

@@ -36,13 +36,31 @@ pub enum Error {
     /// Writing output failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    /// Missing or refused credentials.
+    #[error("{0}")]
+    Credentials(String),
+    /// Validation found problems and `--allow-partial` was not given.
+    #[error("{0}")]
+    Invalid(String),
+    /// The report cannot be written.
+    #[error("{0}")]
+    Report(String),
+    /// The HTTP client could not be set up.
+    #[error("{0}")]
+    Client(String),
 }
 
 impl Error {
     /// The exit code for this failure.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Usage(_) | Error::Inputs(_) | Error::Output(_) => Exit::NothingAttempted,
+            Error::Usage(_)
+            | Error::Inputs(_)
+            | Error::Output(_)
+            | Error::Credentials(_)
+            | Error::Invalid(_)
+            | Error::Report(_)
+            | Error::Client(_) => Exit::NothingAttempted,
         }
     }
 

@@ -1,8 +1,9 @@
 //! velt-groups: imports an HR directory into Velt organization user groups.
 //!
-//! The modules read as the pipeline: [`read`] -> [`map`] -> [`normalize`] -> [`report`], with
-//! [`input`] running the first three for every command, [`check`] the dry look at the result,
-//! and [`error`] the one place where failures become messages and exit codes.
+//! The modules read as the pipeline: [`read`] -> [`map`] -> [`normalize`] -> [`upload`] ->
+//! [`report`], with [`input`] running the first three for every command, [`check`] and
+//! [`import`] the commands, and [`error`] the one place where failures become messages and
+//! exit codes.
 
 // Errors carry their full location (file, sheet, row, column) by value: they are built once per
 // failing file or row, never in a hot loop, so their size does not matter.
@@ -11,6 +12,7 @@
 pub mod check;
 pub mod cli;
 pub mod error;
+pub mod import;
 pub mod input;
 pub mod location;
 pub mod map;
@@ -18,6 +20,7 @@ pub mod normalize;
 pub mod read;
 pub mod report;
 pub mod settings;
+pub mod upload;
 
 use error::Exit;
 
@@ -25,6 +28,7 @@ use error::Exit;
 pub fn run(cli: cli::Cli) -> Exit {
     let result = match &cli.command {
         cli::Command::Check(args) => check::run(args),
+        cli::Command::Import(args) => import::run(args),
     };
     match result {
         Ok(exit) => exit,

@@ -3,6 +3,9 @@
 // The work-directory helper: temp dirs, inline inputs, XLSX written with rust_xlsxwriter.
 mod workdir;
 
+// The fake Velt server (also run by hand: `cargo run --example fake-velt`).
+mod fake_velt;
+
 // Every malformed input: exit code 2, one located line on stderr, no panic.
 mod bad_input;
 // `check`'s three output formats, its JSON contract and its exit codes.
@@ -11,3 +14,5 @@ mod check;
 mod read;
 // The golden file of group IDs: any drift is a breaking change.
 mod golden;
+// `import` against the fake server: every fault, the rate, the chunking, the outcomes.
+mod upload;

@@ -93,12 +93,37 @@ impl Workdir {
 
     /// Runs the binary with `args` in this directory.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out: Output = assert_cmd::Command::cargo_bin("velt-groups")
-            .unwrap()
-            .current_dir(self.dir.path())
+        self.run_env(args, &[])
+    }
+
+    /// The binary, set to run here with `args` and `env`, without the caller's Velt secrets.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("velt-groups"));
+        cmd.current_dir(self.dir.path())
             .args(args)
-            .output()
-            .unwrap();
+            .env_remove("VELT_API_KEY")
+            .env_remove("VELT_AUTH_TOKEN");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs the binary with `args` and environment variables `env`.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out: Output = self.command(args, env).output().unwrap();
+        finished(out)
+    }
+
+    /// Reads a file of this directory.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+/// Wraps a finished process's output, failing on a panic.
+pub fn finished(out: Output) -> Run {
+    {
         let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -107,7 +132,9 @@ impl Workdir {
         assert!(!run.stderr.contains("panicked"), "the binary panicked: {}", run.stderr);
         run
     }
+}
 
+impl Workdir {
     /// Runs `check --format json` and parses the output.
     pub fn check_json(&self, args: &[&str]) -> (Run, serde_json::Value) {
         let mut all = vec!["check", "--format", "json"];

@@ -5,8 +5,12 @@
 //! error, sources`. `check --format csv` writes the same columns with `planned` and `invalid`.
 
 pub mod csv;
+pub mod json;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -110,6 +114,129 @@ pub fn planned(plan: &Plan) -> Vec<Outcome> {
         (&a.organization_id, &a.group_id, &a.sources).cmp(&(&b.organization_id, &b.group_id, &b.sources))
     });
     out
+}
+
+/// Counts and figures of a run, printed at the end and written with the JSON report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Per organization, the number of groups in each status.
+    pub organizations: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    /// Requests sent.
+    pub requests: u64,
+    /// Retries among them.
+    pub retries: u64,
+    /// Wall time of the upload, in seconds.
+    pub elapsed_seconds: f64,
+    /// Requests per second achieved.
+    pub achieved_rate: f64,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    /// Where the report is.
+    pub report: Option<String>,
+}
+
+impl Summary {
+    /// Counts the outcomes per organization and status.
+    pub fn count(outcomes: &[Outcome]) -> Self {
+        let mut s = Summary::default();
+        for o in outcomes {
+            *s.organizations
+                .entry(o.organization_id.clone())
+                .or_default()
+                .entry(o.status.as_str())
+                .or_default() += 1;
+        }
+        s
+    }
+
+    /// Number of outcomes with `status`, all organizations together.
+    pub fn total(&self, status: Status) -> usize {
+        self.organizations.values().filter_map(|m| m.get(status.as_str())).sum()
+    }
+}
+
+/// The formats a report can be written in, chosen by the path's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// UTF-8 CSV with a BOM.
+    Csv,
+    /// JSON with the summary.
+    Json,
+}
+
+/// Owns the report's path: checks it up front (a bad path fails before anything is sent) and
+/// replaces the file whole each time it is written, so a reader never sees half a report.
+#[derive(Debug, Clone)]
+pub struct ReportFile {
+    path: PathBuf,
+    format: Format,
+}
+
+impl ReportFile {
+    /// `path`, or `velt-groups-report-<UTC time>.csv` in the current directory.
+    pub fn new(path: Option<PathBuf>) -> Result<Self, String> {
+        let path = path.unwrap_or_else(|| {
+            let now = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+            PathBuf::from(format!("velt-groups-report-{now}.csv"))
+        });
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let format = match ext.as_deref() {
+            Some("csv") => Format::Csv,
+            Some("json") => Format::Json,
+            _ => {
+                return Err(format!(
+                    "cannot write the report to {}: name it .csv or .json",
+                    path.display()
+                ))
+            }
+        };
+        let report = ReportFile { path, format };
+        // Prove now that the file can be created, not after an hour of uploading.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&report.path)
+            .map_err(|e| report.error(e))?;
+        Ok(report)
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn error(&self, e: std::io::Error) -> String {
+        format!("cannot write the report to {}: {e}", self.path.display())
+    }
+
+    /// Writes the whole report (to a temporary file beside it, then renamed over it).
+    pub fn write(&self, plan: &Plan, outcomes: &[Outcome], summary: &Summary) -> Result<(), String> {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let written = std::fs::File::create(&tmp).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            match self.format {
+                Format::Csv => csv::write(plan, outcomes, &mut w, true)?,
+                Format::Json => json::write(plan, outcomes, summary, &mut w)?,
+            }
+            w.flush()?;
+            w.get_ref().sync_all()
+        });
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &self.path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(self.error(e));
+        }
+        Ok(())
+    }
 }
 
 fn quote_all(names: &[&str]) -> String {
