@@ -12,15 +12,18 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// TOML file holding any of the options below (flags override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read, map and normalize the inputs and show the groups an import would create; sends nothing.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Create the groups in Velt (credentials from VELT_API_KEY and VELT_AUTH_TOKEN).
-    Import(ImportArgs),
+    Import(Box<ImportArgs>),
 }
 
 /// `velt-groups import`.
@@ -32,9 +35,19 @@ pub struct ImportArgs {
     /// Send the valid groups even when some rows or groups are invalid (they are reported).
     #[arg(long)]
     pub allow_partial: bool,
-    /// Results report: .csv or .json (default: velt-groups-report-<time>.csv here).
+    /// Results report: .csv, .json or .xlsx (default: velt-groups-report-<time>.csv here).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// Also write the run's summary as JSON here (for schedulers and monitoring).
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+    /// State file (SQLite): groups already confirmed with the same name are not sent again,
+    /// and a killed run resumes where it stopped.
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Send every group even if the state says it is there (the state is still updated).
+    #[arg(long)]
+    pub full: bool,
     /// No progress bar or progress lines.
     #[arg(long, short)]
     pub quiet: bool,
@@ -88,6 +101,9 @@ pub struct UploadArgs {
     /// Longest retry delay in milliseconds; also the longest Retry-After honoured.
     #[arg(long, value_name = "MS", default_value_t = 60_000)]
     pub backoff_max_ms: u64,
+    /// Credentials from the config file (used when the environment has none).
+    #[arg(skip)]
+    pub file_secrets: crate::config::FileSecrets,
 }
 
 /// `velt-groups check`.

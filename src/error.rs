@@ -7,7 +7,7 @@ use thiserror::Error;
 use crate::input::InputError;
 
 /// How a run ended, as the scheduler sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// Everything was done.
     Success = 0,
@@ -48,6 +48,9 @@ pub enum Error {
     /// The HTTP client could not be set up.
     #[error("{0}")]
     Client(String),
+    /// The state file cannot be used.
+    #[error("{0}")]
+    State(String),
 }
 
 impl Error {
@@ -60,7 +63,8 @@ impl Error {
             | Error::Credentials(_)
             | Error::Invalid(_)
             | Error::Report(_)
-            | Error::Client(_) => Exit::NothingAttempted,
+            | Error::Client(_)
+            | Error::State(_) => Exit::NothingAttempted,
         }
     }
 

@@ -7,6 +7,7 @@ use crate::cli::ImportArgs;
 use crate::error::{Error, Exit};
 use crate::normalize::Plan;
 use crate::report::{self, Outcome, ReportFile, Status, Summary};
+use crate::state::State;
 use crate::upload::progress::{human_duration, Mode, Progress};
 use crate::upload::{self, Stop, UploadSettings, Work};
 
@@ -15,6 +16,12 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
     let input = crate::settings::input_settings(&args.input)?;
     let settings = crate::settings::upload_settings(&args.upload, args.dry_run)?;
     let report = ReportFile::new(args.report.clone()).map_err(Error::Report)?;
+    let state = match &args.state {
+        Some(path) => Some(Arc::new(
+            State::open(path, settings.api_base.as_str()).map_err(|e| Error::State(e.to_string()))?,
+        )),
+        None => None,
+    };
     let plan = crate::input::load(&input).map_err(Error::Inputs)?;
     print_problems(&plan.problems);
     let mut outcomes = report::planned(&plan);
@@ -25,21 +32,27 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
             plan.group_count()
         )));
     }
+    if let Some(state) = &state {
+        apply_state(state, &mut outcomes, args.full)?;
+    }
     let mut summary;
+    let mut exit = Exit::Success;
     if args.dry_run {
         summary = Summary::count(&outcomes);
-        let requests = upload::chunks(&work_of(&outcomes), settings.chunk_size).len();
+        let work = work_of(&outcomes);
+        let requests = upload::chunks(&work, settings.chunk_size).len();
         let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate;
         eprintln!(
             "dry run: would send {} in {} to {}; at {} requests/s that takes about {}",
-            count(plan.group_count(), "group"),
+            count(work.len(), "group"),
             count(requests, "request"),
             settings.api_base,
             settings.rate,
             human_duration(std::time::Duration::from_secs_f64(seconds))
         );
     } else {
-        let outcome = send(&settings, &outcomes, Mode::detect(args.quiet))?;
+        let record = state.clone().map(|s| s as Arc<dyn upload::Confirmations>);
+        let outcome = send(&settings, &outcomes, record, Mode::detect(args.quiet))?;
         let mut results = outcome.results.iter();
         for o in outcomes.iter_mut().filter(|o| o.status == Status::Planned) {
             let r = results.next().expect("one result per planned group");
@@ -56,17 +69,74 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
         advise_concurrency(&settings, &outcome);
         if let Some(stop) = &outcome.stop {
             eprintln!("error: {}", describe_stop(stop));
+            if let Stop::Credentials(_) = stop {
+                exit = Exit::NothingAttempted;
+            }
         }
-        if let Some(Stop::Credentials(_)) = outcome.stop {
-            finish(&report, &plan, &outcomes, &mut summary)?;
-            return Ok(Exit::NothingAttempted);
+        if let Some(e) = &outcome.record_error {
+            eprintln!("error: {e}; groups confirmed after that may be sent again next run");
+            exit = exit.max(Exit::Incomplete);
         }
     }
     finish(&report, &plan, &outcomes, &mut summary)?;
-    let all_done = outcomes
-        .iter()
-        .all(|o| matches!(o.status, Status::Added | Status::Planned | Status::Unchanged));
-    Ok(if all_done { Exit::Success } else { Exit::Incomplete })
+    if let Some(path) = &args.summary_json {
+        write_summary(path, &summary)?;
+    }
+    let all_done = outcomes.iter().all(|o| {
+        matches!(
+            o.status,
+            Status::Added | Status::Planned | Status::Unchanged | Status::Stale
+        )
+    });
+    Ok(if all_done { exit } else { exit.max(Exit::Incomplete) })
+}
+
+/// Marks groups the state already holds with the same name `unchanged` (unless `full`), and
+/// lists the state's groups that today's export no longer has as `stale`.
+fn apply_state(state: &State, outcomes: &mut Vec<Outcome>, full: bool) -> Result<(), Error> {
+    let orgs: std::collections::BTreeSet<String> = outcomes.iter().map(|o| o.organization_id.clone()).collect();
+    let mut stale = Vec::new();
+    for org in orgs.iter().filter(|o| !o.is_empty()) {
+        let known = state.confirmed(org).map_err(|e| Error::State(e.to_string()))?;
+        let today: std::collections::HashSet<&str> = outcomes
+            .iter()
+            .filter(|o| o.organization_id == *org)
+            .map(|o| o.group_id.as_str())
+            .collect();
+        for (id, name) in &known {
+            if !today.contains(id.as_str()) {
+                stale.push(Outcome {
+                    organization_id: org.clone(),
+                    group_id: id.clone(),
+                    group_name: name.clone(),
+                    status: Status::Stale,
+                    attempts: 0,
+                    error: "in the state from an earlier run, not in this export; Velt has no delete-group call, so it stays".into(),
+                    sources: Vec::new(),
+                });
+            }
+        }
+        if full {
+            continue;
+        }
+        for o in outcomes
+            .iter_mut()
+            .filter(|o| o.organization_id == *org && o.status == Status::Planned)
+        {
+            if known.get(&o.group_id) == Some(&o.group_name) {
+                o.status = Status::Unchanged;
+            }
+        }
+    }
+    outcomes.extend(stale);
+    outcomes.sort_by(|a, b| (&a.organization_id, &a.group_id).cmp(&(&b.organization_id, &b.group_id)));
+    Ok(())
+}
+
+fn write_summary(path: &std::path::Path, summary: &Summary) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(summary).expect("summary serializes");
+    std::fs::write(path, text + "\n")
+        .map_err(|e| Error::Report(format!("cannot write the summary to {}: {e}", path.display())))
 }
 
 /// The planned groups as upload work, in report order (sorted by organization and ID).
@@ -82,7 +152,12 @@ fn work_of(outcomes: &[Outcome]) -> Vec<Work> {
         .collect()
 }
 
-fn send(settings: &UploadSettings, outcomes: &[Outcome], mode: Mode) -> Result<upload::Outcome, Error> {
+fn send(
+    settings: &UploadSettings,
+    outcomes: &[Outcome],
+    record: Option<Arc<dyn upload::Confirmations>>,
+    mode: Mode,
+) -> Result<upload::Outcome, Error> {
     let work = work_of(outcomes);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -90,7 +165,7 @@ fn send(settings: &UploadSettings, outcomes: &[Outcome], mode: Mode) -> Result<u
         .map_err(|e| Error::Client(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let progress = Progress::new(work.len() as u64, mode);
-        upload::upload(settings.clone(), work, Arc::clone(&progress), interrupted())
+        upload::upload(settings.clone(), work, Arc::clone(&progress), record, interrupted())
             .await
             .map_err(Error::Client)
     })

@@ -125,17 +125,26 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn R
         id_column: m.id.as_ref().map(|c| c.header.clone()),
     });
     let mut rows = 0u64;
+    let mut skipped = 0u64;
     table.for_each_row(m.header_row, m.width, |row| {
         rows += 1;
         let source = Source {
             table: table_id,
             row: u32::try_from(row.number).unwrap_or(u32::MAX),
         };
-        let name = row.cell(m.name.index);
-        let code = m.id.as_ref().map(|c| (c, row.cell(c.index)));
+        if let Some(status) = &m.report_status {
+            // A report fed back: its invalid and stale rows were never groups to send.
+            if matches!(row.cell(status.index).text().map(str::trim), Some("invalid" | "stale")) {
+                skipped += 1;
+                return Ok(());
+            }
+        }
+        let report = m.report_status.is_some();
+        let name = unneutralize(row.cell(m.name.index), report);
+        let code = m.id.as_ref().map(|c| (c, unneutralize(row.cell(c.index), report)));
         let org = match (&settings.map.org, &m.org) {
             (Some(org), _) => Cell::Text(org.as_str().into()),
-            (None, Some(c)) => row.cell(c.index),
+            (None, Some(c)) => unneutralize(row.cell(c.index), report),
             (None, None) => Cell::Text("".into()),
         };
         let row_in = RowIn {
@@ -172,5 +181,25 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn R
     if rows == 0 {
         return Err(MapError::HeaderOnly(table.location.clone().with_row(m.header_row)).into());
     }
+    if skipped > 0 {
+        eprintln!(
+            "note: {}: a results report; {skipped} invalid or stale rows in it were skipped",
+            table.location
+        );
+    }
     Ok(())
+}
+
+/// Undoes the report writers' CSV-injection guard (a `'` before a formula leader) when the
+/// input is one of our own reports, so a report fed back sends the very same names.
+fn unneutralize(cell: Cell<'_>, report: bool) -> Cell<'_> {
+    match cell {
+        Cell::Text(t) if report && t.starts_with('\'') && crate::normalize::slug::looks_like_formula(&t[1..]) => {
+            Cell::Text(match t {
+                std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(&b[1..]),
+                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o[1..].to_owned()),
+            })
+        }
+        other => other,
+    }
 }

@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod import;
 pub mod input;
@@ -20,6 +21,7 @@ pub mod normalize;
 pub mod read;
 pub mod report;
 pub mod settings;
+pub mod state;
 pub mod upload;
 
 use error::Exit;

@@ -130,6 +130,8 @@ pub struct Mapping {
     pub org: Option<Column>,
     /// Department list or employee list.
     pub kind: ListKind,
+    /// The `status` column when the table is a velt-groups results report fed back as input.
+    pub report_status: Option<Column>,
 }
 
 /// Why no mapping could be made.
@@ -338,6 +340,8 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
             ListKind::Departments
         };
     let width = cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
+    // A results report has exactly these columns first; its rows carry a status to honour.
+    let is_report = keys.len() >= 4 && keys[..4] == ["organizationid", "groupid", "groupname", "status"];
     Ok(Mapping {
         header_row: row,
         width,
@@ -345,6 +349,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         id,
         org,
         kind,
+        report_status: is_report.then(|| column(3)),
     })
 }
 
@@ -436,6 +441,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, MapError::NoOrganization { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_results_report_is_recognized() {
+        let head = [row(
+            1,
+            &[
+                "organization_id",
+                "group_id",
+                "group_name",
+                "status",
+                "attempts",
+                "error",
+                "sources",
+            ],
+        )];
+        let m = detect(&head, &Location::file("r.csv"), &MapOptions::default()).unwrap();
+        assert_eq!(
+            (
+                m.name.index,
+                m.id.as_ref().unwrap().index,
+                m.org.as_ref().unwrap().index
+            ),
+            (2, 1, 0)
+        );
+        assert_eq!(m.report_status.unwrap().index, 3);
+        assert_eq!(m.kind, ListKind::Departments);
     }
 
     #[test]

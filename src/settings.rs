@@ -171,22 +171,25 @@ pub fn api_base(text: &str) -> Result<reqwest::Url, Error> {
 /// warning); they are required unless `dry_run`.
 pub fn upload_settings(args: &UploadArgs, dry_run: bool) -> Result<UploadSettings, Error> {
     let api_base = api_base(&args.api_base)?;
-    let secret = |flag: &Option<String>, flag_name: &str, env: &str| -> Result<Secret, Error> {
+    // Flags, then the environment, then the config file.
+    let secret = |flag: &Option<String>, file: &Option<Secret>, flag_name: &str, env: &str| -> Result<Secret, Error> {
         if let Some(value) = flag {
             eprintln!("warning: {flag_name} puts the secret in shell history and process lists; set {env} instead");
             return Ok(Secret::new(value.clone()));
         }
-        match std::env::var(env) {
-            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+        match (std::env::var(env), file) {
+            (Ok(v), _) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+            (_, Some(s)) => Ok(s.clone()),
             _ if dry_run => Ok(Secret::new("")),
             _ => Err(Error::Credentials(format!(
                 "{env} is not set; export it (or use {flag_name})"
             ))),
         }
     };
+    let files = &args.file_secrets;
     let credentials = Credentials {
-        api_key: secret(&args.api_key, "--api-key", API_KEY_ENV)?,
-        auth_token: secret(&args.auth_token, "--auth-token", AUTH_TOKEN_ENV)?,
+        api_key: secret(&args.api_key, &files.api_key, "--api-key", API_KEY_ENV)?,
+        auth_token: secret(&args.auth_token, &files.auth_token, "--auth-token", AUTH_TOKEN_ENV)?,
     };
     if args.chunk_size == 0 {
         return Err(Error::Usage("--chunk-size must be at least 1".into()));

@@ -16,3 +16,9 @@ mod read;
 mod golden;
 // `import` against the fake server: every fault, the rate, the chunking, the outcomes.
 mod upload;
+// Results reports in every format, fed back as input, and CSV injection.
+mod report;
+// The state file: incremental runs, renames, stale groups, kill -9 and resume.
+mod state;
+// --config files: every option, flags winning, credentials and their file mode.
+mod config;

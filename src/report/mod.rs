@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod xlsx;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -30,6 +31,9 @@ pub enum Status {
     Unchanged,
     /// Dry run: would be sent.
     Planned,
+    /// In the state from an earlier run but not in today's export (Velt has no delete-group
+    /// call: nothing is removed).
+    Stale,
 }
 
 impl Status {
@@ -41,6 +45,7 @@ impl Status {
             Status::Invalid => "invalid",
             Status::Unchanged => "unchanged",
             Status::Planned => "planned",
+            Status::Stale => "stale",
         }
     }
 }
@@ -162,6 +167,8 @@ pub enum Format {
     Csv,
     /// JSON with the summary.
     Json,
+    /// An Excel workbook.
+    Xlsx,
 }
 
 /// Owns the report's path: checks it up front (a bad path fails before anything is sent) and
@@ -183,9 +190,10 @@ impl ReportFile {
         let format = match ext.as_deref() {
             Some("csv") => Format::Csv,
             Some("json") => Format::Json,
+            Some("xlsx") => Format::Xlsx,
             _ => {
                 return Err(format!(
-                    "cannot write the report to {}: name it .csv or .json",
+                    "cannot write the report to {}: name it .csv, .json or .xlsx",
                     path.display()
                 ))
             }
@@ -227,6 +235,7 @@ impl ReportFile {
             match self.format {
                 Format::Csv => csv::write(plan, outcomes, &mut w, true)?,
                 Format::Json => json::write(plan, outcomes, summary, &mut w)?,
+                Format::Xlsx => w.write_all(&xlsx::to_bytes(plan, outcomes).map_err(std::io::Error::other)?)?,
             }
             w.flush()?;
             w.get_ref().sync_all()

@@ -127,6 +127,8 @@ pub struct Outcome {
     pub final_rate: f64,
     /// Set when the run stopped early.
     pub stop: Option<Stop>,
+    /// The first failure to record a confirmation, if any.
+    pub record_error: Option<String>,
 }
 
 struct Inner {
@@ -142,6 +144,15 @@ struct Inner {
     down_streak: AtomicUsize,
     progress: Arc<Progress>,
     seed: AtomicUsize,
+    record: Option<Arc<dyn Confirmations>>,
+    record_error: Mutex<Option<String>>,
+}
+
+/// Where confirmations are recorded as they arrive (the state file), so a run killed at any
+/// moment loses none that it recorded.
+pub trait Confirmations: Send + Sync {
+    /// `groups` (ID, name) of `org` were confirmed by the server.
+    fn confirmed(&self, org: &str, groups: &[(&str, &str)]) -> Result<(), String>;
 }
 
 /// Splits `work` (sorted by organization) into chunks of at most `size` groups, one
@@ -180,12 +191,14 @@ pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot set up HTTPS: {e}"))
 }
 
-/// Sends every group of `work` and returns each one's outcome. `interrupt` resolving (Ctrl-C)
-/// stops the run: requests in flight are abandoned, and nothing new is sent.
+/// Sends every group of `work` and returns each one's outcome; confirmations go to `record` as
+/// they arrive. `interrupt` resolving (Ctrl-C) stops the run: requests in flight are abandoned,
+/// and nothing new is sent.
 pub async fn upload(
     settings: UploadSettings,
     work: Vec<Work>,
     progress: Arc<Progress>,
+    record: Option<Arc<dyn Confirmations>>,
     interrupt: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Outcome, String> {
     let started = Instant::now();
@@ -208,6 +221,8 @@ pub async fn upload(
         down_streak: AtomicUsize::new(0),
         progress,
         seed: AtomicUsize::new(0x5eed),
+        record,
+        record_error: Mutex::new(None),
         work,
         settings,
     });
@@ -257,6 +272,7 @@ pub async fn upload(
             r
         })
         .collect();
+    let record_error = inner.record_error.lock().expect("record lock").clone();
     Ok(Outcome {
         results,
         requests: inner.progress.requests(),
@@ -264,6 +280,7 @@ pub async fn upload(
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
         stop,
+        record_error,
     })
 }
 
@@ -304,6 +321,25 @@ impl Inner {
     fn backoff(&self) -> retry::Backoff {
         let seed = self.seed.fetch_add(1, Ordering::Relaxed) as u64;
         retry::Backoff::new(self.settings.backoff_base, self.settings.backoff_cap, seed)
+    }
+
+    /// Hands the chunk's confirmed groups to the recorder (blocking this worker thread for the
+    /// one transaction: the record must be on disk before the chunk counts as done).
+    fn record_added(&self, chunk: &[usize], entries: &std::collections::HashMap<String, api::Entry>) {
+        let Some(record) = &self.record else { return };
+        let added: Vec<(&str, &str)> = chunk
+            .iter()
+            .map(|&i| &self.work[i])
+            .filter(|w| entries.get(&w.id).is_some_and(|e| e.success))
+            .map(|w| (w.id.as_str(), w.name.as_str()))
+            .collect();
+        if added.is_empty() {
+            return;
+        }
+        let org = &self.work[chunk[0]].org;
+        if let Err(e) = tokio::task::block_in_place(|| record.confirmed(org, &added)) {
+            self.record_error.lock().expect("record lock").get_or_insert(e);
+        }
     }
 
     /// A chunk failed after all its retries: the server may be down.
@@ -388,6 +424,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                 Answer::Entries(entries) => {
                     inner.down_streak.store(0, Ordering::Relaxed);
                     inner.pace.succeeded();
+                    inner.record_added(&chunk, &entries);
                     return inner.settle(&chunk, |id| match entries.get(id) {
                         Some(e) if e.success => GroupResult {
                             added: true,

@@ -11,12 +11,12 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Jitter, Quota, RateLimiter};
 use tokio::time::Instant;
 
-/// After a 429 the rate drops to this share of what it was (TCP's multiplicative decrease).
-const DECREASE: f64 = 0.5;
+/// After a 429 the rate drops to this share of what it was.
+const DECREASE: f64 = 0.7;
 /// Without a 429 for [`RECOVER_AFTER`], the rate rises by this factor (up to `--rate`).
 const INCREASE: f64 = 1.1;
 /// How long the rate must hold before it is raised again.
-const RECOVER_AFTER: Duration = Duration::from_secs(5);
+const RECOVER_AFTER: Duration = Duration::from_secs(2);
 /// The rate never drops below this share of `--rate`.
 const FLOOR: f64 = 0.05;
 

@@ -1,0 +1,165 @@
+//! Upload benchmark: `cargo bench --bench upload` (`-- --sweep` adds the latency x concurrency
+//! sweep; `-- --quick` uses fewer groups).
+//!
+//! Runs the release binary against the fake Velt server (the same one the tests use) on
+//! 127.0.0.1 and compares the achieved request rate and wall time with the ideal:
+//! - 2,000 groups, `--chunk-size 1`, `--rate 50`, server latency 100 ms;
+//! - the same with the server limiting each key to half of `--rate` (25/s, 429 with Retry-After);
+//! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`.
+
+#[path = "../tests/fake_velt.rs"]
+mod fake_velt;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
+
+struct Result {
+    wall: Duration,
+    requests: usize,
+    achieved: f64,
+    added: usize,
+    limited: usize,
+}
+
+fn run(dir: &std::path::Path, groups: usize, rate: f64, concurrency: usize, config: FakeConfig) -> Result {
+    let input = dir.join(format!("groups-{groups}.csv"));
+    if !input.exists() {
+        let mut text = String::from("Department\n");
+        for i in 0..groups {
+            text.push_str(&format!("Department {i:05}\n"));
+        }
+        std::fs::write(&input, text).unwrap();
+    }
+    let fake = FakeVelt::start(config);
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_velt-groups"))
+        .args(["import", "--quiet", "--org", "bench", "--chunk-size", "1"])
+        .args(["--rate", &rate.to_string(), "--concurrency", &concurrency.to_string()])
+        .args([
+            "--api-base",
+            &fake.url(),
+            "--report",
+            dir.join("report.csv").to_str().unwrap(),
+        ])
+        .arg(&input)
+        .env("VELT_API_KEY", API_KEY)
+        .env("VELT_AUTH_TOKEN", AUTH_TOKEN)
+        .output()
+        .expect("run velt-groups");
+    let wall = start.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = fake.log();
+    let span = log.last().unwrap().at - log.first().unwrap().at;
+    Result {
+        wall,
+        requests: log.len(),
+        achieved: (log.len() - 1) as f64 / span.as_secs_f64(),
+        added: fake.groups().values().map(|g| g.len()).sum(),
+        limited: log.iter().filter(|l| l.status == 429).count(),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let sweep = args.iter().any(|a| a == "--sweep");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-upload");
+    std::fs::create_dir_all(&dir).unwrap();
+    let groups = if quick { 500 } else { 2000 };
+    let rate = 50.0;
+    let latency = Duration::from_millis(100);
+
+    println!("{groups} groups, --chunk-size 1, --rate {rate}, server latency 100 ms, --concurrency 16 (default)");
+    println!();
+    println!(
+        "| scenario | requests | 429s | achieved rate | vs --rate | wall time | ideal | wall vs ideal | groups added |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let r = run(
+        &dir,
+        groups,
+        rate,
+        16,
+        FakeConfig {
+            latency,
+            ..FakeConfig::default()
+        },
+    );
+    let ideal = groups as f64 / rate;
+    println!(
+        "| server unlimited | {} | {} | {:.2}/s | {:.1}% | {:.2} s | {:.2} s | {:+.1}% | {} |",
+        r.requests,
+        r.limited,
+        r.achieved,
+        100.0 * r.achieved / rate,
+        r.wall.as_secs_f64(),
+        ideal,
+        100.0 * (r.wall.as_secs_f64() / ideal - 1.0),
+        r.added
+    );
+    let server_rate = rate / 2.0;
+    let r = run(
+        &dir,
+        groups,
+        rate,
+        16,
+        FakeConfig {
+            latency,
+            rate_limit: Some(server_rate),
+            ..FakeConfig::default()
+        },
+    );
+    let ideal = groups as f64 / server_rate;
+    println!(
+        "| server limited to {server_rate}/s | {} | {} | {:.2}/s | {:.1}% of server | {:.2} s | {:.2} s | {:+.1}% | {} |",
+        r.requests,
+        r.limited,
+        r.achieved,
+        100.0 * r.achieved / server_rate,
+        r.wall.as_secs_f64(),
+        ideal,
+        100.0 * (r.wall.as_secs_f64() / ideal - 1.0),
+        r.added
+    );
+
+    if sweep {
+        let n = if quick { 100 } else { 250 };
+        println!();
+        println!("Sweep: {n} groups, --rate {rate}; achieved / target rate");
+        println!();
+        println!(
+            "| latency | --concurrency 1 | --concurrency 4 | --concurrency 16 | smallest concurrency reaching 95% |"
+        );
+        println!("|---|---|---|---|---|");
+        for ms in [10u64, 100, 400] {
+            let mut cells = Vec::new();
+            let mut smallest = None;
+            for c in [1usize, 4, 16] {
+                let r = run(
+                    &dir,
+                    n,
+                    rate,
+                    c,
+                    FakeConfig {
+                        latency: Duration::from_millis(ms),
+                        ..FakeConfig::default()
+                    },
+                );
+                let share = r.achieved / rate;
+                if share >= 0.95 && smallest.is_none() {
+                    smallest = Some(c);
+                }
+                cells.push(format!("{:.0}%", 100.0 * share));
+            }
+            println!(
+                "| {ms} ms | {} | {} | {} | {} |",
+                cells[0],
+                cells[1],
+                cells[2],
+                smallest.map_or("none of 1/4/16".to_owned(), |c| c.to_string())
+            );
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! State for nightly runs and crash resume: per API base and organization, every group the
+//! server confirmed and the name it was confirmed with.
+//!
+//! SQLite (rusqlite, bundled, so nothing to install): each chunk's confirmations are one
+//! transaction in WAL mode with `synchronous=FULL`, so a `kill -9` at any instant leaves a file
+//! that opens, holding every confirmation it had committed. A plain file rewritten on each
+//! update would need the same care (write, fsync, rename, fsync the directory) and would
+//! rewrite everything for every chunk.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use thiserror::Error;
+
+/// The schema this build reads and writes.
+const SCHEMA: &str = "1";
+
+/// A state file that cannot be used.
+#[derive(Debug, Error)]
+pub enum StateError {
+    /// Not a SQLite file, damaged, or from another program or version.
+    #[error("{path}: not a usable velt-groups state file ({detail}); move it away to start afresh (the next run then sends every group again)")]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite or the schema check said.
+        detail: String,
+    },
+    /// Reading or writing failed (disk full, permissions...).
+    #[error("{path}: cannot update the state ({detail})")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+}
+
+/// An open state file.
+pub struct State {
+    path: PathBuf,
+    api_base: String,
+    conn: Mutex<Connection>,
+}
+
+impl State {
+    /// Opens (or creates) the state at `path` for `api_base`.
+    pub fn open(path: &Path, api_base: &str) -> Result<Self, StateError> {
+        let unusable = |e: rusqlite::Error| StateError::Unusable {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        };
+        let conn = Connection::open(path).map_err(unusable)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(unusable)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(unusable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(unusable)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS groups (
+                 api_base TEXT NOT NULL,
+                 organization_id TEXT NOT NULL,
+                 group_id TEXT NOT NULL,
+                 group_name TEXT NOT NULL,
+                 confirmed_at TEXT NOT NULL,
+                 PRIMARY KEY (api_base, organization_id, group_id)
+             ) WITHOUT ROWID;",
+        )
+        .map_err(unusable)?;
+        let schema: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .optional()
+            .map_err(unusable)?;
+        match schema.as_deref() {
+            None => {
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA])
+                    .map_err(unusable)?;
+            }
+            Some(SCHEMA) => {}
+            Some(other) => {
+                return Err(StateError::Unusable {
+                    path: path.to_owned(),
+                    detail: format!("schema {other}, this version reads schema {SCHEMA}"),
+                })
+            }
+        }
+        Ok(State {
+            path: path.to_owned(),
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn io(&self, e: rusqlite::Error) -> StateError {
+        StateError::Io {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// Every confirmed group of `org` under this API base: ID -> name.
+    pub fn confirmed(&self, org: &str) -> Result<HashMap<String, String>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut stmt = conn
+            .prepare_cached("SELECT group_id, group_name FROM groups WHERE api_base = ?1 AND organization_id = ?2")
+            .map_err(|e| self.io(e))?;
+        let rows = stmt
+            .query_map(params![self.api_base, org], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.io(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
+    }
+
+    /// Records confirmations, all or none (one transaction).
+    pub fn record(&self, org: &str, groups: &[(&str, &str)]) -> Result<(), StateError> {
+        let now = jiff::Timestamp::now().to_string();
+        let mut conn = self.conn.lock().expect("state lock");
+        let tx = conn.transaction().map_err(|e| self.io(e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO groups (api_base, organization_id, group_id, group_name, confirmed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (api_base, organization_id, group_id)
+                     DO UPDATE SET group_name = excluded.group_name, confirmed_at = excluded.confirmed_at",
+                )
+                .map_err(|e| self.io(e))?;
+            for (id, name) in groups {
+                stmt.execute(params![self.api_base, org, id, name, now])
+                    .map_err(|e| self.io(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.io(e))
+    }
+
+    /// Number of groups recorded, all API bases and organizations.
+    pub fn len(&self) -> Result<usize, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        conn.query_row("SELECT count(*) FROM groups", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.io(e))
+    }
+
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> Result<bool, StateError> {
+        self.len().map(|n| n == 0)
+    }
+}
+
+impl crate::upload::Confirmations for State {
+    fn confirmed(&self, org: &str, groups: &[(&str, &str)]) -> Result<(), String> {
+        self.record(org, groups).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_reads_back_per_api_base_and_org() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let a = State::open(&path, "https://api.velt.dev/").unwrap();
+        a.record("acme", &[("eng", "Engineering"), ("ops", "Ops")]).unwrap();
+        a.record("acme", &[("ops", "Operations")]).unwrap();
+        a.record("globex", &[("eng", "Eng")]).unwrap();
+        drop(a);
+        let a = State::open(&path, "https://api.velt.dev").unwrap();
+        let acme = a.confirmed("acme").unwrap();
+        assert_eq!(acme.len(), 2);
+        assert_eq!(acme["ops"], "Operations");
+        assert_eq!(a.len().unwrap(), 3);
+        let other = State::open(&path, "http://127.0.0.1:9").unwrap();
+        assert!(other.confirmed("acme").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let text = b"this is not SQLite, it is a text file with enough bytes to look like a header";
+        std::fs::write(&path, text).unwrap();
+        let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+        assert!(err.to_string().contains("not a usable velt-groups state file"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), text, "the file is left as it was");
+    }
+}
