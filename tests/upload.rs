@@ -521,3 +521,69 @@ fn a_bad_report_path_fails_before_anything_is_sent() {
     );
     assert_eq!(fake.requests(), 0);
 }
+
+#[test]
+fn progress_is_logged_every_few_seconds_when_not_on_a_terminal() {
+    let w = Workdir::new();
+    departments(&w, "hr.csv", &["acme"], 26);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    // No --quiet; stderr is a pipe, as under cron: one line every 5 s, no bar.
+    let run = w.run_env(
+        &[
+            "import",
+            "--api-base",
+            &url,
+            "--rate",
+            "4",
+            "--chunk-size",
+            "1",
+            "--report",
+            "report.csv",
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run
+        .err_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("velt-groups: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].contains("/26 groups, ") && lines[0].contains(" requests/s, 0 retries, about "),
+        "{}",
+        lines[0]
+    );
+    assert!(!run.stderr.contains('\r'), "no bar redraws in a log");
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    let w = Workdir::new();
+    departments(&w, "hr.csv", &["acme"], 12);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let bin = assert_cmd::cargo::cargo_bin("velt-groups");
+    let cmd = format!(
+        "{} import --api-base {} --rate 10 --chunk-size 1 --report report.csv hr.csv",
+        bin.display(),
+        fake.url()
+    );
+    // `script` (util-linux, in every Debian) runs the command on a pseudo-terminal.
+    let mut script = std::process::Command::new("script");
+    script
+        .current_dir(w.path(""))
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm");
+    for (k, v) in CREDS {
+        script.env(k, v);
+    }
+    let out = script.output().expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("/12 groups"), "{text}");
+    assert!(text.contains("req/s"), "{text}");
+    assert!(!text.contains("velt-groups: "), "no log lines on a terminal: {text}");
+    assert_eq!(fake.groups()["acme"].len(), 12);
+}
