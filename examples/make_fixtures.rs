@@ -1,8 +1,9 @@
 //! Writes the XLSX sample and test fixtures with a real writer (rust_xlsxwriter).
 //!
 //! `cargo run --example make_fixtures` rewrites `samples/employees.xlsx` and
-//! `tests/data/employees.xlsx`; `tests/data/make-office-fixtures.sh` then has LibreOffice turn
-//! the latter into the committed `.xls` and `.ods` fixtures. Nothing here runs in CI.
+//! `tests/data/employees.xlsx` and the malformed inputs in `tests/data/bad`;
+//! `tests/data/make-office-fixtures.sh` then has LibreOffice turn `employees.xlsx` into the
+//! committed `.xls` and `.ods` fixtures. Nothing here runs in CI.
 
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, XlsxError};
 
@@ -47,10 +48,63 @@ const STAFF: &[Employee] = &[
     (1014, "Hedy", "Lamarr", "People\u{A0}Operations", "0600", (2019, 5, 5)),
 ];
 
-fn main() -> Result<(), XlsxError> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_employees("samples/employees.xlsx", false)?;
     write_employees("tests/data/employees.xlsx", true)?;
-    println!("wrote samples/employees.xlsx and tests/data/employees.xlsx");
+    write_bad_inputs()?;
+    println!("wrote samples/employees.xlsx, tests/data/employees.xlsx and tests/data/bad/*");
+    Ok(())
+}
+
+/// The malformed inputs of `tests/data/bad`: each must give exit code 2 and one located line.
+fn write_bad_inputs() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::path::Path::new("tests/data/bad");
+    std::fs::create_dir_all(dir)?;
+    let text: &[(&str, &[u8])] = &[
+        ("empty.csv", b""),
+        ("blank-lines.csv", b"\r\n\n   \n\t\n"),
+        ("header-only.csv", b"Name,Department\r\n"),
+        ("ragged.csv", b"Name,Department\nAda,Sales\nBob,Sales,Paris\n"),
+        ("no-department.csv", b"Name,Email,Site\nAda,ada@example.com,Paris\n"),
+        ("ambiguous.csv", b"Department,Dept\nSales,Sales\n"),
+        ("not-utf8-or-1252.csv", b"Department\nSales\nR\xC3\x28D\nOps\x81\n"),
+        (
+            "utf16-broken.txt",
+            b"\xFF\xFED\x00e\x00p\x00t\x00\n\x00\x00\xD8x\x00\n\x00",
+        ),
+        (
+            "photo.xlsx",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89",
+        ),
+        ("document.pdf.csv", b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n"),
+    ];
+    for (name, bytes) in text {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    // Noise from a fixed LCG: what a file of unknown origin looks like.
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (x >> 56) as u8
+        })
+        .collect();
+    std::fs::write(dir.join("garbage.bin"), noise)?;
+    let full = std::fs::read("tests/data/employees.xlsx")?;
+    std::fs::write(dir.join("truncated.xlsx"), &full[..full.len() / 2])?;
+
+    let mut book = Workbook::new();
+    book.add_worksheet()
+        .set_name("Staff")?
+        .write_string(0, 0, "Department")?;
+    book.save(dir.join("header-only.xlsx"))?;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Staff")?;
+    sheet.write_string(0, 0, "Name")?;
+    sheet.write_string(0, 1, "Email")?;
+    sheet.write_string(1, 0, "Ada")?;
+    sheet.write_string(1, 1, "ada@example.com")?;
+    book.save(dir.join("no-department.xlsx"))?;
     Ok(())
 }
 

@@ -178,3 +178,16 @@ fn help_and_version() {
     let usage = w.run(&["check"]);
     assert_eq!(usage.code, 2);
 }
+
+#[test]
+fn a_name_spanning_lines_is_flagged_as_a_possible_unclosed_quote() {
+    let w = Workdir::new();
+    w.write("open.csv", "Name,Department\nAda,\"Sales\nBob,Ops\n");
+    let run = w.run(&["check", "--org", "a", "open.csv"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr.contains("warning: open.csv, row 2, column 'Department': the department name spans several lines; if that is not meant, a quote is probably not closed"),
+        "{}",
+        run.stderr
+    );
+}

@@ -22,3 +22,5 @@ mod report;
 mod state;
 // --config files: every option, flags winning, credentials and their file mode.
 mod config;
+// Chaos, kill and resume, full and read-only disks, every malformed fixture.
+mod reliability;

@@ -339,6 +339,19 @@ impl Normalizer {
             });
         }
         if !self.names.contains_key(row.name) {
+            if row.name.contains(['\n', '\r']) {
+                // Legal in a quoted CSV cell, but far more often an unclosed quote that swallowed
+                // the rows below it.
+                let location = locate(&self.tables, row.source)
+                    .with_column(self.tables[row.source.table as usize].name_column.clone());
+                self.problems.push(Problem {
+                    severity: Severity::Warning,
+                    location,
+                    message:
+                        "the department name spans several lines; if that is not meant, a quote is probably not closed"
+                            .into(),
+                });
+            }
             let name = slug::clean_name(row.name);
             let info = NameInfo {
                 chars: name.chars().count(),

@@ -45,10 +45,17 @@ impl CsvSource {
             None => (None, 0),
         };
         let encoding = match (opts.encoding, bom_encoding) {
-            (Some(enc), _) => enc,
-            (None, Some(enc)) => enc,
+            (Some(enc), _) | (None, Some(enc)) => {
+                // Named or announced, but not yet proven: a broken sequence would otherwise
+                // turn into U+FFFD in a department name without anyone noticing.
+                validate(path, loc, enc, bom_len)?;
+                enc
+            }
             (None, None) => match utf16_without_bom(&head[..n]) {
-                Some(enc) => enc,
+                Some(enc) => {
+                    validate(path, loc, enc, 0)?;
+                    enc
+                }
                 None => sniff_encoding(path, loc)?,
             },
         };
@@ -99,7 +106,7 @@ impl CsvSource {
             .buffer_capacity(256 * 1024)
             .from_reader(BreakCounter {
                 inner: input,
-                breaks: Rc::clone(&lines.breaks),
+                marks: Rc::clone(&lines.marks),
                 offset: 0,
                 after_cr: false,
             });
@@ -175,46 +182,62 @@ fn read_record(
 /// Line numbers for records. The csv crate's own `Position::line` is off by one for every
 /// record after the first in a CRLF file (it counts the LF of the previous record's terminator
 /// only when the next record starts) and counts blank lines skipped before a record as part of
-/// it, so lines are counted here from the bytes themselves: a record's first line is the line of
-/// its last byte less the line breaks inside its quoted fields.
+/// it, so lines are counted here from the bytes themselves: a record starts at the first byte
+/// after the previous record that is not a line-break byte, and its line is one more than the
+/// line breaks before that byte.
 #[derive(Default)]
 struct Lines {
-    /// Offsets of line breaks read by the parser but not yet passed by a record.
-    breaks: Rc<RefCell<VecDeque<u64>>>,
+    /// Every CR and LF read by the parser and not yet passed, with whether it ends a line (the
+    /// LF of a CRLF does not: the pair counts once).
+    marks: Rc<RefCell<VecDeque<(u64, bool)>>>,
     /// Line breaks passed so far.
     passed: u64,
+    /// Where the previous record ended.
+    end: u64,
 }
 
 impl Lines {
+    /// Passes the marks before `offset`.
+    fn pass(&mut self, offset: u64) {
+        let mut marks = self.marks.borrow_mut();
+        while let Some(&(at, breaks)) = marks.front().filter(|(at, _)| *at < offset) {
+            let _ = at;
+            marks.pop_front();
+            self.passed += u64::from(breaks);
+        }
+    }
+
     /// 1-based line of the byte at `offset` (the parser reads forward only).
     fn line_at(&mut self, offset: u64) -> u64 {
-        let mut breaks = self.breaks.borrow_mut();
-        while breaks.front().is_some_and(|&b| b < offset) {
-            breaks.pop_front();
-            self.passed += 1;
-        }
+        self.pass(offset);
         self.passed + 1
     }
 
-    fn first_line(&mut self, rdr: &CsvReader, rec: &csv::ByteRecord) -> u64 {
-        // The reader stands just past the record's terminator (or at the end of the input).
-        let last = self.line_at(rdr.position().byte().saturating_sub(1));
-        let inside: u64 = rec.iter().map(count_breaks).sum();
-        last.saturating_sub(inside).max(1)
+    /// The first line of the record the reader just read.
+    fn first_line(&mut self, rdr: &CsvReader, _rec: &csv::ByteRecord) -> u64 {
+        let mut start = self.end;
+        self.pass(start);
+        {
+            // Skip the blank lines (and the LF of a CRLF) between the previous record and this one.
+            let mut marks = self.marks.borrow_mut();
+            while let Some(&(at, breaks)) = marks.front().filter(|(at, _)| *at == start) {
+                let _ = at;
+                marks.pop_front();
+                self.passed += u64::from(breaks);
+                start += 1;
+            }
+        }
+        let line = self.passed + 1;
+        self.end = rdr.position().byte();
+        self.pass(self.end);
+        line
     }
 }
 
-/// Line breaks in `bytes`: LF, CRLF and a lone CR each count once.
-fn count_breaks(bytes: &[u8]) -> u64 {
-    memchr::memchr2_iter(b'\n', b'\r', bytes)
-        .filter(|&i| !(bytes[i] == b'\n' && i > 0 && bytes[i - 1] == b'\r'))
-        .count() as u64
-}
-
-/// Passes bytes to the CSV parser, noting where each line break is (a CRLF at its CR).
+/// Passes bytes to the CSV parser, noting every CR and LF.
 struct BreakCounter<R> {
     inner: R,
-    breaks: Rc<RefCell<VecDeque<u64>>>,
+    marks: Rc<RefCell<VecDeque<(u64, bool)>>>,
     offset: u64,
     after_cr: bool,
 }
@@ -223,12 +246,11 @@ impl<R: Read> Read for BreakCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let bytes = &buf[..n];
-        let mut breaks = self.breaks.borrow_mut();
+        let mut marks = self.marks.borrow_mut();
         for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
             let prev_cr = if i == 0 { self.after_cr } else { bytes[i - 1] == b'\r' };
-            if bytes[i] == b'\r' || !prev_cr {
-                breaks.push_back(self.offset + i as u64);
-            }
+            let breaks = bytes[i] == b'\r' || !prev_cr;
+            marks.push_back((self.offset + i as u64, breaks));
         }
         if let Some(&last) = bytes.last() {
             self.after_cr = last == b'\r';
@@ -355,6 +377,44 @@ fn sniff_encoding(path: &Path, loc: &Location) -> Result<&'static Encoding, Read
             ));
         }
         line += count_lines(&buf[..n]);
+    }
+}
+
+/// Decodes the whole file once, without replacement, and names the line of the first byte
+/// sequence that `enc` cannot decode.
+fn validate(path: &Path, loc: &Location, enc: &'static Encoding, skip: u64) -> Result<(), ReadError> {
+    let io_err = |e| ReadError::Io(loc.clone(), e);
+    let mut file = File::open(path).map_err(io_err)?;
+    file.seek(SeekFrom::Start(skip)).map_err(io_err)?;
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut input = vec![0u8; 64 * 1024];
+    let mut output = vec![0u8; 3 * 64 * 1024 + 16];
+    let mut line = 1u64;
+    loop {
+        let n = file.read(&mut input).map_err(io_err)?;
+        let last = n == 0;
+        let mut chunk = &input[..n];
+        loop {
+            let (result, read, written) = decoder.decode_to_utf8_without_replacement(chunk, &mut output, last);
+            line += count_lines(&output[..written]);
+            chunk = &chunk[read..];
+            match result {
+                encoding_rs::DecoderResult::InputEmpty => break,
+                encoding_rs::DecoderResult::OutputFull => continue,
+                encoding_rs::DecoderResult::Malformed(_, _) => {
+                    return Err(ReadError::Encoding(
+                        loc.clone().with_row(line),
+                        format!(
+                            "the text is not valid {}; save it again, or name its real encoding with --encoding",
+                            enc.name()
+                        ),
+                    ))
+                }
+            }
+        }
+        if last {
+            return Ok(());
+        }
     }
 }
 
