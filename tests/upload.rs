@@ -145,6 +145,8 @@ fn rate_limits_with_and_without_retry_after_end_with_everything_added() {
         let want = departments(&w, "hr.csv", &["acme"], 30);
         let fake = FakeVelt::start(FakeConfig {
             rate_limit: Some(20.0),
+            // A small bucket, so that 60 requests/s surely meet the limit.
+            rate_burst: Some(2.0),
             retry_after,
             ..FakeConfig::default()
         });
