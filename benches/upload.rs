@@ -5,7 +5,8 @@
 //! 127.0.0.1 and compares the achieved request rate and wall time with the ideal:
 //! - 2,000 groups, `--chunk-size 1`, `--rate 50`, server latency 100 ms;
 //! - the same with the server limiting each key to half of `--rate` (25/s, 429 with Retry-After);
-//! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`.
+//! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`;
+//! - with `--members`: a 20,000-employee `--members` sync (200 departments) at `--rate 50`.
 
 #[path = "../tests/fake_velt.rs"]
 mod fake_velt;
@@ -124,6 +125,10 @@ fn main() {
         r.added
     );
 
+    if args.iter().any(|a| a == "--members") {
+        members(&dir, if quick { 2_000 } else { 20_000 });
+    }
+
     if sweep {
         let n = if quick { 100 } else { 250 };
         println!();
@@ -162,4 +167,62 @@ fn main() {
             );
         }
     }
+}
+
+/// A full membership sync: groups first, then every employee into their department's group.
+fn members(dir: &std::path::Path, employees: usize) {
+    let departments = 200;
+    let input = dir.join(format!("employees-{employees}.csv"));
+    let mut text = String::from("Employee ID,Work Email,Department\n");
+    for i in 0..employees {
+        text.push_str(&format!("{i},e{i}@example.com,Department {:03}\n", i % departments));
+    }
+    std::fs::write(&input, text).unwrap();
+    let fake = FakeVelt::start(FakeConfig {
+        latency: Duration::from_millis(50),
+        ..FakeConfig::default()
+    });
+    let rate = 50.0;
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_velt-groups"))
+        .args([
+            "import",
+            "--quiet",
+            "--members",
+            "--org",
+            "bench",
+            "--rate",
+            "50",
+            "--chunk-size",
+            "20",
+        ])
+        .args(["--member-chunk-size", "25", "--api-base", &fake.url()])
+        .args(["--report", dir.join("members-report.csv").to_str().unwrap()])
+        .arg(&input)
+        .env("VELT_API_KEY", API_KEY)
+        .env("VELT_AUTH_TOKEN", AUTH_TOKEN)
+        .output()
+        .expect("run velt-groups");
+    let wall = start.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = fake.log();
+    let members: usize = fake.members().values().map(|m| m.len()).sum();
+    let groups = departments.div_ceil(20);
+    let member_requests = departments * (employees / departments).div_ceil(25);
+    let ideal = (groups + member_requests) as f64 / rate;
+    println!();
+    println!(
+        "Membership sync: {employees} employees in {departments} departments, --rate {rate}, server latency 50 ms"
+    );
+    println!();
+    println!("| requests | ideal requests | members on the server | wall time | ideal | wall vs ideal |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {members} | {:.2} s | {:.2} s | {:+.1}% |",
+        log.len(),
+        groups + member_requests,
+        wall.as_secs_f64(),
+        ideal,
+        100.0 * (wall.as_secs_f64() / ideal - 1.0)
+    );
 }

@@ -48,6 +48,14 @@ pub struct ImportArgs {
     /// Send every group even if the state says it is there (the state is still updated).
     #[arg(long)]
     pub full: bool,
+    /// With --members and --state: also remove users this tool added to a group earlier and
+    /// that today's export no longer has in it (never users someone else added).
+    #[arg(long)]
+    pub remove_departed: bool,
+    /// Most removals allowed in one run, a count (25) or a share of the recorded members (10%);
+    /// above it nothing is removed. Default: 10%, but at least 5.
+    #[arg(long, value_name = "N|P%")]
+    pub max_removals: Option<String>,
     /// No progress bar or progress lines.
     #[arg(long, short)]
     pub quiet: bool,
@@ -79,6 +87,9 @@ pub struct UploadArgs {
     /// 30; 20 stays under that with room to spare.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub chunk_size: usize,
+    /// User IDs per membership request (--members); other Velt ID lists stop at 30.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub member_chunk_size: usize,
     /// Requests per second (fractions allowed). Velt publishes no number for these endpoints;
     /// a stricter server is detected (429) and the pace lowered.
     #[arg(long, value_name = "PER_SECOND", default_value_t = 5.0)]
@@ -159,6 +170,15 @@ pub struct InputArgs {
     /// else UTF-8, else Windows-1252).
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
+    /// Also make each group's members match the export (needs a user column).
+    #[arg(long)]
+    pub members: bool,
+    /// Header of the user-ID column (default: a work e-mail column, else an employee ID).
+    #[arg(long, value_name = "HEADER")]
+    pub user_column: Option<String>,
+    /// Send e-mail user IDs as written instead of lower-cased.
+    #[arg(long)]
+    pub keep_email_case: bool,
 }
 
 #[cfg(test)]

@@ -46,6 +46,12 @@ pub struct ConfigFile {
     allow_partial: Option<bool>,
     dry_run: Option<bool>,
     quiet: Option<bool>,
+    members: Option<bool>,
+    user_column: Option<String>,
+    keep_email_case: Option<bool>,
+    remove_departed: Option<bool>,
+    max_removals: Option<String>,
+    member_chunk_size: Option<usize>,
 }
 
 /// Credentials found in the config file, used when the environment has none.
@@ -172,6 +178,12 @@ fn with_defaults(mut cmd: Command, c: &ConfigFile, base: &Path) -> Command {
     cmd = set(cmd, "allow_partial", c.allow_partial.map(|v| v.to_string()));
     cmd = set(cmd, "dry_run", c.dry_run.map(|v| v.to_string()));
     cmd = set(cmd, "quiet", c.quiet.map(|v| v.to_string()));
+    cmd = set(cmd, "members", c.members.map(|v| v.to_string()));
+    cmd = set(cmd, "user_column", text(&c.user_column));
+    cmd = set(cmd, "keep_email_case", c.keep_email_case.map(|v| v.to_string()));
+    cmd = set(cmd, "remove_departed", c.remove_departed.map(|v| v.to_string()));
+    cmd = set(cmd, "max_removals", text(&c.max_removals));
+    cmd = set(cmd, "member_chunk_size", c.member_chunk_size.map(|v| v.to_string()));
     if let Some(inputs) = &c.inputs {
         let values: Vec<String> = inputs.iter().map(path).collect();
         cmd = cmd.mut_arg("inputs", |a| a.default_values(values).required(false));

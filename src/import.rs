@@ -5,8 +5,9 @@ use std::sync::Arc;
 use crate::check::{count, print_problems};
 use crate::cli::ImportArgs;
 use crate::error::{Error, Exit};
+use crate::membership::{self, MemberOptions};
 use crate::normalize::Plan;
-use crate::report::{self, Outcome, ReportFile, Status, Summary};
+use crate::report::{self, MemberOutcome, Outcome, ReportFile, Status, Summary};
 use crate::state::State;
 use crate::upload::progress::{human_duration, Mode, Progress};
 use crate::upload::{self, Stop, UploadSettings, Work};
@@ -35,24 +36,54 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
     if let Some(state) = &state {
         apply_state(state, &mut outcomes, args.full)?;
     }
-    let mut summary;
+    let member_opts = MemberOptions {
+        remove_departed: args.remove_departed,
+        max_removals: args.max_removals.as_deref().map(membership::parse_limit).transpose()?,
+        full: args.full,
+        dry_run: args.dry_run,
+    };
     let mut exit = Exit::Success;
+    let mut members = None;
+    let mut stats = Stats::default();
     if args.dry_run {
-        summary = Summary::count(&outcomes);
-        let work = work_of(&outcomes);
-        let requests = upload::chunks(&work, settings.chunk_size).len();
+        let mut work = work_of(&outcomes);
+        let groups = work.len();
+        if input.map.members {
+            let planned = membership::plan(&plan, &outcomes, state.as_deref(), member_opts)?;
+            for m in planned
+                .iter()
+                .filter(|m| m.action == "remove" && m.status == Status::Planned)
+            {
+                eprintln!(
+                    "dry run: would remove {} from {} ({})",
+                    m.user_id, m.group_id, m.organization_id
+                );
+            }
+            work.extend(membership::work(&planned));
+            members = Some(planned);
+        }
+        let requests = upload::chunks(&work, settings.chunk_size, settings.member_chunk_size).len();
         let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate;
+        let memberships = match work.len() - groups {
+            0 => String::new(),
+            n => format!(" and {}", count(n, "membership change")),
+        };
         eprintln!(
-            "dry run: would send {} in {} to {}; at {} requests/s that takes about {}",
-            count(work.len(), "group"),
+            "dry run: would send {}{memberships} in {} to {}; at {} requests/s that takes about {}",
+            count(groups, "group"),
             count(requests, "request"),
             settings.api_base,
             settings.rate,
             human_duration(std::time::Duration::from_secs_f64(seconds))
         );
     } else {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Client(format!("cannot start the async runtime: {e}")))?;
         let record = state.clone().map(|s| s as Arc<dyn upload::Confirmations>);
-        let outcome = send(&settings, &outcomes, record, Mode::detect(args.quiet))?;
+        let mode = Mode::detect(args.quiet);
+        let outcome = send(&runtime, &settings, work_of(&outcomes), record.clone(), mode)?;
         let mut results = outcome.results.iter();
         for o in outcomes.iter_mut().filter(|o| o.status == Status::Planned) {
             let r = results.next().expect("one result per planned group");
@@ -60,35 +91,105 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
             o.attempts = r.attempts;
             o.error = r.error.clone();
         }
-        summary = Summary::count(&outcomes);
-        summary.requests = outcome.requests;
-        summary.retries = outcome.retries;
-        summary.elapsed_seconds = outcome.elapsed.as_secs_f64();
-        summary.achieved_rate = outcome.requests as f64 / outcome.elapsed.as_secs_f64().max(1e-9);
-        summary.stopped = outcome.stop.as_ref().map(describe_stop);
-        advise_concurrency(&settings, &outcome);
-        if let Some(stop) = &outcome.stop {
-            eprintln!("error: {}", describe_stop(stop));
-            if let Stop::Credentials(_) = stop {
-                exit = Exit::NothingAttempted;
+        exit = stats.add(&settings, &outcome);
+        if input.map.members {
+            let mut planned = membership::plan(&plan, &outcomes, state.as_deref(), member_opts)?;
+            match &outcome.stop {
+                // Groups came first and did not finish: no membership is sent.
+                Some(stop) => {
+                    for m in planned.iter_mut().filter(|m| m.status == Status::Planned) {
+                        m.status = Status::Failed;
+                        m.error = stop.not_attempted();
+                    }
+                }
+                None => {
+                    let work = membership::work(&planned);
+                    if !work.is_empty() {
+                        let outcome = send(&runtime, &settings, work, record, mode)?;
+                        let mut results = outcome.results.iter();
+                        for m in planned.iter_mut().filter(|m| m.status == Status::Planned) {
+                            let r = results.next().expect("one result per planned membership");
+                            m.status = match (r.added, m.action) {
+                                (true, "remove") => Status::Removed,
+                                (true, _) => Status::Added,
+                                (false, _) => Status::Failed,
+                            };
+                            m.attempts = r.attempts;
+                            m.error = r.error.clone();
+                        }
+                        exit = exit.max(stats.add(&settings, &outcome));
+                    }
+                }
             }
-        }
-        if let Some(e) = &outcome.record_error {
-            eprintln!("error: {e}; groups confirmed after that may be sent again next run");
-            exit = exit.max(Exit::Incomplete);
+            members = Some(planned);
         }
     }
-    finish(&report, &plan, &outcomes, &mut summary)?;
+    let mut summary = Summary::count(&outcomes);
+    stats.fill(&mut summary);
+    if let Some(m) = &members {
+        summary.count_members(m);
+    }
+    finish(&report, &plan, &outcomes, members.as_deref(), &mut summary)?;
     if let Some(path) = &args.summary_json {
         write_summary(path, &summary)?;
     }
-    let all_done = outcomes.iter().all(|o| {
+    let groups_done = outcomes.iter().all(|o| {
         matches!(
             o.status,
             Status::Added | Status::Planned | Status::Unchanged | Status::Stale
         )
     });
-    Ok(if all_done { exit } else { exit.max(Exit::Incomplete) })
+    let members_done = members.iter().flatten().all(|m| {
+        matches!(
+            m.status,
+            Status::Added | Status::Removed | Status::Planned | Status::Unchanged
+        )
+    });
+    Ok(if groups_done && members_done {
+        exit
+    } else {
+        exit.max(Exit::Incomplete)
+    })
+}
+
+/// Requests, retries and time over the run's uploads (groups, then memberships).
+#[derive(Default)]
+struct Stats {
+    requests: u64,
+    retries: u64,
+    elapsed: std::time::Duration,
+    stopped: Option<String>,
+}
+
+impl Stats {
+    /// Adds one upload's figures, reports how it ended, and returns the exit code it implies.
+    fn add(&mut self, settings: &UploadSettings, outcome: &upload::Outcome) -> Exit {
+        self.requests += outcome.requests;
+        self.retries += outcome.retries;
+        self.elapsed += outcome.elapsed;
+        advise_concurrency(settings, outcome);
+        let mut exit = Exit::Success;
+        if let Some(stop) = &outcome.stop {
+            eprintln!("error: {}", describe_stop(stop));
+            self.stopped = Some(describe_stop(stop));
+            if let Stop::Credentials(_) = stop {
+                exit = Exit::NothingAttempted;
+            }
+        }
+        if let Some(e) = &outcome.record_error {
+            eprintln!("error: {e}; what was confirmed after that may be sent again next run");
+            exit = exit.max(Exit::Incomplete);
+        }
+        exit
+    }
+
+    fn fill(&self, summary: &mut Summary) {
+        summary.requests = self.requests;
+        summary.retries = self.retries;
+        summary.elapsed_seconds = self.elapsed.as_secs_f64();
+        summary.achieved_rate = self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9);
+        summary.stopped = self.stopped.clone();
+    }
 }
 
 /// Marks groups the state already holds with the same name `unchanged` (unless `full`), and
@@ -144,25 +245,17 @@ fn work_of(outcomes: &[Outcome]) -> Vec<Work> {
     outcomes
         .iter()
         .filter(|o| o.status == Status::Planned)
-        .map(|o| Work {
-            org: o.organization_id.clone(),
-            id: o.group_id.clone(),
-            name: o.group_name.clone(),
-        })
+        .map(|o| Work::group(&o.organization_id, &o.group_id, &o.group_name))
         .collect()
 }
 
 fn send(
+    runtime: &tokio::runtime::Runtime,
     settings: &UploadSettings,
-    outcomes: &[Outcome],
+    work: Vec<Work>,
     record: Option<Arc<dyn upload::Confirmations>>,
     mode: Mode,
 ) -> Result<upload::Outcome, Error> {
-    let work = work_of(outcomes);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Client(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let progress = Progress::new(work.len() as u64, mode);
         upload::upload(settings.clone(), work, Arc::clone(&progress), record, interrupted())
@@ -229,12 +322,22 @@ fn advise_concurrency(settings: &UploadSettings, outcome: &upload::Outcome) {
 }
 
 /// Writes the report and prints the summary.
-fn finish(report: &ReportFile, plan: &Plan, outcomes: &[Outcome], summary: &mut Summary) -> Result<(), Error> {
+fn finish(
+    report: &ReportFile,
+    plan: &Plan,
+    outcomes: &[Outcome],
+    members: Option<&[MemberOutcome]>,
+    summary: &mut Summary,
+) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
-    report.write(plan, outcomes, summary).map_err(Error::Report)?;
+    report.write(plan, outcomes, members, summary).map_err(Error::Report)?;
     for (org, counts) in &summary.organizations {
         let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
         eprintln!("{org}: {}", parts.join(", "));
+    }
+    for (org, counts) in &summary.memberships {
+        let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+        eprintln!("{org} memberships: {}", parts.join(", "));
     }
     if summary.requests > 0 {
         eprintln!(

@@ -40,6 +40,8 @@ pub trait RowSink {
     fn row(&mut self, row: RowIn<'_>);
     /// A row that cannot be mapped (an error cell, no organization).
     fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String);
+    /// Something worth a look on a row that goes ahead.
+    fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String);
 }
 
 impl RowSink for Normalizer {
@@ -51,6 +53,9 @@ impl RowSink for Normalizer {
     }
     fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String) {
         self.row_problem(Severity::Error, row, column, message);
+    }
+    fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String) {
+        self.row_problem(Severity::Warning, row, column, message);
     }
 }
 
@@ -76,6 +81,7 @@ impl RowSink for Counter {
     fn problem(&mut self, _: &RowIn<'_>, _: &str, _: String) {
         self.problems += 1;
     }
+    fn warning(&mut self, _: &RowIn<'_>, _: &str, _: String) {}
 }
 
 /// Reads, maps and normalizes every input. `Err` lists every file that could not be used.
@@ -147,12 +153,17 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn R
             (None, Some(c)) => unneutralize(row.cell(c.index), report),
             (None, None) => Cell::Text("".into()),
         };
+        let user = m
+            .user
+            .as_ref()
+            .map(|c| user_id(row.cell(c.index), settings.map.keep_email_case));
         let row_in = RowIn {
             organization: org.text().unwrap_or("").trim(),
             name: name.text().unwrap_or(""),
             code: code.as_ref().map(|(_, c)| c.text().unwrap_or("")),
             source,
             kind: m.kind,
+            user: user.as_deref(),
         };
         // Error cells first: the value a formula should have produced is unknown.
         let errors = [
@@ -175,6 +186,12 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn R
             sink.problem(&row_in, column, "no organization on this row".to_owned());
             return Ok(());
         }
+        if let (Some(column), Some("")) = (&m.user, row_in.user) {
+            if has_department {
+                let message = "no user ID on this row; the employee is not added to the group".to_owned();
+                sink.warning(&row_in, &column.header, message);
+            }
+        }
         sink.row(row_in);
         Ok::<(), InputError>(())
     })?;
@@ -188,6 +205,17 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn R
         );
     }
     Ok(())
+}
+
+/// The user ID sent for a cell: its text, trimmed; an e-mail address lower-cased (mail systems
+/// treat case as the same address, Velt compares IDs exactly) unless `keep_case`.
+fn user_id(cell: Cell<'_>, keep_case: bool) -> String {
+    let text = cell.text().unwrap_or("").trim();
+    if !keep_case && text.contains('@') {
+        text.to_lowercase()
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Undoes the report writers' CSV-injection guard (a `'` before a formula leader) when the

@@ -17,6 +17,7 @@ pub mod import;
 pub mod input;
 pub mod location;
 pub mod map;
+pub mod membership;
 pub mod normalize;
 pub mod read;
 pub mod report;

@@ -72,6 +72,29 @@ const ORG_ALIASES: &[&[&str]] = &[
     ],
 ];
 
+/// User-ID headers for `--members`, best tier first: a work e-mail, then an employee number.
+const USER_ALIASES: &[&[&str]] = &[
+    &[
+        "workemail",
+        "workemailaddress",
+        "businessemail",
+        "primaryworkemail",
+        "companyemail",
+    ],
+    &["email", "emailaddress", "mail"],
+    &[
+        "employeeid",
+        "employeenumber",
+        "employeeno",
+        "workerid",
+        "associateid",
+        "personid",
+        "userid",
+        "staffid",
+        "employee",
+    ],
+];
+
 /// Headers that only an employee list has.
 const PERSON_HINTS: &[&str] = &[
     "email",
@@ -104,6 +127,12 @@ pub struct MapOptions {
     pub org: Option<String>,
     /// `--header-row`, 1-based.
     pub header_row: Option<u64>,
+    /// `--members`: a user column is needed too.
+    pub members: bool,
+    /// `--user-column`.
+    pub user_column: Option<String>,
+    /// `--keep-email-case`: send e-mail user IDs as written.
+    pub keep_email_case: bool,
 }
 
 /// A mapped column.
@@ -132,6 +161,8 @@ pub struct Mapping {
     pub kind: ListKind,
     /// The `status` column when the table is a velt-groups results report fed back as input.
     pub report_status: Option<Column>,
+    /// The user-ID column, with `--members`.
+    pub user: Option<Column>,
 }
 
 /// Why no mapping could be made.
@@ -186,6 +217,14 @@ pub enum MapError {
     /// The table has a header but no data below it.
     #[error("{0}: there is a header but no data rows below it")]
     HeaderOnly(Location),
+    /// `--members` without a user column.
+    #[error("{location}: no user column among the headers ({headers}) for --members; name it with --user-column")]
+    NoUserColumn {
+        /// The table and header row.
+        location: Location,
+        /// The headers found.
+        headers: String,
+    },
 }
 
 impl MapError {
@@ -197,7 +236,7 @@ impl MapError {
             MapError::NoNameColumn { .. } => 1,
             MapError::NoSuchColumn { .. } => 2,
             MapError::Ambiguous { .. } => 3,
-            MapError::NoOrganization { .. } => 4,
+            MapError::NoOrganization { .. } | MapError::NoUserColumn { .. } => 4,
             MapError::HeaderOnly(_) => 5,
         }
     }
@@ -326,19 +365,31 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
                 }
             })?),
         };
+    let user = match (&opts.user_column, opts.members) {
+        (Some(wanted), _) => Some(by_flag(wanted, "--user-column")?),
+        (None, true) => {
+            Some(
+                by_alias(USER_ALIASES, "user", "--user-column")?.ok_or_else(|| MapError::NoUserColumn {
+                    location: at.clone(),
+                    headers: headers(),
+                })?,
+            )
+        }
+        (None, false) => None,
+    };
     let used = [
         Some(name.index),
         id.as_ref().map(|c| c.index),
         org.as_ref().map(|c| c.index),
     ];
-    let kind =
-        if keys.iter().enumerate().any(|(i, k)| {
+    let kind = if user.is_some()
+        || keys.iter().enumerate().any(|(i, k)| {
             !used.contains(&Some(i)) && PERSON_HINTS.iter().any(|h| k == h || (h.len() > 4 && k.contains(h)))
         }) {
-            ListKind::Employees
-        } else {
-            ListKind::Departments
-        };
+        ListKind::Employees
+    } else {
+        ListKind::Departments
+    };
     let width = cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
     // A results report has exactly these columns first; its rows carry a status to honour.
     let is_report = keys.len() >= 4 && keys[..4] == ["organizationid", "groupid", "groupname", "status"];
@@ -350,6 +401,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         org,
         kind,
         report_status: is_report.then(|| column(3)),
+        user,
     })
 }
 
@@ -468,6 +520,26 @@ mod tests {
         );
         assert_eq!(m.report_status.unwrap().index, 3);
         assert_eq!(m.kind, ListKind::Departments);
+    }
+
+    #[test]
+    fn user_column_prefers_a_work_email() {
+        let opts = MapOptions {
+            members: true,
+            ..org("o")
+        };
+        let head = [row(1, &["Employee ID", "Personal Email", "Work Email", "Department"])];
+        assert_eq!(
+            detect(&head, &Location::file("f"), &opts).unwrap().user.unwrap().header,
+            "Work Email"
+        );
+        let head = [row(1, &["Employee ID", "Department"])];
+        assert_eq!(
+            detect(&head, &Location::file("f"), &opts).unwrap().user.unwrap().header,
+            "Employee ID"
+        );
+        let err = detect(&[row(1, &["Name", "Department"])], &Location::file("f"), &opts).unwrap_err();
+        assert!(matches!(err, MapError::NoUserColumn { .. }), "{err}");
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub fn input_settings(args: &InputArgs) -> Result<InputSettings, Error> {
             org_column: args.org_column.clone(),
             org,
             header_row,
+            members: args.members,
+            user_column: args.user_column.clone(),
+            keep_email_case: args.keep_email_case,
         },
     })
 }
@@ -191,8 +194,10 @@ pub fn upload_settings(args: &UploadArgs, dry_run: bool) -> Result<UploadSetting
         api_key: secret(&args.api_key, &files.api_key, "--api-key", API_KEY_ENV)?,
         auth_token: secret(&args.auth_token, &files.auth_token, "--auth-token", AUTH_TOKEN_ENV)?,
     };
-    if args.chunk_size == 0 {
-        return Err(Error::Usage("--chunk-size must be at least 1".into()));
+    if args.chunk_size == 0 || args.member_chunk_size == 0 {
+        return Err(Error::Usage(
+            "--chunk-size and --member-chunk-size must be at least 1".into(),
+        ));
     }
     if !(args.rate.is_finite() && args.rate > 0.0) {
         return Err(Error::Usage(format!(
@@ -217,6 +222,7 @@ pub fn upload_settings(args: &UploadArgs, dry_run: bool) -> Result<UploadSetting
         api_base,
         credentials,
         chunk_size: args.chunk_size,
+        member_chunk_size: args.member_chunk_size,
         rate: args.rate,
         burst,
         concurrency: args.concurrency,

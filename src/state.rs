@@ -7,12 +7,14 @@
 //! update would need the same care (write, fsync, rename, fsync the directory) and would
 //! rewrite everything for every chunk.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
+
+use crate::upload::Endpoint;
 
 /// The schema this build reads and writes.
 const SCHEMA: &str = "1";
@@ -66,6 +68,14 @@ impl State {
                  group_name TEXT NOT NULL,
                  confirmed_at TEXT NOT NULL,
                  PRIMARY KEY (api_base, organization_id, group_id)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS members (
+                 api_base TEXT NOT NULL,
+                 organization_id TEXT NOT NULL,
+                 group_id TEXT NOT NULL,
+                 user_id TEXT NOT NULL,
+                 added_at TEXT NOT NULL,
+                 PRIMARY KEY (api_base, organization_id, group_id, user_id)
              ) WITHOUT ROWID;",
         )
         .map_err(unusable)?;
@@ -134,6 +144,48 @@ impl State {
         tx.commit().map_err(|e| self.io(e))
     }
 
+    /// The members this tool added to `org`'s groups (and has not removed): group -> users.
+    pub fn members(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut stmt = conn
+            .prepare_cached("SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2")
+            .map_err(|e| self.io(e))?;
+        let rows = stmt
+            .query_map(params![self.api_base, org], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.io(e))?;
+        let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for row in rows {
+            let (group, user) = row.map_err(|e| self.io(e))?;
+            out.entry(group).or_default().insert(user);
+        }
+        Ok(out)
+    }
+
+    /// Records users added to (`added`) or removed from a group, all or none.
+    pub fn record_members(&self, org: &str, group: &str, users: &[&str], added: bool) -> Result<(), StateError> {
+        let now = jiff::Timestamp::now().to_string();
+        let mut conn = self.conn.lock().expect("state lock");
+        let tx = conn.transaction().map_err(|e| self.io(e))?;
+        for user in users {
+            let done = if added {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO members (api_base, organization_id, group_id, user_id, added_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user, now]))
+            } else {
+                tx.prepare_cached(
+                    "DELETE FROM members WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4",
+                )
+                .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user]))
+            };
+            done.map_err(|e| self.io(e))?;
+        }
+        tx.commit().map_err(|e| self.io(e))
+    }
+
     /// Number of groups recorded, all API bases and organizations.
     pub fn len(&self) -> Result<usize, StateError> {
         let conn = self.conn.lock().expect("state lock");
@@ -149,8 +201,14 @@ impl State {
 }
 
 impl crate::upload::Confirmations for State {
-    fn confirmed(&self, org: &str, groups: &[(&str, &str)]) -> Result<(), String> {
-        self.record(org, groups).map_err(|e| e.to_string())
+    fn confirmed(&self, endpoint: Endpoint, org: &str, group: &str, items: &[(&str, &str)]) -> Result<(), String> {
+        let users = || items.iter().map(|(user, _)| *user).collect::<Vec<_>>();
+        match endpoint {
+            Endpoint::AddGroups => self.record(org, items),
+            Endpoint::AddMembers => self.record_members(org, group, &users(), true),
+            Endpoint::RemoveMembers => self.record_members(org, group, &users(), false),
+        }
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -60,6 +60,8 @@ pub struct FakeConfig {
     pub reject_groups: HashSet<String>,
     /// Groups left out of `result.data` (not confirmed).
     pub omit_groups: HashSet<String>,
+    /// Users answered `"success": false` by users/add and users/delete.
+    pub reject_users: HashSet<String>,
     /// Seed for the random faults.
     pub seed: u64,
 }
@@ -82,6 +84,7 @@ impl Default for FakeConfig {
             bad_request_groups: HashSet::new(),
             reject_groups: HashSet::new(),
             omit_groups: HashSet::new(),
+            reject_users: HashSet::new(),
             seed: 7,
         }
     }
@@ -109,6 +112,8 @@ pub struct State {
     pub groups: BTreeMap<String, BTreeMap<String, String>>,
     /// How many times each (organization, group) was confirmed.
     pub confirmations: HashMap<(String, String), u32>,
+    /// Members: (organization, group) -> users.
+    pub members: BTreeMap<(String, String), std::collections::BTreeSet<String>>,
     /// Every request, in order of arrival.
     pub log: Vec<Logged>,
     /// Every raw header value seen (for secret-leak tests), by header name.
@@ -132,6 +137,17 @@ pub struct FakeVelt {
 }
 
 impl FakeVelt {
+    /// Members: (organization, group) -> users, empty groups left out.
+    pub fn members(&self) -> BTreeMap<(String, String), Vec<String>> {
+        self.with_state(|s| {
+            s.members
+                .iter()
+                .filter(|(_, m)| !m.is_empty())
+                .map(|(k, m)| (k.clone(), m.iter().cloned().collect()))
+                .collect()
+        })
+    }
+
     /// Starts on 127.0.0.1 and an OS-chosen port.
     pub fn start(config: FakeConfig) -> Self {
         Self::start_on(config, 0)
@@ -192,6 +208,11 @@ impl FakeVelt {
     /// Reads the state.
     pub fn with_state<T>(&self, f: impl FnOnce(&State) -> T) -> T {
         f(&self.shared.state.lock().unwrap())
+    }
+
+    /// Changes the state, as another client of the API would.
+    pub fn with_state_mut<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.shared.state.lock().unwrap())
     }
 
     /// Confirmed groups: organization -> group ID -> name.
@@ -266,13 +287,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
         .as_ref()
         .and_then(|v| v["data"]["organizationId"].as_str())
         .map(str::to_owned);
+    // Group IDs of a groups request, or user IDs of a members request.
     let groups: Vec<String> = parsed
         .as_ref()
-        .and_then(|v| v["data"]["organizationUserGroups"].as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|g| g["groupId"].as_str().map(str::to_owned))
-                .collect()
+        .and_then(|v| {
+            let ids = |list: &Value, key: Option<&str>| -> Option<Vec<String>> {
+                list.as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|x| key.map_or(x, |k| &x[k]).as_str().map(str::to_owned))
+                        .collect()
+                })
+            };
+            ids(&v["data"]["organizationUserGroups"], Some("groupId")).or_else(|| ids(&v["data"]["userIds"], None))
         })
         .unwrap_or_default();
     let index = {
@@ -370,7 +396,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
     let is_json = header("content-type").starts_with("application/json");
     let answer = match path.as_str() {
         "/v2/organizations/usergroups/add" if is_json => add_groups(&shared, &config, parsed),
-        "/v2/organizations/usergroups/add" => error(
+        "/v2/organizations/usergroups/users/add" if is_json => members(&shared, &config, parsed, true),
+        "/v2/organizations/usergroups/users/delete" if is_json => members(&shared, &config, parsed, false),
+        "/v2/organizations/usergroups/add"
+        | "/v2/organizations/usergroups/users/add"
+        | "/v2/organizations/usergroups/users/delete" => error(
             StatusCode::BAD_REQUEST,
             "INVALID_ARGUMENT",
             "Content-Type must be application/json",
@@ -484,7 +514,101 @@ fn add_groups(shared: &Shared, config: &FakeConfig, body: Option<Value>) -> Answ
             json!({"success": true, "id": digest, "message": "Organization user group added."}),
         );
     }
-    let body = json!({"result": {"status": "success", "message": "Organization user groups added.", "data": entries}});
+    success("Organization user groups added.", entries)
+}
+
+/// `POST .../users/add` (`add`) and `.../users/delete`, validated strictly.
+fn members(shared: &Shared, config: &FakeConfig, body: Option<Value>, add: bool) -> Answer {
+    let Some(data) = body
+        .as_ref()
+        .and_then(|b| b.as_object())
+        .and_then(|b| b.get("data"))
+        .and_then(Value::as_object)
+    else {
+        return bad("data must be an object");
+    };
+    if data.keys().any(|k| {
+        !matches!(
+            k.as_str(),
+            "organizationId" | "organizationUserGroupId" | "userIds" | "deleteAll"
+        )
+    }) {
+        return bad("unknown field in data");
+    }
+    let Some(org) = data
+        .get("organizationId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        return bad("organizationId must be a non-empty string");
+    };
+    let Some(group) = data
+        .get("organizationUserGroupId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        return bad("organizationUserGroupId must be a non-empty string");
+    };
+    let delete_all = !add && data.get("deleteAll").and_then(Value::as_bool) == Some(true);
+    let users: Vec<&str> = match data.get("userIds").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => {
+            let users: Vec<&str> = list
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|u| !u.is_empty())
+                .collect();
+            if users.len() != list.len() {
+                return bad("userIds must be non-empty strings");
+            }
+            users
+        }
+        _ if delete_all => Vec::new(),
+        _ => return bad("userIds must be a non-empty array"),
+    };
+    if let Some(max) = config.max_chunk {
+        if users.len() > max {
+            return bad(&format!("at most {max} userIds per request"));
+        }
+    }
+    let mut state = shared.state.lock().unwrap();
+    if !state.groups.get(org).is_some_and(|g| g.contains_key(group)) {
+        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "organization user group not found");
+    }
+    let key = (org.to_owned(), group.to_owned());
+    let users: Vec<String> = if delete_all {
+        state
+            .members
+            .get(&key)
+            .map(|m| m.iter().cloned().collect())
+            .unwrap_or_default()
+    } else {
+        users.iter().map(|u| u.to_string()).collect()
+    };
+    let mut entries = serde_json::Map::new();
+    for user in users {
+        if config.reject_users.contains(&user) {
+            entries.insert(user, json!({"success": false, "message": "User rejected by the fake."}));
+            continue;
+        }
+        let set = state.members.entry(key.clone()).or_default();
+        let message = if add {
+            set.insert(user.clone());
+            "User added to organization user group."
+        } else {
+            set.remove(&user);
+            "User removed from organization user group."
+        };
+        entries.insert(
+            user,
+            json!({"success": true, "organizationUserGroupId": group, "message": message}),
+        );
+    }
+    success("Memberships updated.", entries)
+}
+
+/// A success envelope with one entry per group or user.
+fn success(message: &str, entries: serde_json::Map<String, Value>) -> Answer {
+    let body = json!({"result": {"status": "success", "message": message, "data": entries}});
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/json")

@@ -4,10 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
-use crate::workdir::Workdir;
-
-const CREDS: [(&str, &str); 2] = [("VELT_API_KEY", API_KEY), ("VELT_AUTH_TOKEN", AUTH_TOKEN)];
+use crate::fake_velt::{FakeConfig, FakeVelt};
+use crate::workdir::{Workdir, CREDS};
 
 /// `n` groups spread over `orgs`, written to `hr.csv`; returns what the server should hold.
 fn groups_over(w: &Workdir, orgs: &[&str], n: usize) -> BTreeMap<String, BTreeMap<String, String>> {

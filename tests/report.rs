@@ -2,10 +2,8 @@ use std::collections::BTreeMap;
 
 use calamine::{Data, Reader};
 
-use crate::fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
-use crate::workdir::{Run, Workdir};
-
-const CREDS: [(&str, &str); 2] = [("VELT_API_KEY", API_KEY), ("VELT_AUTH_TOKEN", AUTH_TOKEN)];
+use crate::fake_velt::{FakeConfig, FakeVelt};
+use crate::workdir::{Run, Workdir, CREDS};
 
 /// Departments with a formula-like name, an accent, a conflict and a group the server rejects.
 const HR: &str = "Department\nSales\nRecherche & Développement\n=SUM(A1)\n@Ops\nR&D\nR-D\nRejected\n";

@@ -2,9 +2,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
-use crate::workdir::{Run, Workdir};
-
-const CREDS: [(&str, &str); 2] = [("VELT_API_KEY", API_KEY), ("VELT_AUTH_TOKEN", AUTH_TOKEN)];
+use crate::workdir::{Run, Workdir, CREDS};
 
 fn args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![

@@ -24,3 +24,5 @@ mod state;
 mod config;
 // Chaos, kill and resume, full and read-only disks, every malformed fixture.
 mod reliability;
+// --members: first sync, joiners, leavers, transfers, per-user failures, the removal guard.
+mod members;

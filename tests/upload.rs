@@ -2,9 +2,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
-use crate::workdir::{finished, Run, Workdir};
-
-const CREDS: [(&str, &str); 2] = [("VELT_API_KEY", API_KEY), ("VELT_AUTH_TOKEN", AUTH_TOKEN)];
+use crate::workdir::{finished, Run, Workdir, CREDS};
 
 /// A department list of `n` groups in organization `org`: `Dept 000` ... .
 fn departments(w: &Workdir, name: &str, orgs: &[&str], n: usize) -> BTreeMap<String, BTreeMap<String, String>> {

@@ -82,6 +82,8 @@ pub struct Group {
     pub name: String,
     /// Every row that asked for it, in input order.
     pub sources: Vec<Source>,
+    /// Its members (with `--members`): user IDs, sorted, each with the first row naming it.
+    pub members: Vec<(String, Source)>,
 }
 
 /// One organization's groups, sorted by ID.
@@ -227,6 +229,7 @@ struct Variant {
     fold: Box<str>,
     spellings: Vec<Spelling>,
     sources: Vec<Source>,
+    members: Vec<(Box<str>, Source)>,
 }
 
 /// Everything seen for one ID in one organization: indices into [`Normalizer::variants`].
@@ -266,6 +269,8 @@ pub struct RowIn<'a> {
     pub source: Source,
     /// Department or employee list.
     pub kind: ListKind,
+    /// The employee's user ID (already trimmed, e-mails lower-cased), with `--members`.
+    pub user: Option<&'a str>,
 }
 
 impl Normalizer {
@@ -310,6 +315,9 @@ impl Normalizer {
             let v = &mut self.variants[variant];
             v.spellings[spelling].count += 1;
             v.sources.push(row.source);
+            if let Some(user) = row.user.filter(|u| !u.is_empty()) {
+                v.members.push((user.into(), row.source));
+            }
             return;
         }
         match self.resolve(&row) {
@@ -429,6 +437,7 @@ impl Normalizer {
                     fold: info.fold.clone(),
                     spellings: Vec::new(),
                     sources: Vec::new(),
+                    members: Vec::new(),
                 });
                 entry.variants.push(variants.len() - 1);
                 variants.len() - 1
@@ -447,6 +456,9 @@ impl Normalizer {
         };
         v.spellings[spelling].count += 1;
         v.sources.push(row.source);
+        if let Some(user) = row.user.filter(|u| !u.is_empty()) {
+            v.members.push((user.into(), row.source));
+        }
         self.seen.insert(self.key.clone(), (variant, spelling));
     }
 
@@ -484,10 +496,16 @@ impl Normalizer {
                 }
                 let variant = variants.pop().expect("an entry has a variant");
                 let name = display_name(&variant.spellings).to_owned();
+                let mut members: Vec<(String, Source)> =
+                    variant.members.into_iter().map(|(u, s)| (u.into_string(), s)).collect();
+                // Sorted by user, then row: the first row naming a user is the one kept.
+                members.sort();
+                members.dedup_by(|b, a| a.0 == b.0);
                 let group = Group {
                     id,
                     name,
                     sources: variant.sources,
+                    members,
                 };
                 if variant.spellings.len() > 1 {
                     let others: Vec<String> = variant
@@ -520,6 +538,7 @@ impl Normalizer {
                 groups.push(group);
             }
             same_name_warnings(&plan, &groups, &mut problems);
+            member_warnings(&plan, &groups, &mut problems);
             plan.organizations.push(Organization { id: org_id, groups });
         }
         plan.problems = problems;
@@ -569,6 +588,29 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
             listed.join(" and "),
             c.group_id
         ),
+    }
+}
+
+/// An employee listed in two departments is added to both; worth a look all the same.
+fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
+    let mut by_user: BTreeMap<&str, Vec<(&Group, Source)>> = BTreeMap::new();
+    for g in groups {
+        for (user, source) in &g.members {
+            by_user.entry(user).or_default().push((g, *source));
+        }
+    }
+    for (user, places) in by_user.iter().filter(|(_, v)| v.len() > 1) {
+        let column = plan.tables[places[0].1.table as usize].name_column.clone();
+        let ids: Vec<&str> = places.iter().map(|(g, _)| g.id.as_str()).collect();
+        problems.push(Problem {
+            severity: Severity::Warning,
+            location: plan.locate(places[1].1).with_column(column),
+            message: format!(
+                "user '{user}' is in {} departments ({}); they are added to each",
+                places.len(),
+                ids.join(", ")
+            ),
+        });
     }
 }
 

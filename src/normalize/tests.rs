@@ -26,6 +26,7 @@ fn plan_kind(rows: &[(&str, &str, Option<&str>)], kind: ListKind) -> Plan {
                 row: i as u32 + 2,
             },
             kind,
+            user: None,
         });
     }
     n.finish()

@@ -34,6 +34,10 @@ pub enum Status {
     /// In the state from an earlier run but not in today's export (Velt has no delete-group
     /// call: nothing is removed).
     Stale,
+    /// Memberships only: the user was removed from the group.
+    Removed,
+    /// Memberships only: not sent, for the reason in `error` (a removal above `--max-removals`).
+    Skipped,
 }
 
 impl Status {
@@ -46,6 +50,8 @@ impl Status {
             Status::Unchanged => "unchanged",
             Status::Planned => "planned",
             Status::Stale => "stale",
+            Status::Removed => "removed",
+            Status::Skipped => "skipped",
         }
     }
 }
@@ -66,6 +72,27 @@ pub struct Outcome {
     /// Why it is not added, in plain words.
     pub error: String,
     /// The input rows behind it.
+    pub sources: Vec<Source>,
+}
+
+/// One membership's row in the members part of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberOutcome {
+    /// The organization.
+    pub organization_id: String,
+    /// The group.
+    pub group_id: String,
+    /// The user.
+    pub user_id: String,
+    /// `add` or `remove`.
+    pub action: &'static str,
+    /// What happened (`added`, `removed`, `failed`, `unchanged`, `planned`, `skipped`).
+    pub status: Status,
+    /// Requests that carried it.
+    pub attempts: u32,
+    /// Why it did not happen.
+    pub error: String,
+    /// The row naming the user in this group (none for a removal).
     pub sources: Vec<Source>,
 }
 
@@ -138,6 +165,9 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Where the report is.
     pub report: Option<String>,
+    /// With `--members`: per organization, the number of memberships in each status.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub memberships: BTreeMap<String, BTreeMap<&'static str, usize>>,
 }
 
 impl Summary {
@@ -152,6 +182,18 @@ impl Summary {
                 .or_default() += 1;
         }
         s
+    }
+
+    /// Counts memberships per organization and status.
+    pub fn count_members(&mut self, members: &[MemberOutcome]) {
+        for m in members {
+            *self
+                .memberships
+                .entry(m.organization_id.clone())
+                .or_default()
+                .entry(m.status.as_str())
+                .or_default() += 1;
+        }
     }
 
     /// Number of outcomes with `status`, all organizations together.
@@ -218,7 +260,13 @@ impl ReportFile {
     }
 
     /// Writes the whole report (to a temporary file beside it, then renamed over it).
-    pub fn write(&self, plan: &Plan, outcomes: &[Outcome], summary: &Summary) -> Result<(), String> {
+    pub fn write(
+        &self,
+        plan: &Plan,
+        outcomes: &[Outcome],
+        members: Option<&[MemberOutcome]>,
+        summary: &Summary,
+    ) -> Result<(), String> {
         let dir = self
             .path
             .parent()
@@ -234,8 +282,10 @@ impl ReportFile {
             let mut w = std::io::BufWriter::new(f);
             match self.format {
                 Format::Csv => csv::write(plan, outcomes, &mut w, true)?,
-                Format::Json => json::write(plan, outcomes, summary, &mut w)?,
-                Format::Xlsx => w.write_all(&xlsx::to_bytes(plan, outcomes).map_err(std::io::Error::other)?)?,
+                Format::Json => json::write(plan, outcomes, members, summary, &mut w)?,
+                Format::Xlsx => {
+                    w.write_all(&xlsx::to_bytes(plan, outcomes, members).map_err(std::io::Error::other)?)?
+                }
             }
             w.flush()?;
             w.get_ref().sync_all()
@@ -244,7 +294,27 @@ impl ReportFile {
             let _ = std::fs::remove_file(&tmp);
             return Err(self.error(e));
         }
+        // CSV has one table per file: the memberships go beside it, `<name>-members.csv`.
+        if let (Format::Csv, Some(members)) = (self.format, members) {
+            let path = self.members_path();
+            let written = std::fs::File::create(&path).and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                csv::write_members(plan, members, &mut w)?;
+                w.flush()
+            });
+            written.map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+        }
         Ok(())
+    }
+
+    /// `<report>-members.csv`, beside a CSV report.
+    pub fn members_path(&self) -> PathBuf {
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.path.with_file_name(format!("{stem}-members.csv"))
     }
 }
 

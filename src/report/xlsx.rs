@@ -4,15 +4,15 @@
 
 use rust_xlsxwriter::{Color, Format, Workbook, XlsxError};
 
-use super::csv::COLUMNS;
-use super::{Outcome, Status};
+use super::csv::{COLUMNS, MEMBER_COLUMNS};
+use super::{MemberOutcome, Outcome, Status};
 use crate::normalize::Plan;
 
 /// Widest column, in characters.
 const MAX_WIDTH: usize = 80;
 
 /// Builds the workbook in memory and returns its bytes.
-pub fn to_bytes(plan: &Plan, outcomes: &[Outcome]) -> Result<Vec<u8>, XlsxError> {
+pub fn to_bytes(plan: &Plan, outcomes: &[Outcome], members: Option<&[MemberOutcome]>) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("Results")?;
@@ -29,7 +29,9 @@ pub fn to_bytes(plan: &Plan, outcomes: &[Outcome]) -> Result<Vec<u8>, XlsxError>
         let format = match o.status {
             Status::Failed => &failed,
             Status::Invalid => &invalid,
-            Status::Added | Status::Unchanged | Status::Planned | Status::Stale => &plain,
+            Status::Added | Status::Unchanged | Status::Planned | Status::Stale | Status::Removed | Status::Skipped => {
+                &plain
+            }
         };
         let sources = plan.describe_sources(&o.sources);
         let texts = [
@@ -55,5 +57,49 @@ pub fn to_bytes(plan: &Plan, outcomes: &[Outcome]) -> Result<Vec<u8>, XlsxError>
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, outcomes.len() as u32, (COLUMNS.len() - 1) as u16)?;
+    if let Some(members) = members {
+        let rows: Vec<(Status, [String; 8])> = members
+            .iter()
+            .map(|m| {
+                let cells = [
+                    m.organization_id.clone(),
+                    m.group_id.clone(),
+                    m.user_id.clone(),
+                    m.action.to_owned(),
+                    m.status.as_str().to_owned(),
+                    m.attempts.to_string(),
+                    m.error.clone(),
+                    plan.describe_sources(&m.sources),
+                ];
+                (m.status, cells)
+            })
+            .collect();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Members")?;
+        let mut widths: Vec<usize> = MEMBER_COLUMNS.iter().map(|c| c.len() + 3).collect();
+        for (c, name) in MEMBER_COLUMNS.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *name, &header)?;
+        }
+        for (i, (status, cells)) in rows.iter().enumerate() {
+            let format = match status {
+                Status::Failed => &failed,
+                Status::Skipped | Status::Invalid => &invalid,
+                _ => &plain,
+            };
+            for (c, text) in cells.iter().enumerate() {
+                if c == 5 {
+                    sheet.write_number_with_format(i as u32 + 1, 5, text.parse::<f64>().unwrap_or(0.0), format)?;
+                } else {
+                    sheet.write_string_with_format(i as u32 + 1, c as u16, text, format)?;
+                }
+                widths[c] = widths[c].max(text.chars().count());
+            }
+        }
+        for (c, w) in widths.iter().enumerate() {
+            sheet.set_column_width(c as u16, (*w).min(MAX_WIDTH) as f64 + 1.0)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.autofilter(0, 0, rows.len() as u32, (MEMBER_COLUMNS.len() - 1) as u16)?;
+    }
     book.save_to_buffer()
 }

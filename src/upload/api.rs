@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 /// The path that adds user groups.
 pub const ADD_GROUPS: &str = "/v2/organizations/usergroups/add";
+/// The path that adds users to a group.
+pub const ADD_MEMBERS: &str = "/v2/organizations/usergroups/users/add";
+/// The path that removes users from a group.
+pub const REMOVE_MEMBERS: &str = "/v2/organizations/usergroups/users/delete";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,7 +52,30 @@ pub fn add_groups_body<'a>(
     Bytes::from(serde_json::to_vec(&body).expect("plain strings serialize"))
 }
 
-/// One group's entry in a success answer.
+/// The body of a users/add or users/delete request (same shape for both).
+pub fn members_body<'a>(org: &str, group: &str, users: impl Iterator<Item = &'a str>) -> Bytes {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Members<'a> {
+        organization_id: &'a str,
+        organization_user_group_id: &'a str,
+        user_ids: Vec<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        data: Members<'a>,
+    }
+    let body = Envelope {
+        data: Members {
+            organization_id: org,
+            organization_user_group_id: group,
+            user_ids: users.collect(),
+        },
+    };
+    Bytes::from(serde_json::to_vec(&body).expect("plain strings serialize"))
+}
+
+/// One group's (or user's) entry in a success answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Entry {
     /// Whether the server added (or already had) the group.
@@ -201,6 +228,12 @@ mod tests {
         );
         let plain = add_groups_body("acme", false, [("eng", "E")].into_iter());
         assert!(!String::from_utf8_lossy(&plain).contains("createOrganization"));
+        let members = members_body("acme", "eng", ["u1", "ada@x.io"].into_iter());
+        let v: serde_json::Value = serde_json::from_slice(&members).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"data": {"organizationId": "acme", "organizationUserGroupId": "eng", "userIds": ["u1", "ada@x.io"]}})
+        );
     }
 
     #[test]

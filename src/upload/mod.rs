@@ -50,6 +50,8 @@ pub struct UploadSettings {
     pub credentials: Credentials,
     /// Groups per request.
     pub chunk_size: usize,
+    /// User IDs per membership request.
+    pub member_chunk_size: usize,
     /// Requests per second.
     pub rate: f64,
     /// Requests allowed at once by the limiter.
@@ -68,15 +70,64 @@ pub struct UploadSettings {
     pub backoff_cap: Duration,
 }
 
-/// One group to send.
+/// What a request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `POST /v2/organizations/usergroups/add`.
+    AddGroups,
+    /// `POST /v2/organizations/usergroups/users/add`.
+    AddMembers,
+    /// `POST /v2/organizations/usergroups/users/delete`.
+    RemoveMembers,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::AddGroups => api::ADD_GROUPS,
+            Endpoint::AddMembers => api::ADD_MEMBERS,
+            Endpoint::RemoveMembers => api::REMOVE_MEMBERS,
+        }
+    }
+}
+
+/// One thing to send: a group, or one user's membership of a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Work {
+    /// What to do with it.
+    pub endpoint: Endpoint,
     /// Organization.
     pub org: String,
-    /// `groupId`.
-    pub id: String,
-    /// `groupName`.
+    /// The `groupId` (the group itself, or the one the user joins or leaves).
+    pub group: String,
+    /// What `result.data` is keyed by: the `groupId`, or the `userId`.
+    pub item: String,
+    /// The `groupName` (groups only).
     pub name: String,
+}
+
+impl Work {
+    /// A group to add.
+    pub fn group(org: &str, id: &str, name: &str) -> Self {
+        Work {
+            endpoint: Endpoint::AddGroups,
+            org: org.to_owned(),
+            group: id.to_owned(),
+            item: id.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    /// A user to add to (or remove from) a group.
+    pub fn member(endpoint: Endpoint, org: &str, group: &str, user: &str) -> Self {
+        Work {
+            endpoint,
+            org: org.to_owned(),
+            group: group.to_owned(),
+            item: user.to_owned(),
+            name: String::new(),
+        }
+    }
 }
 
 /// A group's outcome.
@@ -134,7 +185,6 @@ pub struct Outcome {
 struct Inner {
     settings: UploadSettings,
     client: reqwest::Client,
-    url: reqwest::Url,
     work: Vec<Work>,
     pace: Pace,
     results: Mutex<Vec<Option<GroupResult>>>,
@@ -151,17 +201,24 @@ struct Inner {
 /// Where confirmations are recorded as they arrive (the state file), so a run killed at any
 /// moment loses none that it recorded.
 pub trait Confirmations: Send + Sync {
-    /// `groups` (ID, name) of `org` were confirmed by the server.
-    fn confirmed(&self, org: &str, groups: &[(&str, &str)]) -> Result<(), String>;
+    /// The server confirmed these `items` ((groupId, groupName) for groups, (userId, "") for
+    /// memberships) of `group` in `org`.
+    fn confirmed(&self, endpoint: Endpoint, org: &str, group: &str, items: &[(&str, &str)]) -> Result<(), String>;
 }
 
-/// Splits `work` (sorted by organization) into chunks of at most `size` groups, one
-/// organization per chunk.
-pub fn chunks(work: &[Work], size: usize) -> Vec<Vec<usize>> {
+/// Splits `work` (sorted) into requests: at most `groups` groups of one organization, or at
+/// most `members` users of one group, per request.
+pub fn chunks(work: &[Work], groups: usize, members: usize) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, w) in work.iter().enumerate() {
+        let fits = |first: &Work, len: usize| match w.endpoint {
+            Endpoint::AddGroups => len < groups && first.endpoint == w.endpoint && first.org == w.org,
+            Endpoint::AddMembers | Endpoint::RemoveMembers => {
+                len < members && first.endpoint == w.endpoint && first.org == w.org && first.group == w.group
+            }
+        };
         match out.last_mut() {
-            Some(last) if last.len() < size && work[last[0]].org == w.org => last.push(i),
+            Some(last) if fits(&work[last[0]], last.len()) => last.push(i),
             _ => out.push(vec![i]),
         }
     }
@@ -203,17 +260,12 @@ pub async fn upload(
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     let client = client(&settings)?;
-    let url = settings
-        .api_base
-        .join(api::ADD_GROUPS)
-        .map_err(|e| format!("bad --api-base: {e}"))?;
-    let queue: VecDeque<Vec<usize>> = chunks(&work, settings.chunk_size).into();
+    let queue: VecDeque<Vec<usize>> = chunks(&work, settings.chunk_size, settings.member_chunk_size).into();
     let (stop, _) = watch::channel(None);
     let n = work.len();
     let inner = Arc::new(Inner {
         pace: Pace::new(settings.rate, settings.burst),
         client,
-        url,
         results: Mutex::new(vec![None; n]),
         attempts: Mutex::new(vec![0; n]),
         queue: Mutex::new(queue),
@@ -304,7 +356,7 @@ impl Inner {
     fn settle(&self, chunk: &[usize], f: impl Fn(&str) -> GroupResult) {
         let mut results = self.results.lock().expect("results lock");
         for &i in chunk {
-            results[i] = Some(f(&self.work[i].id));
+            results[i] = Some(f(&self.work[i].item));
         }
         drop(results);
         self.progress.done(chunk.len() as u64);
@@ -330,14 +382,16 @@ impl Inner {
         let added: Vec<(&str, &str)> = chunk
             .iter()
             .map(|&i| &self.work[i])
-            .filter(|w| entries.get(&w.id).is_some_and(|e| e.success))
-            .map(|w| (w.id.as_str(), w.name.as_str()))
+            .filter(|w| entries.get(&w.item).is_some_and(|e| e.success))
+            .map(|w| (w.item.as_str(), w.name.as_str()))
             .collect();
         if added.is_empty() {
             return;
         }
-        let org = &self.work[chunk[0]].org;
-        if let Err(e) = tokio::task::block_in_place(|| record.confirmed(org, &added)) {
+        let first = &self.work[chunk[0]];
+        let recorded =
+            tokio::task::block_in_place(|| record.confirmed(first.endpoint, &first.org, &first.group, &added));
+        if let Err(e) = recorded {
             self.record_error.lock().expect("record lock").get_or_insert(e);
         }
     }
@@ -349,8 +403,12 @@ impl Inner {
         }
     }
 
-    async fn post(&self, body: Bytes) -> Answer {
-        let sent = self.client.post(self.url.clone()).body(body).send().await;
+    async fn post(&self, endpoint: Endpoint, body: Bytes) -> Answer {
+        let url = match self.settings.api_base.join(endpoint.path()) {
+            Ok(url) => url,
+            Err(e) => return Answer::Fatal(format!("bad --api-base: {e}")),
+        };
+        let sent = self.client.post(url).body(body).send().await;
         match sent {
             Ok(resp) => {
                 let status = resp.status().as_u16();
@@ -387,14 +445,17 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 /// Sends one chunk until it has an outcome (recursing into halves on a 400).
 fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     Box::pin(async move {
-        let org = &inner.work[chunk[0]].org;
-        let body = api::add_groups_body(
-            org,
-            inner.settings.create_organization,
-            chunk
-                .iter()
-                .map(|&i| (inner.work[i].id.as_str(), inner.work[i].name.as_str())),
-        );
+        let first = &inner.work[chunk[0]];
+        let endpoint = first.endpoint;
+        let items = chunk
+            .iter()
+            .map(|&i| (inner.work[i].item.as_str(), inner.work[i].name.as_str()));
+        let body = match endpoint {
+            Endpoint::AddGroups => api::add_groups_body(&first.org, inner.settings.create_organization, items),
+            Endpoint::AddMembers | Endpoint::RemoveMembers => {
+                api::members_body(&first.org, &first.group, items.map(|(user, _)| user))
+            }
+        };
         let mut backoff = inner.backoff();
         let mut errors = 0u32;
         let mut rate_limited = 0u32;
@@ -415,7 +476,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             }
             inner.progress.request();
             let answer = tokio::select! {
-                a = inner.post(body.clone()) => a,
+                a = inner.post(endpoint, body.clone()) => a,
                 _ = stop_rx.wait_for(Option::is_some) => {
                     return inner.fail(&chunk, "interrupted before the server answered; it may have been added, and the next run sends it again");
                 }
@@ -496,11 +557,7 @@ mod tests {
     use super::*;
 
     fn w(org: &str, id: &str) -> Work {
-        Work {
-            org: org.into(),
-            id: id.into(),
-            name: id.to_uppercase(),
-        }
+        Work::group(org, id, &id.to_uppercase())
     }
 
     #[test]
@@ -513,9 +570,22 @@ mod tests {
             w("c", "1"),
             w("c", "2"),
         ];
-        assert_eq!(chunks(&work, 2), vec![vec![0, 1], vec![2], vec![3], vec![4, 5]]);
-        assert_eq!(chunks(&work, 1).len(), 6);
-        assert_eq!(chunks(&work, 100), vec![vec![0, 1, 2], vec![3], vec![4, 5]]);
-        assert!(chunks(&[], 5).is_empty());
+        assert_eq!(chunks(&work, 2, 9), vec![vec![0, 1], vec![2], vec![3], vec![4, 5]]);
+        assert_eq!(chunks(&work, 1, 9).len(), 6);
+        assert_eq!(chunks(&work, 100, 9), vec![vec![0, 1, 2], vec![3], vec![4, 5]]);
+        assert!(chunks(&[], 5, 5).is_empty());
+    }
+
+    #[test]
+    fn member_chunks_never_mix_groups_or_actions() {
+        let m = |e, g: &str, u: &str| Work::member(e, "a", g, u);
+        let work = vec![
+            m(Endpoint::AddMembers, "g1", "u1"),
+            m(Endpoint::AddMembers, "g1", "u2"),
+            m(Endpoint::AddMembers, "g1", "u3"),
+            m(Endpoint::AddMembers, "g2", "u1"),
+            m(Endpoint::RemoveMembers, "g2", "u2"),
+        ];
+        assert_eq!(chunks(&work, 99, 2), vec![vec![0, 1], vec![2], vec![3], vec![4]]);
     }
 }

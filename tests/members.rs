@@ -1,0 +1,366 @@
+use std::collections::BTreeMap;
+
+use crate::fake_velt::{FakeConfig, FakeVelt};
+use crate::workdir::{Run, Workdir, CREDS};
+
+const DAY1: &str = "Employee ID,Work Email,Department\n\
+1,Ada@Example.com,Engineering\n\
+2,grace@example.com,Engineering\n\
+3,katherine@example.com,Sales\n\
+4,dorothy@example.com,Sales\n\
+5,mary@example.com,Legal\n";
+
+/// Day 2: two joiners (frank, hedy), one leaver (mary), one transfer (dorothy: Sales -> Engineering).
+const DAY2: &str = "Employee ID,Work Email,Department\n\
+1,ada@example.com,Engineering\n\
+2,grace@example.com,Engineering\n\
+3,katherine@example.com,Sales\n\
+4,dorothy@example.com,Engineering\n\
+6,frank@example.com,Legal\n\
+7,hedy@example.com,Sales\n";
+
+fn import(w: &Workdir, fake: &FakeVelt, extra: &[&str]) -> Run {
+    let url = fake.url();
+    let mut args = vec![
+        "import",
+        "--quiet",
+        "--members",
+        "--org",
+        "acme",
+        "--api-base",
+        &url,
+        "--rate",
+        "500",
+        "--state",
+        "state.db",
+        "--backoff-min-ms",
+        "5",
+    ];
+    args.extend_from_slice(extra);
+    w.run_env(&args, &CREDS)
+}
+
+fn members_of(fake: &FakeVelt) -> BTreeMap<String, Vec<String>> {
+    fake.members().into_iter().map(|((_, g), users)| (g, users)).collect()
+}
+
+fn expected(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    pairs
+        .iter()
+        .map(|(g, users)| (g.to_string(), users.iter().map(|u| u.to_string()).collect()))
+        .collect()
+}
+
+/// The members report as (group, user, action, status, error).
+fn member_rows(w: &Workdir, name: &str) -> Vec<(String, String, String, String, String)> {
+    let text = w.read(name);
+    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].to_owned(),
+                r[2].to_owned(),
+                r[3].to_owned(),
+                r[4].to_owned(),
+                r[6].to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn first_sync_then_joiners_leavers_and_a_transfer() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let first = import(&w, &fake, &["--report", "r1.csv", "day1.csv"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        members_of(&fake),
+        expected(&[
+            ("engineering", &["ada@example.com", "grace@example.com"]),
+            ("legal", &["mary@example.com"]),
+            ("sales", &["dorothy@example.com", "katherine@example.com"]),
+        ])
+    );
+    // Groups first (1 request), then one request per group's members (3).
+    assert_eq!(fake.requests(), 4);
+    assert!(fake.log()[0].path.ends_with("/usergroups/add"));
+    assert!(first.stderr.contains("acme memberships: 5 added"), "{}", first.stderr);
+    let rows = member_rows(&w, "r1-members.csv");
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows[0],
+        (
+            "engineering".into(),
+            "ada@example.com".into(),
+            "add".into(),
+            "added".into(),
+            "".into()
+        )
+    );
+
+    // Day 2 without --remove-departed: only additions.
+    w.write("day2.csv", DAY2);
+    let second = import(&w, &fake, &["--report", "r2.csv", "day2.csv"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(
+        members_of(&fake),
+        expected(&[
+            (
+                "engineering",
+                &["ada@example.com", "dorothy@example.com", "grace@example.com"]
+            ),
+            ("legal", &["frank@example.com", "mary@example.com"]),
+            (
+                "sales",
+                &["dorothy@example.com", "hedy@example.com", "katherine@example.com"]
+            ),
+        ])
+    );
+    let statuses: Vec<(String, String)> = member_rows(&w, "r2-members.csv")
+        .into_iter()
+        .map(|r| (r.1, r.3))
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| s.1 == "unchanged").count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| s.1 == "added").count(), 3, "{statuses:?}");
+
+    // The dry run lists who would be removed, and sends nothing.
+    let before = fake.requests();
+    let dry = import(
+        &w,
+        &fake,
+        &[
+            "--dry-run",
+            "--remove-departed",
+            "--max-removals",
+            "50%",
+            "--report",
+            "r3.csv",
+            "day2.csv",
+        ],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(fake.requests(), before);
+    assert!(
+        dry.stderr
+            .contains("dry run: would remove mary@example.com from legal (acme)"),
+        "{}",
+        dry.stderr
+    );
+    assert!(
+        dry.stderr
+            .contains("dry run: would remove dorothy@example.com from sales (acme)"),
+        "{}",
+        dry.stderr
+    );
+
+    // With --remove-departed: the leaver goes, the transfer leaves the old group.
+    let third = import(
+        &w,
+        &fake,
+        &[
+            "--remove-departed",
+            "--max-removals",
+            "50%",
+            "--report",
+            "r4.csv",
+            "day2.csv",
+        ],
+    );
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert_eq!(
+        members_of(&fake),
+        expected(&[
+            (
+                "engineering",
+                &["ada@example.com", "dorothy@example.com", "grace@example.com"]
+            ),
+            ("legal", &["frank@example.com"]),
+            ("sales", &["hedy@example.com", "katherine@example.com"]),
+        ])
+    );
+    let removed: Vec<(String, String)> = member_rows(&w, "r4-members.csv")
+        .into_iter()
+        .filter(|r| r.3 == "removed")
+        .map(|r| (r.0, r.1))
+        .collect();
+    assert_eq!(
+        removed,
+        vec![
+            ("legal".into(), "mary@example.com".into()),
+            ("sales".into(), "dorothy@example.com".into())
+        ]
+    );
+}
+
+#[test]
+fn users_someone_else_added_are_never_removed() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig::default());
+    assert_eq!(import(&w, &fake, &["--report", "r.csv", "day1.csv"]).code, 0);
+    // An admin adds a user by hand (another client of the API); the export never had them.
+    fake.with_state_mut(|s| {
+        s.members
+            .entry(("acme".into(), "legal".into()))
+            .or_default()
+            .insert("boss@example.com".into());
+    });
+    let run = import(
+        &w,
+        &fake,
+        &[
+            "--remove-departed",
+            "--max-removals",
+            "100%",
+            "--report",
+            "r2.csv",
+            "day1.csv",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(members_of(&fake)["legal"].contains(&"boss@example.com".to_owned()));
+}
+
+#[test]
+fn a_truncated_export_does_not_empty_the_directory() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig::default());
+    assert_eq!(import(&w, &fake, &["--report", "r.csv", "day1.csv"]).code, 0);
+    // Half the file went missing: 3 of the 5 recorded members would go. The default cap is
+    // 10% but at least 5, so a 20% cap shows the guard at this small size.
+    w.write(
+        "cut.csv",
+        "Employee ID,Work Email,Department\n1,ada@example.com,Engineering\n2,grace@example.com,Engineering\n",
+    );
+    let before = members_of(&fake);
+    let run = import(
+        &w,
+        &fake,
+        &[
+            "--remove-departed",
+            "--max-removals",
+            "20%",
+            "--report",
+            "r2.csv",
+            "cut.csv",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: not removed: 3 removals exceed --max-removals (1 of 5 recorded members); a truncated or half-exported file looks like this"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(members_of(&fake), before);
+    assert!(member_rows(&w, "r2-members.csv")
+        .iter()
+        .filter(|r| r.2 == "remove")
+        .all(|r| r.3 == "skipped"));
+}
+
+#[test]
+fn per_user_failures_are_reported_from_result_data() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig {
+        reject_users: ["grace@example.com".to_owned()].into(),
+        ..FakeConfig::default()
+    });
+    let run = import(&w, &fake, &["--report", "r.json", "day1.csv"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&w.read("r.json")).unwrap();
+    let grace = doc["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == "grace@example.com")
+        .unwrap()
+        .clone();
+    assert_eq!(grace["status"], "failed");
+    assert_eq!(grace["error"], "refused by the server: User rejected by the fake.");
+    assert_eq!(
+        grace["sources"],
+        serde_json::json!([{"file": "day1.csv", "sheet": null, "row": 3}])
+    );
+    assert_eq!(
+        doc["summary"]["memberships"]["acme"],
+        serde_json::json!({"added": 4, "failed": 1})
+    );
+    // The next run retries only what failed.
+    fake.configure(|c| c.reject_users.clear());
+    let before = fake.requests();
+    let again = import(&w, &fake, &["--report", "r2.csv", "day1.csv"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(fake.requests(), before + 1);
+    assert_eq!(fake.log().last().unwrap().groups, vec!["grace@example.com"]);
+}
+
+#[test]
+fn members_of_a_group_that_failed_are_not_sent() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig {
+        reject_groups: ["legal".to_owned()].into(),
+        ..FakeConfig::default()
+    });
+    let run = import(&w, &fake, &["--report", "r.csv", "day1.csv"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let legal: Vec<_> = member_rows(&w, "r-members.csv")
+        .into_iter()
+        .filter(|r| r.0 == "legal")
+        .collect();
+    assert_eq!(
+        legal,
+        vec![(
+            "legal".into(),
+            "mary@example.com".into(),
+            "add".into(),
+            "failed".into(),
+            "not attempted: the group was not confirmed".into()
+        )]
+    );
+    assert!(fake
+        .log()
+        .iter()
+        .all(|l| !l.groups.contains(&"mary@example.com".to_owned())));
+}
+
+#[test]
+fn check_warns_about_two_departments_and_missing_users() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Work Email,Department\nada@example.com,Engineering\nADA@example.com,Research\n,Sales\nbob@example.com,Sales\n",
+    );
+    let run = w.run(&["check", "--members", "--org", "acme", "hr.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("warning: hr.csv, row 4, column 'Work Email': no user ID on this row; the employee is not added to the group"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("user 'ada@example.com' is in 2 departments (engineering, research); they are added to each"),
+        "{}",
+        run.stderr
+    );
+    let keep = w.run(&["check", "--members", "--keep-email-case", "--org", "acme", "hr.csv"]);
+    assert!(!keep.stderr.contains("is in 2 departments"), "{}", keep.stderr);
+    let none = w.run(&[
+        "check",
+        "--members",
+        "--org",
+        "acme",
+        "--name-column",
+        "Department",
+        "--user-column",
+        "Badge",
+        "hr.csv",
+    ]);
+    assert_eq!(none.code, 2);
+}
