@@ -251,3 +251,46 @@ fn check_and_import_reports_agree_on_csv_injection() {
     // A leading tab is white space to the cleaner, so the name is just "Tabbed".
     assert!(text.contains(",tabbed,Tabbed,"), "{text}");
 }
+
+#[test]
+fn xlsx_report_has_a_frozen_bold_header_an_autofilter_and_highlights() {
+    let w = Workdir::new();
+    w.write("hr.csv", HR);
+    let fake = rejecting();
+    let run = import(&w, &fake, &["--allow-partial", "--report", "out.xlsx", "hr.csv"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(w.path("out.xlsx")).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let sheet = read("xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"<autoFilter ref="A1:G8"/>"#), "{sheet}");
+    assert!(sheet.contains(r#"state="frozen""#), "{sheet}");
+    assert!(sheet.contains("<cols>"), "column widths are set");
+    let styles = read("xl/styles.xml");
+    assert!(styles.contains("<b/>"), "a bold font for the header");
+    assert!(styles.contains(r#"rgb="FFFFC7CE""#), "the failed-row fill");
+    assert!(styles.contains(r#"rgb="FFFFEB9C""#), "the invalid-row fill");
+}
+
+#[test]
+fn without_report_a_timestamped_csv_is_written_here() {
+    let w = Workdir::new();
+    w.write("hr.csv", "Department\nSales\n");
+    let run = w.run(&["import", "--dry-run", "--org", "acme", "hr.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run
+        .err_lines()
+        .into_iter()
+        .find(|l| l.starts_with("report: "))
+        .unwrap()
+        .to_owned();
+    let name = line.trim_start_matches("report: ");
+    assert!(
+        name.starts_with("velt-groups-report-") && name.ends_with("Z.csv"),
+        "{name}"
+    );
+    assert!(w.read(name).contains("acme,sales,Sales,planned,0,,hr.csv row 2"));
+}
