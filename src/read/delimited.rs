@@ -121,7 +121,7 @@ impl CsvSource {
             if is_blank(&rec) {
                 continue;
             }
-            let line = lines.first_line(&rdr, &rec);
+            let line = lines.first_line(&rdr);
             check_sizes(&rec, loc, line)?;
             let cells = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
             out.push((line, cells));
@@ -139,7 +139,7 @@ impl CsvSource {
         let (mut rdr, mut lines) = self.reader(loc)?;
         let mut rec = csv::ByteRecord::new();
         while read_record(&mut rdr, &mut rec, &mut lines, loc)? {
-            let line = lines.first_line(&rdr, &rec);
+            let line = lines.first_line(&rdr);
             if line <= header_row || is_blank(&rec) {
                 continue;
             }
@@ -200,8 +200,7 @@ impl Lines {
     /// Passes the marks before `offset`.
     fn pass(&mut self, offset: u64) {
         let mut marks = self.marks.borrow_mut();
-        while let Some(&(at, breaks)) = marks.front().filter(|(at, _)| *at < offset) {
-            let _ = at;
+        while let Some(&(_, breaks)) = marks.front().filter(|(at, _)| *at < offset) {
             marks.pop_front();
             self.passed += u64::from(breaks);
         }
@@ -214,14 +213,13 @@ impl Lines {
     }
 
     /// The first line of the record the reader just read.
-    fn first_line(&mut self, rdr: &CsvReader, _rec: &csv::ByteRecord) -> u64 {
+    fn first_line(&mut self, rdr: &CsvReader) -> u64 {
         let mut start = self.end;
         self.pass(start);
         {
             // Skip the blank lines (and the LF of a CRLF) between the previous record and this one.
             let mut marks = self.marks.borrow_mut();
-            while let Some(&(at, breaks)) = marks.front().filter(|(at, _)| *at == start) {
-                let _ = at;
+            while let Some(&(_, breaks)) = marks.front().filter(|(at, _)| *at == start) {
                 marks.pop_front();
                 self.passed += u64::from(breaks);
                 start += 1;

@@ -16,6 +16,36 @@ pub struct SheetSource {
     range: Range<Data>,
 }
 
+/// Runs calamine code, turning a panic inside it into an error message. calamine 0.38 can
+/// panic on malformed files (a slice out of range in its CFB reader, found by fuzzing with a
+/// truncated XLS); bad input must end in a located error, never a crash, and the panic's own
+/// message is kept off stderr.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    use std::cell::Cell as Flag;
+    use std::sync::Once;
+    thread_local!(static QUIET: Flag<bool> = const { Flag::new(false) });
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Flag::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    result.map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the reader gave up".into());
+        format!("the file's structure is broken: {detail}")
+    })
+}
+
 /// Opens a workbook and returns the sheets worth looking at: the one `--sheet` names, or every
 /// visible worksheet in workbook order (hidden sheets and chart sheets are skipped).
 pub(super) fn open(
@@ -24,7 +54,8 @@ pub(super) fn open(
     loc: &Location,
     opts: &ReadOptions,
 ) -> Result<Vec<(Location, SheetSource)>, ReadError> {
-    let mut book = open_book(path, guess, loc)?;
+    let mut book =
+        guarded(|| open_book(path, guess, loc)).map_err(|e| ReadError::Corrupt(loc.clone(), guess.name(), e))??;
     let metadata = book.sheets_metadata().to_vec();
     let chosen: Vec<String> = match &opts.sheet {
         Some(wanted) => {
@@ -57,8 +88,8 @@ pub(super) fn open(
         .into_iter()
         .map(|name| {
             let sheet_loc = loc.clone().with_sheet(Some(&name));
-            let range = book
-                .worksheet_range(&name)
+            let range = guarded(|| book.worksheet_range(&name))
+                .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e))?
                 .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e.to_string()))?;
             Ok((sheet_loc, SheetSource { range }))
         })

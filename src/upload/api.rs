@@ -198,7 +198,8 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        // try_from: a server may send 1e300 (found by fuzzing); that is no delay to honour.
+        return (secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).ok()).flatten();
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -319,6 +320,10 @@ mod tests {
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+        // Regression (fuzzing): a huge float made Duration::from_secs_f64 panic.
+        assert_eq!(parse_retry_after("4444444E445", now), None);
+        assert_eq!(parse_retry_after("1e300", now), None);
+        assert_eq!(parse_retry_after("NaN", now), None);
         match classify(429, Some("2"), b"", now) {
             Answer::RateLimited { retry_after, .. } => assert_eq!(retry_after, Some(Duration::from_secs(2))),
             other => panic!("{other:?}"),
