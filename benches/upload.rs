@@ -6,7 +6,7 @@
 //! - 2,000 groups, `--chunk-size 1`, `--rate 50`, server latency 100 ms;
 //! - the same with the server limiting each key to half of `--rate` (25/s, 429 with Retry-After);
 //! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`;
-//! - with `--members`: a 20,000-employee `--members` sync (200 departments) at `--rate 50`.
+//! - with `--members` (alone): a 20,000-employee `--members` sync (200 departments) at `--rate 50`.
 
 #[path = "../tests/fake_velt.rs"]
 mod fake_velt;
@@ -68,6 +68,9 @@ fn main() {
     let sweep = args.iter().any(|a| a == "--sweep");
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-upload");
     std::fs::create_dir_all(&dir).unwrap();
+    if args.iter().any(|a| a == "--members") {
+        return members(&dir, if quick { 2_000 } else { 20_000 });
+    }
     let groups = if quick { 500 } else { 2000 };
     let rate = 50.0;
     let latency = Duration::from_millis(100);
@@ -124,10 +127,6 @@ fn main() {
         100.0 * (r.wall.as_secs_f64() / ideal - 1.0),
         r.added
     );
-
-    if args.iter().any(|a| a == "--members") {
-        members(&dir, if quick { 2_000 } else { 20_000 });
-    }
 
     if sweep {
         let n = if quick { 100 } else { 250 };

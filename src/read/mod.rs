@@ -7,6 +7,7 @@
 //! [`Row`]s whose cells are fetched by column index only when needed.
 
 pub mod delimited;
+pub mod isolate;
 pub mod sheet;
 
 use std::borrow::Cow;
@@ -232,7 +233,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, ReadError> {
             location: loc.clone(),
             source: Source::Csv(delimited::CsvSource::open(path, &loc, opts)?),
         }],
-        _ => sheet::open(path, format, &loc, opts)?
+        _ => isolate::open(path, format, &loc, opts)?
             .into_iter()
             .map(|(location, s)| Table {
                 location,

@@ -13,7 +13,43 @@ use crate::location::Location;
 
 /// One sheet, loaded.
 pub struct SheetSource {
-    range: Range<Data>,
+    /// 0-based index of the first stored row.
+    first_row: u64,
+    rows: Vec<Vec<Data>>,
+}
+
+impl SheetSource {
+    pub(super) fn new(first_row: u64, rows: Vec<Vec<Data>>) -> Self {
+        SheetSource { first_row, rows }
+    }
+
+    fn from_range(range: Range<Data>) -> Self {
+        let first_row = range.start().map_or(0, |(r, _)| r as u64);
+        SheetSource {
+            first_row,
+            rows: range.rows().map(<[Data]>::to_vec).collect(),
+        }
+    }
+
+    pub(super) fn first_row(&self) -> u64 {
+        self.first_row
+    }
+
+    /// The cells as the text people see (error values as their literal), `None` when empty.
+    pub(super) fn text_rows(&self) -> Vec<Vec<Option<String>>> {
+        self.rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| match (c, cell_text(c)) {
+                        (Data::Empty, _) => None,
+                        (_, Cell::Text(t)) => Some(t.into_owned()),
+                        (_, Cell::Error(e)) => Some(e),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 /// Runs calamine code, turning a panic inside it into an error message. calamine 0.38 can
@@ -48,7 +84,7 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// Opens a workbook and returns the sheets worth looking at: the one `--sheet` names, or every
 /// visible worksheet in workbook order (hidden sheets and chart sheets are skipped).
-pub(super) fn open(
+pub(crate) fn open(
     path: &Path,
     guess: Format,
     loc: &Location,
@@ -91,7 +127,7 @@ pub(super) fn open(
             let range = guarded(|| book.worksheet_range(&name))
                 .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e))?
                 .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e.to_string()))?;
-            Ok((sheet_loc, SheetSource { range }))
+            Ok((sheet_loc, SheetSource::from_range(range)))
         })
         .collect()
 }
@@ -149,11 +185,11 @@ fn open_book(path: &Path, guess: Format, loc: &Location) -> Result<Sheets<BufRea
 impl SheetSource {
     /// Absolute 1-based row numbers and the rows, as calamine stores them from the used range.
     fn rows(&self) -> impl Iterator<Item = (u64, &[Data])> {
-        let first = self.range.start().map_or(0, |(r, _)| r as u64);
-        self.range
-            .rows()
+        let first = self.first_row;
+        self.rows
+            .iter()
             .enumerate()
-            .map(move |(i, row)| (first + i as u64 + 1, row))
+            .map(move |(i, row)| (first + i as u64 + 1, row.as_slice()))
     }
 
     pub(super) fn head(&self, limit: usize) -> Vec<(u64, Vec<String>)> {
