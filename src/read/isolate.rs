@@ -21,6 +21,13 @@ use crate::location::Location;
 /// The hidden first argument that makes the binary a workbook reader.
 pub const ARG: &str = "__read-workbook";
 
+/// Address space a reader child may use: far more than any real workbook needs (a full
+/// 1,048,576-row sheet fits), far less than a bogus "this sheet has 4 billion rows" asks for.
+const MEMORY_LIMIT: u64 = 4 << 30;
+
+/// How long a reader child may take before it is stopped.
+const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 static EXE: OnceLock<PathBuf> = OnceLock::new();
 
 /// Reads workbooks in children of `exe` (the velt-groups binary) from now on.
@@ -77,13 +84,17 @@ pub(super) fn open(
     // The child needs nothing secret.
     cmd.env_remove(crate::settings::API_KEY_ENV)
         .env_remove(crate::settings::AUTH_TOKEN_ENV);
-    let out = cmd.output().map_err(|e| ReadError::Io(loc.clone(), e))?;
+    limit_memory(&mut cmd);
     let crashed = |why: String| ReadError::Corrupt(loc.clone(), guess.name(), why);
-    if !out.status.success() {
-        return Err(crashed(format!("the spreadsheet reader stopped on it: {}", out.status)));
+    let (status, stdout) = run_bounded(cmd).map_err(|e| ReadError::Io(loc.clone(), e))?;
+    let Some(status) = status else {
+        return Err(crashed(format!("reading it took more than {} s", TIME_LIMIT.as_secs())));
+    };
+    if !status.success() {
+        return Err(crashed(format!("the spreadsheet reader stopped on it: {status}")));
     }
     let answer: Answer =
-        serde_json::from_slice(&out.stdout).map_err(|e| crashed(format!("unreadable answer from the reader: {e}")))?;
+        serde_json::from_slice(&stdout).map_err(|e| crashed(format!("unreadable answer from the reader: {e}")))?;
     match answer {
         Answer::Sheets(sheets) => Ok(sheets
             .into_iter()
@@ -107,6 +118,60 @@ pub(super) fn open(
         )),
         Answer::Io(e) => Err(ReadError::Io(loc.clone(), std::io::Error::other(e))),
     }
+}
+
+/// Caps the child's address space, so a file that claims a gigantic sheet fails fast instead
+/// of eating the machine's memory (fuzzing found XLS files that take 16 GB and a minute).
+#[cfg(unix)]
+fn limit_memory(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe and affects only the child about to exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT as libc::rlim_t,
+                rlim_max: MEMORY_LIMIT as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn limit_memory(_: &mut Command) {}
+
+/// Runs the child, collecting its stdout; `None` for the status when it ran out of time.
+fn run_bounded(mut cmd: Command) -> std::io::Result<(Option<std::process::ExitStatus>, Vec<u8>)> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    // Drained on a thread, so a large answer cannot fill the pipe while we wait.
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        stdout.read_to_end(&mut buf).map(|_| buf)
+    });
+    let deadline = std::time::Instant::now() + TIME_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let out = reader.join().unwrap_or_else(|_| Ok(Vec::new()))?;
+    Ok((status, out))
 }
 
 /// The child's side: `velt-groups __read-workbook PATH FORMAT [SHEET]`; the answer is JSON on
