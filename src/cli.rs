@@ -35,7 +35,7 @@ pub struct ImportArgs {
     /// Send the valid groups even when some rows or groups are invalid (they are reported).
     #[arg(long)]
     pub allow_partial: bool,
-    /// Results report: .csv, .json or .xlsx (default: velt-groups-report-<time>.csv here).
+    /// Results report: .csv, .json or .xlsx (default: velt-groups-report-TIME.csv here).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
     /// Also write the run's summary as JSON here (for schedulers and monitoring).
