@@ -133,12 +133,12 @@ pub fn summary(plan: &Plan) -> String {
     )
 }
 
-/// `1 group`, `2 groups`.
+/// `1 group`, `2 groups`, `3 retries`.
 pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {noun}s"),
     }
 }
 

@@ -17,13 +17,26 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
     let input = crate::settings::input_settings(&args.input)?;
     let settings = crate::settings::upload_settings(&args.upload, args.dry_run)?;
     let report = ReportFile::new(args.report.clone()).map_err(Error::Report)?;
+    let result = run_with(args, &input, &settings, &report);
+    if result.is_err() {
+        report.discard_placeholder();
+    }
+    result
+}
+
+fn run_with(
+    args: &ImportArgs,
+    input: &crate::input::InputSettings,
+    settings: &UploadSettings,
+    report: &ReportFile,
+) -> Result<Exit, Error> {
     let state = match &args.state {
         Some(path) => Some(Arc::new(
             State::open(path, settings.api_base.as_str()).map_err(|e| Error::State(e.to_string()))?,
         )),
         None => None,
     };
-    let plan = crate::input::load(&input).map_err(Error::Inputs)?;
+    let plan = crate::input::load(input).map_err(Error::Inputs)?;
     print_problems(&plan.problems);
     let mut outcomes = report::planned(&plan);
     let invalid = outcomes.iter().filter(|o| o.status == Status::Invalid).count();
@@ -83,7 +96,7 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
             .map_err(|e| Error::Client(format!("cannot start the async runtime: {e}")))?;
         let record = state.clone().map(|s| s as Arc<dyn upload::Confirmations>);
         let mode = Mode::detect(args.quiet);
-        let outcome = send(&runtime, &settings, work_of(&outcomes), record.clone(), mode)?;
+        let outcome = send(&runtime, settings, work_of(&outcomes), record.clone(), mode)?;
         let mut results = outcome.results.iter();
         for o in outcomes.iter_mut().filter(|o| o.status == Status::Planned) {
             let r = results.next().expect("one result per planned group");
@@ -91,7 +104,7 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
             o.attempts = r.attempts;
             o.error = r.error.clone();
         }
-        exit = stats.add(&settings, &outcome);
+        exit = stats.add(settings, &outcome);
         if input.map.members {
             let mut planned = membership::plan(&plan, &outcomes, state.as_deref(), member_opts)?;
             match &outcome.stop {
@@ -105,7 +118,7 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
                 None => {
                     let work = membership::work(&planned);
                     if !work.is_empty() {
-                        let outcome = send(&runtime, &settings, work, record, mode)?;
+                        let outcome = send(&runtime, settings, work, record, mode)?;
                         let mut results = outcome.results.iter();
                         for m in planned.iter_mut().filter(|m| m.status == Status::Planned) {
                             let r = results.next().expect("one result per planned membership");
@@ -117,7 +130,7 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
                             m.attempts = r.attempts;
                             m.error = r.error.clone();
                         }
-                        exit = exit.max(stats.add(&settings, &outcome));
+                        exit = exit.max(stats.add(settings, &outcome));
                     }
                 }
             }
@@ -129,7 +142,7 @@ pub fn run(args: &ImportArgs) -> Result<Exit, Error> {
     if let Some(m) = &members {
         summary.count_members(m);
     }
-    finish(&report, &plan, &outcomes, members.as_deref(), &mut summary)?;
+    finish(report, &plan, &outcomes, members.as_deref(), &mut summary)?;
     if let Some(path) = &args.summary_json {
         write_summary(path, &summary)?;
     }
@@ -343,7 +356,7 @@ fn finish(
         eprintln!(
             "{} ({}) in {}, {:.1} requests/s",
             count(summary.requests as usize, "request"),
-            count(summary.retries as usize, "retry").replace("retrys", "retries"),
+            count(summary.retries as usize, "retry"),
             human_duration(std::time::Duration::from_secs_f64(summary.elapsed_seconds)),
             summary.achieved_rate
         );

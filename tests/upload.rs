@@ -396,6 +396,7 @@ fn validation_failures_send_nothing_unless_partial_is_allowed() {
     let run = import(&w, &fake, &["--org", "acme", "hr.csv"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(fake.requests(), 0);
+    assert!(!w.path("report.csv").exists(), "no empty report is left behind");
     assert!(
         run.stderr.contains("error: nothing was sent: 2 held back (conflicting names or invalid rows, see above); fix the input, or pass --allow-partial to send the 2 valid groups"),
         "{}",

@@ -219,6 +219,8 @@ pub enum Format {
 pub struct ReportFile {
     path: PathBuf,
     format: Format,
+    /// Whether the path was created by the early check (and so is ours to remove unused).
+    placeholder: bool,
 }
 
 impl ReportFile {
@@ -240,7 +242,12 @@ impl ReportFile {
                 ))
             }
         };
-        let report = ReportFile { path, format };
+        let placeholder = !path.exists();
+        let report = ReportFile {
+            path,
+            format,
+            placeholder,
+        };
         // Prove now that the file can be created, not after an hour of uploading.
         std::fs::OpenOptions::new()
             .create(true)
@@ -253,6 +260,15 @@ impl ReportFile {
     /// The path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Removes the empty file the early check created, when the run stopped before a report
+    /// was written (a validation failure must not leave an empty "report" behind).
+    pub fn discard_placeholder(&self) {
+        let empty = std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0);
+        if self.placeholder && empty {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 
     fn error(&self, e: std::io::Error) -> String {
