@@ -195,11 +195,6 @@ impl Summary {
                 .or_default() += 1;
         }
     }
-
-    /// Number of outcomes with `status`, all organizations together.
-    pub fn total(&self, status: Status) -> usize {
-        self.organizations.values().filter_map(|m| m.get(status.as_str())).sum()
-    }
 }
 
 /// The formats a report can be written in, chosen by the path's extension.
