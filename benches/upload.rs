@@ -81,52 +81,36 @@ fn main() {
         "| scenario | requests | 429s | achieved rate | vs --rate | wall time | ideal | wall vs ideal | groups added |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    let r = run(
-        &dir,
-        groups,
-        rate,
-        16,
-        FakeConfig {
-            latency,
-            ..FakeConfig::default()
-        },
-    );
-    let ideal = groups as f64 / rate;
-    println!(
-        "| server unlimited | {} | {} | {:.2}/s | {:.1}% | {:.2} s | {:.2} s | {:+.1}% | {} |",
-        r.requests,
-        r.limited,
-        r.achieved,
-        100.0 * r.achieved / rate,
-        r.wall.as_secs_f64(),
-        ideal,
-        100.0 * (r.wall.as_secs_f64() / ideal - 1.0),
-        r.added
-    );
     let server_rate = rate / 2.0;
-    let r = run(
-        &dir,
-        groups,
-        rate,
-        16,
-        FakeConfig {
+    let scenarios = [
+        ("server unlimited".to_owned(), rate, "", None),
+        (
+            format!("server limited to {server_rate}/s"),
+            server_rate,
+            " of server",
+            Some(server_rate),
+        ),
+    ];
+    for (label, target, of, rate_limit) in scenarios {
+        let config = FakeConfig {
             latency,
-            rate_limit: Some(server_rate),
+            rate_limit,
             ..FakeConfig::default()
-        },
-    );
-    let ideal = groups as f64 / server_rate;
-    println!(
-        "| server limited to {server_rate}/s | {} | {} | {:.2}/s | {:.1}% of server | {:.2} s | {:.2} s | {:+.1}% | {} |",
-        r.requests,
-        r.limited,
-        r.achieved,
-        100.0 * r.achieved / server_rate,
-        r.wall.as_secs_f64(),
-        ideal,
-        100.0 * (r.wall.as_secs_f64() / ideal - 1.0),
-        r.added
-    );
+        };
+        let r = run(&dir, groups, rate, 16, config);
+        let ideal = groups as f64 / target;
+        println!(
+            "| {label} | {} | {} | {:.2}/s | {:.1}%{of} | {:.2} s | {:.2} s | {:+.1}% | {} |",
+            r.requests,
+            r.limited,
+            r.achieved,
+            100.0 * r.achieved / target,
+            r.wall.as_secs_f64(),
+            ideal,
+            100.0 * (r.wall.as_secs_f64() / ideal - 1.0),
+            r.added
+        );
+    }
 
     if sweep {
         let n = if quick { 100 } else { 250 };
