@@ -1,9 +1,14 @@
-//! Command-line arguments as clap sees them. They stay close to the flags; [`crate::settings`]
-//! turns them into typed settings and rejects bad combinations.
+//! Command-line arguments as clap sees them, and as the `--config` file spells them.
+//!
+//! Each options struct is both the flags (clap) and the config file's keys (serde, the flags'
+//! names without the dashes), so a key cannot drift from its flag. Every field is optional or
+//! a switch: defaults live in the settings module, which merges flags, file and environment and
+//! validates the result before any input is read. Nothing here imports the rest of the crate.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 
 /// Import an HR directory (CSV or spreadsheet) into Velt organization user groups.
 #[derive(Debug, Parser)]
@@ -26,110 +31,44 @@ pub enum Command {
     Import(Box<ImportArgs>),
 }
 
-/// `velt-groups import`.
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// Do everything but send: validate, plan the requests, write the report.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Send the valid groups even when some rows or groups are invalid (they are reported).
-    #[arg(long)]
-    pub allow_partial: bool,
-    /// Results report: .csv, .json or .xlsx (default: velt-groups-report-TIME.csv here).
-    #[arg(long, value_name = "PATH")]
-    pub report: Option<PathBuf>,
-    /// Also write the run's summary as JSON here (for schedulers and monitoring).
-    #[arg(long, value_name = "PATH")]
-    pub summary_json: Option<PathBuf>,
-    /// State file (SQLite): groups already confirmed with the same name are not sent again,
-    /// and a killed run resumes where it stopped.
-    #[arg(long, value_name = "PATH")]
-    pub state: Option<PathBuf>,
-    /// Send every group even if the state says it is there (the state is still updated).
-    #[arg(long)]
-    pub full: bool,
-    /// With --members and --state: also remove users this tool added to a group earlier and
-    /// that today's export no longer has in it (never users someone else added).
-    #[arg(long)]
-    pub remove_departed: bool,
-    /// Most removals allowed in one run, a count (25) or a share of the recorded members (10%);
-    /// above it nothing is removed. Default: 10%, but at least 5.
-    #[arg(long, value_name = "N|P%")]
-    pub max_removals: Option<String>,
-    /// No progress bar or progress lines.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Server options.
-    #[command(flatten)]
-    pub upload: UploadArgs,
-    /// Input options.
-    #[command(flatten)]
-    pub input: InputArgs,
-}
-
-/// How to reach the server and how hard to push it.
-#[derive(Debug, Args)]
-pub struct UploadArgs {
-    /// API base URL (plain http only for loopback addresses).
-    #[arg(long, value_name = "URL", default_value = "https://api.velt.dev")]
-    pub api_base: String,
-    /// API key. Prefer the VELT_API_KEY environment variable: flags leak into shell history
-    /// and process lists.
-    #[arg(long, value_name = "KEY")]
-    pub api_key: Option<String>,
-    /// Auth token. Prefer the VELT_AUTH_TOKEN environment variable.
-    #[arg(long, value_name = "TOKEN")]
-    pub auth_token: Option<String>,
-    /// Create each organization first if it does not exist (sets createOrganization).
-    #[arg(long)]
-    pub create_organization: bool,
-    /// Groups per request. Velt documents no cap for user groups and caps other ID lists at
-    /// 30; 20 stays under that with room to spare.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub chunk_size: usize,
-    /// User IDs per membership request (--members); other Velt ID lists stop at 30.
-    #[arg(long, value_name = "N", default_value_t = 25)]
-    pub member_chunk_size: usize,
-    /// Requests per second (fractions allowed). Velt publishes no number for these endpoints;
-    /// a stricter server is detected (429) and the pace lowered.
-    #[arg(long, value_name = "PER_SECOND", default_value_t = 5.0)]
-    pub rate: f64,
-    /// Requests the rate limiter lets through at once.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub burst: u32,
-    /// Requests in flight at most; only needs to cover rate x server latency.
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub concurrency: usize,
-    /// Retries of a failed request (429, 5xx, timeouts, broken connections).
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub max_retries: u32,
-    /// Seconds to wait for an answer (connecting: at most 10 of them).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
-    pub timeout: f64,
-    /// First retry delay in milliseconds; it doubles per retry (with jitter).
-    #[arg(long, value_name = "MS", default_value_t = 500)]
-    pub backoff_min_ms: u64,
-    /// Longest retry delay in milliseconds; also the longest Retry-After honoured.
-    #[arg(long, value_name = "MS", default_value_t = 60_000)]
-    pub backoff_max_ms: u64,
-    /// Credentials from the config file (used when the environment has none).
-    #[arg(skip)]
-    pub file_secrets: crate::config::FileSecrets,
-}
-
 /// `velt-groups check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    /// Output options.
+    #[command(flatten)]
+    pub output: CheckOptions,
     /// Input options.
     #[command(flatten)]
-    pub input: InputArgs,
+    pub input: InputOptions,
+}
+
+/// `velt-groups import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the run does and where it writes.
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Server options.
+    #[command(flatten)]
+    pub server: ServerOptions,
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputOptions,
+}
+
+/// `check`'s output.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct CheckOptions {
+    /// Output format [default: table].
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<OutputFormat>,
 }
 
 /// How `check` prints its findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// Aligned columns for people; problems on stderr.
     Table,
@@ -139,46 +78,170 @@ pub enum OutputFormat {
     Json,
 }
 
+/// What an import does and where it writes.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct RunOptions {
+    /// Do everything but send: validate, plan the requests, write the report.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub dry_run: bool,
+    /// Send the valid groups even when some rows or groups are invalid (they are reported).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub allow_partial: bool,
+    /// Results report: .csv, .json or .xlsx (default: velt-groups-report-TIME.csv here).
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<PathBuf>,
+    /// Also write the run's summary as JSON here (for schedulers and monitoring).
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_json: Option<PathBuf>,
+    /// State file (SQLite): groups already confirmed with the same name are not sent again,
+    /// and a killed run resumes where it stopped.
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<PathBuf>,
+    /// Send every group even if the state says it is there (the state is still updated).
+    /// Needs --state.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub full: bool,
+    /// With --members and --state: also remove users this tool added to a group earlier and
+    /// that today's export no longer has in it (never users someone else added).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub remove_departed: bool,
+    /// Most removals allowed in one run, a count (25) or a share of the recorded members (10%);
+    /// above it nothing is removed. Default: 10%, but at least 5.
+    #[arg(long, value_name = "N|P%")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_removals: Option<String>,
+    /// No progress bar or progress lines.
+    #[arg(long, short)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub quiet: bool,
+}
+
+/// How to reach the server and how hard to push it.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct ServerOptions {
+    /// API base URL (plain http only for loopback addresses) [default: `https://api.velt.dev`].
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
+    /// API key. Prefer the VELT_API_KEY environment variable: flags leak into shell history
+    /// and process lists.
+    #[arg(long, value_name = "KEY", env = "VELT_API_KEY", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Auth token. Prefer the VELT_AUTH_TOKEN environment variable.
+    #[arg(long, value_name = "TOKEN", env = "VELT_AUTH_TOKEN", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token: Option<String>,
+    /// Create each organization first if it does not exist (sets createOrganization).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub create_organization: bool,
+    /// Groups per request [default: 20]. Velt documents no cap for user groups and caps other
+    /// ID lists at 30; 20 stays under that with room to spare.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk_size: Option<usize>,
+    /// User IDs per membership request (--members) [default: 25]; other Velt ID lists stop at 30.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_chunk_size: Option<usize>,
+    /// Requests per second, fractions allowed [default: 5]. Velt publishes no number for these
+    /// endpoints; a stricter server is detected (429) and the pace lowered.
+    #[arg(long, value_name = "PER_SECOND", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Requests the rate limiter lets through at once [default: 1].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    /// Requests in flight at most [default: 16]; only needs to cover rate x server latency.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    /// Retries of a failed request (429, 5xx, timeouts, broken connections) [default: 5].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// Seconds to wait for an answer [default: 30] (connecting: at most 10 of them).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    /// First retry delay in milliseconds [default: 500]; it doubles per retry (with jitter).
+    #[arg(long, value_name = "MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_min_ms: Option<u64>,
+    /// Longest retry delay in milliseconds [default: 60000]; also the longest Retry-After honoured.
+    #[arg(long, value_name = "MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_max_ms: Option<u64>,
+}
+
 /// Where the departments come from and how to read them.
-#[derive(Debug, Args)]
-pub struct InputArgs {
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct InputOptions {
     /// CSV, XLSX, XLSM, XLSB, XLS or ODS files (department lists or employee exports).
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(value_name = "INPUT")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<PathBuf>,
     /// One organization ID for every row (an organization column is then ignored).
     #[arg(long, value_name = "ID")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
     /// Header of the department-name column (or its 1-based number).
     #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_column: Option<String>,
     /// Header of the department-code column; codes become the group IDs.
     #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_column: Option<String>,
     /// Header of the organization column.
     #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_column: Option<String>,
     /// Sheet to read, by name or 1-based number (default: the first with a recognizable header).
     #[arg(long, value_name = "NAME|N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
     /// Row that holds the header, 1-based (default: detected within the first 20 rows).
     #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_row: Option<u64>,
     /// CSV delimiter: a character, or "tab" (default: sniffed among , ; tab |).
     #[arg(long, value_name = "CHAR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
     /// CSV encoding, e.g. utf-8, utf-16le, windows-1252, iso-8859-1 (default: from the BOM,
     /// else UTF-8, else Windows-1252).
     #[arg(long, value_name = "LABEL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
     /// Also make each group's members match the export (needs a user column).
     #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
     pub members: bool,
     /// Header of the user-ID column (default: a work e-mail column, else an employee ID).
     #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_column: Option<String>,
     /// Send e-mail user IDs as written instead of lower-cased.
     #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
     pub keep_email_case: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cfg(test)]

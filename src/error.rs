@@ -1,10 +1,15 @@
-//! The one place where failures become user-facing lines and exit codes.
+//! Failures that stop a command, each kept with its typed source, and the exit codes a
+//! scheduler sees. The console module is the one place that prints them.
 
 use std::process::ExitCode;
 
 use thiserror::Error;
 
 use crate::input::InputError;
+use crate::report::ReportError;
+use crate::settings::SettingsError;
+use crate::state::StateError;
+use crate::upload::ClientError;
 
 /// How a run ended, as the scheduler sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,51 +32,53 @@ impl From<Exit> for ExitCode {
 /// A failure that stops a command.
 #[derive(Debug, Error)]
 pub enum Error {
-    /// Flags that cannot work together or cannot be parsed.
-    #[error("{0}")]
-    Usage(String),
+    /// Flags, config file or environment that cannot work.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// Input files that cannot be used, one per file.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Inputs(Vec<InputError>),
-    /// Writing output failed.
+    /// Validation held something back and `--allow-partial` was not given.
+    #[error("nothing was sent: {held_back} held back (conflicting names or invalid rows, see above); fix the input, or pass --allow-partial to send the {valid} valid groups")]
+    Invalid {
+        /// Groups and rows held back.
+        held_back: usize,
+        /// Groups that could go.
+        valid: usize,
+    },
+    /// The state file cannot be used.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The report or summary cannot be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// The HTTP client could not be set up.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// Writing to stdout failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
-    /// Missing or refused credentials.
-    #[error("{0}")]
-    Credentials(String),
-    /// Validation found problems and `--allow-partial` was not given.
-    #[error("{0}")]
-    Invalid(String),
-    /// The report cannot be written.
-    #[error("{0}")]
-    Report(String),
-    /// The HTTP client could not be set up.
-    #[error("{0}")]
-    Client(String),
-    /// The state file cannot be used.
-    #[error("{0}")]
-    State(String),
 }
 
 impl Error {
     /// The exit code for this failure.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Usage(_)
+            // `--help` and `--version` are clap "errors" that succeed.
+            Error::Settings(SettingsError::Clap(e)) if !e.use_stderr() => Exit::Success,
+            // A closed pipe (`velt-groups check ... | head`) is the reader's choice, not a failure.
+            Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+            Error::Settings(_)
             | Error::Inputs(_)
-            | Error::Output(_)
-            | Error::Credentials(_)
-            | Error::Invalid(_)
+            | Error::Invalid { .. }
+            | Error::State(_)
             | Error::Report(_)
             | Error::Client(_)
-            | Error::State(_) => Exit::NothingAttempted,
-        }
-    }
-
-    /// Prints the failure to stderr, one plain line per problem.
-    pub fn print(&self) {
-        for line in self.to_string().lines() {
-            eprintln!("error: {line}");
+            | Error::Runtime(_)
+            | Error::Output(_) => Exit::NothingAttempted,
         }
     }
 }

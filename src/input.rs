@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::map::{self, MapError, MapOptions, Mapping};
-use crate::normalize::{Normalizer, Plan, RowIn, Severity, Source, TableId, TableRef};
+use crate::normalize::{Normalizer, Plan, Problem, RowIn, Severity, Source, TableId, TableRef};
 use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 
 /// Everything that decides how inputs are read and mapped.
@@ -87,16 +87,28 @@ impl RowSink for Counter {
 /// Reads, maps and normalizes every input. `Err` lists every file that could not be used.
 pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
     let mut normalizer = Normalizer::new();
-    scan(settings, &mut normalizer)?;
-    Ok(normalizer.finish())
+    let mut notes = Vec::new();
+    scan_noting(settings, &mut normalizer, &mut notes)?;
+    let mut plan = normalizer.finish();
+    plan.problems.extend(notes);
+    Ok(plan)
 }
 
 /// Reads and maps every input into `sink`. `Err` lists every file that could not be used.
 pub fn scan(settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), Vec<InputError>> {
+    scan_noting(settings, sink, &mut Vec::new())
+}
+
+/// [`scan`], with notes about whole tables (rows a report skipped) added to `notes`.
+fn scan_noting(
+    settings: &InputSettings,
+    sink: &mut dyn RowSink,
+    notes: &mut Vec<Problem>,
+) -> Result<(), Vec<InputError>> {
     let errors: Vec<InputError> = settings
         .paths
         .iter()
-        .filter_map(|path| load_file(path, settings, sink).err())
+        .filter_map(|path| load_file(path, settings, sink, notes).err())
         .collect();
     if errors.is_empty() {
         Ok(())
@@ -105,13 +117,18 @@ pub fn scan(settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), Vec<
     }
 }
 
-fn load_file(path: &std::path::Path, settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), InputError> {
+fn load_file(
+    path: &std::path::Path,
+    settings: &InputSettings,
+    sink: &mut dyn RowSink,
+    notes: &mut Vec<Problem>,
+) -> Result<(), InputError> {
     let input = read::open(path, &settings.read)?;
     let limit = HEADER_SCAN_ROWS.max(settings.map.header_row.unwrap_or(0) as usize);
     let mut best: Option<MapError> = None;
     for table in &input.tables {
         match map::detect(&table.head(limit)?, &table.location, &settings.map) {
-            Ok(mapping) => return stream(table, &mapping, settings, sink),
+            Ok(mapping) => return stream(table, &mapping, settings, sink, notes),
             Err(err) => {
                 if best.as_ref().is_none_or(|b| err.rank() > b.rank()) {
                     best = Some(err);
@@ -123,7 +140,13 @@ fn load_file(path: &std::path::Path, settings: &InputSettings, sink: &mut dyn Ro
     Err(best.unwrap_or(MapError::NoRows(file)).into())
 }
 
-fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), InputError> {
+fn stream(
+    table: &Table,
+    m: &Mapping,
+    settings: &InputSettings,
+    sink: &mut dyn RowSink,
+    notes: &mut Vec<Problem>,
+) -> Result<(), InputError> {
     let table_id = sink.table(TableRef {
         file: table.location.file.clone(),
         sheet: table.location.sheet.clone(),
@@ -199,10 +222,11 @@ fn stream(table: &Table, m: &Mapping, settings: &InputSettings, sink: &mut dyn R
         return Err(MapError::HeaderOnly(table.location.clone().with_row(m.header_row)).into());
     }
     if skipped > 0 {
-        eprintln!(
-            "note: {}: a results report; {skipped} invalid or stale rows in it were skipped",
-            table.location
-        );
+        notes.push(Problem {
+            severity: Severity::Warning,
+            location: table.location.clone(),
+            message: format!("a results report; {skipped} invalid or stale rows in it were skipped"),
+        });
     }
     Ok(())
 }

@@ -1,45 +1,47 @@
 //! velt-groups: imports an HR directory into Velt organization user groups.
 //!
-//! The modules read as the pipeline: [`read`] -> [`map`] -> [`normalize`] -> [`upload`] ->
-//! [`report`], with [`input`] running the first three for every command, [`check`] and
-//! [`import`] the commands, and [`error`] the one place where failures become messages and
-//! exit codes.
+//! The modules read as the pipeline: [`read`] -> [`map`] -> [`normalize`] (driven together by
+//! [`input`]) -> [`plan`] -> [`upload`] -> [`report`], with [`state`] remembering what the
+//! server confirmed. Around them: [`cli`] and [`settings`] turn flags, the config file and the
+//! environment into typed settings; [`cmd`] holds the commands, each a short driver over the
+//! stages; [`error`] types every failure and [`console`] is the one place that talks to the
+//! person at the terminal.
 
 // Errors carry their full location (file, sheet, row, column) by value: they are built once per
 // failing file or row, never in a hot loop, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
-pub mod check;
 pub mod cli;
-pub mod config;
+pub mod cmd;
+pub mod console;
 pub mod error;
-pub mod import;
 pub mod input;
 pub mod location;
 pub mod map;
-pub mod membership;
 pub mod normalize;
+pub mod plan;
 pub mod read;
 pub mod report;
+pub mod secret;
 pub mod settings;
 pub mod state;
 pub mod upload;
 
-use error::Exit;
+use error::{Error, Exit};
+use settings::CommandSettings;
 
-/// Runs one command and reports its failure, if any, on stderr.
-pub fn run(cli: cli::Cli) -> Exit {
-    let result = match &cli.command {
-        cli::Command::Check(args) => check::run(args),
-        cli::Command::Import(args) => import::run(args),
-    };
+/// Parses `args` (the whole command line), runs the command, and says how it ended. Every
+/// failure is printed here, through [`console`].
+pub fn run(args: Vec<std::ffi::OsString>) -> Exit {
+    let result = settings::parse(args).map_err(Error::from).and_then(|settings| {
+        console::warnings(&settings.warnings);
+        match &settings.command {
+            CommandSettings::Check(s) => cmd::check::run(s),
+            CommandSettings::Import(s) => cmd::import::run(s),
+        }
+    });
     match result {
         Ok(exit) => exit,
-        // A closed pipe (`velt-groups check ... | head`) is the reader's choice, not a failure.
-        Err(error::Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
-        Err(e) => {
-            e.print();
-            e.exit()
-        }
+        Err(e) => console::fail(&e),
     }
 }

@@ -3,17 +3,13 @@ use std::process::ExitCode;
 use velt_groups::read::isolate;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(isolate::ARG) {
-        return isolate::child_main(&args[2..]);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == isolate::ARG) {
+        let rest: Vec<String> = args[2..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        return isolate::child_main(&rest);
     }
     if let Ok(exe) = std::env::current_exe() {
         isolate::enable(exe);
     }
-    let cli = match velt_groups::config::parse(std::env::args_os().collect()) {
-        Ok(cli) => cli,
-        // clap prints help, version and usage errors itself; usage errors exit 2 as ours do.
-        Err(e) => e.exit(),
-    };
-    velt_groups::run(cli).into()
+    velt_groups::run(args).into()
 }

@@ -9,7 +9,6 @@
 use thiserror::Error;
 
 use crate::location::Location;
-use crate::normalize::ListKind;
 
 /// Department-name headers, best tier first.
 const NAME_ALIASES: &[&[&str]] = &[
@@ -133,6 +132,15 @@ pub struct MapOptions {
     pub user_column: Option<String>,
     /// `--keep-email-case`: send e-mail user IDs as written.
     pub keep_email_case: bool,
+}
+
+/// Whether a table lists departments or employees: it decides how an empty name is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// One row per department: a row without a name is an error.
+    Departments,
+    /// One row per person: a person without a department is a warning.
+    Employees,
 }
 
 /// A mapped column.

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
-use crate::upload::Endpoint;
+use crate::plan::{Endpoint, Known};
 
 /// The schema this build reads and writes.
 const SCHEMA: &str = "1";
@@ -187,28 +187,39 @@ impl State {
     }
 
     /// Number of groups recorded, all API bases and organizations.
-    pub fn len(&self) -> Result<usize, StateError> {
+    pub fn group_count(&self) -> Result<usize, StateError> {
         let conn = self.conn.lock().expect("state lock");
         conn.query_row("SELECT count(*) FROM groups", [], |r| r.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(|e| self.io(e))
     }
 
-    /// True when nothing is recorded.
-    pub fn is_empty(&self) -> Result<bool, StateError> {
-        self.len().map(|n| n == 0)
+    /// What the state knows of `orgs`: their confirmed groups and recorded members.
+    pub fn known<'a>(&self, orgs: impl IntoIterator<Item = &'a str>) -> Result<Known, StateError> {
+        let mut known = Known::default();
+        for org in orgs {
+            known.groups.insert(org.to_owned(), self.confirmed(org)?);
+            known.members.insert(org.to_owned(), self.members(org)?);
+        }
+        Ok(known)
     }
 }
 
 impl crate::upload::Confirmations for State {
-    fn confirmed(&self, endpoint: Endpoint, org: &str, group: &str, items: &[(&str, &str)]) -> Result<(), String> {
+    fn confirmed(
+        &self,
+        endpoint: Endpoint,
+        org: &str,
+        group: &str,
+        items: &[(&str, &str)],
+    ) -> Result<(), crate::upload::RecordError> {
         let users = || items.iter().map(|(user, _)| *user).collect::<Vec<_>>();
         match endpoint {
             Endpoint::AddGroups => self.record(org, items),
             Endpoint::AddMembers => self.record_members(org, group, &users(), true),
             Endpoint::RemoveMembers => self.record_members(org, group, &users(), false),
         }
-        .map_err(|e| e.to_string())
+        .map_err(Into::into)
     }
 }
 
@@ -229,7 +240,7 @@ mod tests {
         let acme = a.confirmed("acme").unwrap();
         assert_eq!(acme.len(), 2);
         assert_eq!(acme["ops"], "Operations");
-        assert_eq!(a.len().unwrap(), 3);
+        assert_eq!(a.group_count().unwrap(), 3);
         let other = State::open(&path, "http://127.0.0.1:9").unwrap();
         assert!(other.confirmed("acme").unwrap().is_empty());
     }

@@ -255,3 +255,64 @@ fn secrets_appear_in_no_report_state_summary_or_log() {
     // The server did get them, so the test would notice if they were not sent at all.
     assert!(fake.with_state(|s| s.headers_seen.contains(API_KEY)));
 }
+
+/// Regression for the redesign (issue 10): a state file written by velt-groups 0.1.0 (groups
+/// and members of one import, `tests/data/state-0.1.0.db`) is read as it is: nothing it
+/// records is sent again, and only the joiner goes.
+#[test]
+fn a_state_file_from_0_1_0_is_read() {
+    let w = Workdir::new();
+    w.fixture("state-0.1.0.db");
+    std::fs::rename(w.path("state-0.1.0.db"), w.path("state.db")).unwrap();
+    let fake = FakeVelt::start(FakeConfig::default());
+    // The file was written against another port of the fake: point its rows at this one.
+    let url = fake.url();
+    let conn = rusqlite::Connection::open(w.path("state.db")).unwrap();
+    for table in ["groups", "members"] {
+        conn.execute(
+            &format!("UPDATE {table} SET api_base = ?1"),
+            [url.trim_end_matches('/')],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    w.write(
+        "hr.csv",
+        "Department,Work Email\nSales,ada@example.com\nSales,bob@example.com\nLegal,cy@example.com\nLegal,dee@example.com\n",
+    );
+    // The server holds what the state says (the fake refuses members of unknown groups).
+    w.write(
+        "day0.csv",
+        "Department,Work Email\nSales,ada@example.com\nSales,bob@example.com\nLegal,cy@example.com\n",
+    );
+    let stateless = [
+        "import",
+        "--quiet",
+        "--org",
+        "acme",
+        "--api-base",
+        &url,
+        "--members",
+        "--report",
+        "r0.csv",
+        "day0.csv",
+    ];
+    assert_eq!(w.run_env(&stateless, &CREDS).code, 0);
+    let before = fake.requests();
+    let run = import(
+        &w,
+        &fake,
+        &["--rate", "500", "--members", "--report", "r.csv", "hr.csv"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        statuses(&w, "r.csv"),
+        BTreeMap::from([("unchanged".to_owned(), vec!["legal".to_owned(), "sales".to_owned()])])
+    );
+    assert_eq!(fake.requests() - before, 1, "only the joiner's membership");
+    assert!(
+        run.stderr.contains("acme memberships: 1 added, 3 unchanged"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,5 +1,8 @@
 //! Integration tests: the real binary on real files.
 
+// The module graph: layered along the pipeline, no cycle.
+mod architecture;
+
 // The work-directory helper: temp dirs, inline inputs, XLSX written with rust_xlsxwriter.
 mod workdir;
 

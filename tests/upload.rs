@@ -455,7 +455,7 @@ fn credentials_are_required_and_never_printed() {
     assert_eq!(missing.code, 2);
     assert_eq!(
         missing.err_lines(),
-        vec!["error: VELT_API_KEY is not set; export it (or use --api-key)"]
+        vec!["error: VELT_API_KEY and VELT_AUTH_TOKEN are not set; export them (or set api-key and auth-token in the --config file)"]
     );
     let run = import(&w, &fake, &["--rate", "100", "hr.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -39,14 +39,7 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Whether a table lists departments or employees: it decides how an empty name is judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListKind {
-    /// One row per department: a row without a name is an error.
-    Departments,
-    /// One row per person: a person without a department is a warning.
-    Employees,
-}
+pub use crate::map::ListKind;
 
 /// One table the rows came from (a CSV file or one sheet).
 #[derive(Debug, Clone)]

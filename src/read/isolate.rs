@@ -81,9 +81,8 @@ pub(super) fn open(
     if let Some(s) = &opts.sheet {
         cmd.arg(s);
     }
-    // The child needs nothing secret.
-    cmd.env_remove(crate::settings::API_KEY_ENV)
-        .env_remove(crate::settings::AUTH_TOKEN_ENV);
+    // The child needs nothing from the environment, and must not hold the credentials.
+    cmd.env_clear();
     limit_memory(&mut cmd);
     let crashed = |why: String| ReadError::Corrupt(loc.clone(), guess.name(), why);
     let (status, stdout) = run_bounded(cmd).map_err(|e| ReadError::Io(loc.clone(), e))?;

@@ -1,75 +1,52 @@
 //! The CSV report: UTF-8 with a BOM (so Excel keeps accents) when written to a file, formula
-//! leaders neutralized in every cell.
+//! leaders neutralized in every cell. Groups and memberships are two files, as CSV holds one
+//! table.
 
 use std::io::Write;
 
-use super::{neutralize, MemberOutcome, Outcome};
-use crate::normalize::Plan;
+use super::{neutralize, Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS};
 
-/// The report's columns, in contract order.
-pub const COLUMNS: [&str; 7] = [
-    "organization_id",
-    "group_id",
-    "group_name",
-    "status",
-    "attempts",
-    "error",
-    "sources",
-];
+/// The groups part.
+#[derive(Debug, Clone, Copy)]
+pub struct Groups {
+    /// Start with a UTF-8 BOM (for files that people open in Excel; not for stdout).
+    pub bom: bool,
+}
 
-/// Writes `outcomes` as CSV; `bom` for files that people open in Excel.
-pub fn write(plan: &Plan, outcomes: &[Outcome], out: &mut dyn Write, bom: bool) -> std::io::Result<()> {
+/// The members part (always with a BOM: it is for Excel too).
+#[derive(Debug, Clone, Copy)]
+pub struct Members;
+
+impl Writer for Groups {
+    fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows = report.groups.iter().map(|o| report.group_row(o));
+        table(self.bom, &GROUP_COLUMNS, rows, out)
+    }
+}
+
+impl Writer for Members {
+    fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows = report.members.into_iter().flatten().map(|m| report.member_row(m));
+        table(true, &MEMBER_COLUMNS, rows, out)
+    }
+}
+
+fn table<'a, const N: usize>(
+    bom: bool,
+    columns: &[&str; N],
+    rows: impl Iterator<Item = [Cell<'a>; N]>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if bom {
         out.write_all(b"\xEF\xBB\xBF")?;
     }
     let mut w = ::csv::Writer::from_writer(out);
-    w.write_record(COLUMNS)?;
-    for o in outcomes {
-        let attempts = o.attempts.to_string();
-        let sources = plan.describe_sources(&o.sources);
-        w.write_record([
-            neutralize(&o.organization_id).as_ref(),
-            neutralize(&o.group_id).as_ref(),
-            neutralize(&o.group_name).as_ref(),
-            o.status.as_str(),
-            &attempts,
-            neutralize(&o.error).as_ref(),
-            neutralize(&sources).as_ref(),
-        ])?;
-    }
-    w.flush()
-}
-
-/// The members part's columns, in contract order.
-pub const MEMBER_COLUMNS: [&str; 8] = [
-    "organization_id",
-    "group_id",
-    "user_id",
-    "action",
-    "status",
-    "attempts",
-    "error",
-    "sources",
-];
-
-/// Writes the memberships as CSV (with a BOM: it is for Excel too).
-pub fn write_members(plan: &Plan, members: &[MemberOutcome], out: &mut dyn Write) -> std::io::Result<()> {
-    out.write_all(b"\xEF\xBB\xBF")?;
-    let mut w = ::csv::Writer::from_writer(out);
-    w.write_record(MEMBER_COLUMNS)?;
-    for m in members {
-        let attempts = m.attempts.to_string();
-        let sources = plan.describe_sources(&m.sources);
-        w.write_record([
-            neutralize(&m.organization_id).as_ref(),
-            neutralize(&m.group_id).as_ref(),
-            neutralize(&m.user_id).as_ref(),
-            m.action,
-            m.status.as_str(),
-            &attempts,
-            neutralize(&m.error).as_ref(),
-            neutralize(&sources).as_ref(),
-        ])?;
+    w.write_record(columns)?;
+    for row in rows {
+        w.write_record(row.iter().map(|cell| match cell {
+            Cell::Text(t) => neutralize(t).into_owned(),
+            Cell::Number(n) => n.to_string(),
+        }))?;
     }
     w.flush()
 }

@@ -1,11 +1,15 @@
-//! The JSON report: the run's summary and one object per group, for schedulers and scripts.
+//! The JSON report: the run's summary and one object per group (and membership), for
+//! schedulers and scripts.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use super::{MemberOutcome, Outcome, Summary};
-use crate::normalize::Plan;
+use super::{Report, SourceRef, Summary, Writer};
+
+/// The JSON format.
+#[derive(Debug, Clone, Copy)]
+pub struct Json;
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -24,7 +28,7 @@ struct Member<'a> {
     status: &'static str,
     attempts: u32,
     error: &'a str,
-    sources: Vec<Source<'a>>,
+    sources: Vec<SourceRef<'a>>,
 }
 
 #[derive(Serialize)]
@@ -35,65 +39,42 @@ struct Row<'a> {
     status: &'static str,
     attempts: u32,
     error: &'a str,
-    sources: Vec<Source<'a>>,
+    sources: Vec<SourceRef<'a>>,
 }
 
-#[derive(Serialize)]
-struct Source<'a> {
-    file: &'a str,
-    sheet: Option<&'a str>,
-    row: u32,
-}
-
-/// Writes the report as pretty JSON.
-pub fn write(
-    plan: &Plan,
-    outcomes: &[Outcome],
-    members: Option<&[MemberOutcome]>,
-    summary: &Summary,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let sources = |list: &[crate::normalize::Source]| -> Vec<Source<'_>> {
-        list.iter()
-            .map(|s| {
-                let t = &plan.tables[s.table as usize];
-                Source {
-                    file: &t.file,
-                    sheet: t.sheet.as_deref(),
-                    row: s.row,
-                }
-            })
-            .collect()
-    };
-    let doc = Doc {
-        summary,
-        groups: outcomes
-            .iter()
-            .map(|o| Row {
-                organization_id: &o.organization_id,
-                group_id: &o.group_id,
-                group_name: &o.group_name,
-                status: o.status.as_str(),
-                attempts: o.attempts,
-                error: &o.error,
-                sources: sources(&o.sources),
-            })
-            .collect(),
-        memberships: members.map(|list| {
-            list.iter()
-                .map(|m| Member {
-                    organization_id: &m.organization_id,
-                    group_id: &m.group_id,
-                    user_id: &m.user_id,
-                    action: m.action,
-                    status: m.status.as_str(),
-                    attempts: m.attempts,
-                    error: &m.error,
-                    sources: sources(&m.sources),
+impl Writer for Json {
+    fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+        let doc = Doc {
+            summary: report.summary,
+            groups: report
+                .groups
+                .iter()
+                .map(|o| Row {
+                    organization_id: &o.organization_id,
+                    group_id: &o.group_id,
+                    group_name: &o.group_name,
+                    status: o.status.as_str(),
+                    attempts: o.attempts,
+                    error: &o.error,
+                    sources: report.source_objects(&o.sources),
                 })
-                .collect()
-        }),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+                .collect(),
+            memberships: report.members.map(|list| {
+                list.iter()
+                    .map(|m| Member {
+                        organization_id: &m.organization_id,
+                        group_id: &m.group_id,
+                        user_id: &m.user_id,
+                        action: m.action.as_str(),
+                        status: m.status.as_str(),
+                        attempts: m.attempts,
+                        error: &m.error,
+                        sources: report.source_objects(&m.sources),
+                    })
+                    .collect()
+            }),
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)
+    }
 }

@@ -1,8 +1,10 @@
-//! Reporting: one outcome per group (and per held-back row), written so that an operator can fix
-//! and re-run, and so that Excel opens it safely.
+//! Reporting: one outcome per group (and per held-back row, and per membership), written so
+//! that an operator can fix and re-run, and so that Excel opens it safely.
 //!
-//! The CSV columns are a contract: `organization_id, group_id, group_name, status, attempts,
-//! error, sources`. `check --format csv` writes the same columns with `planned` and `invalid`.
+//! Every format implements [`Writer`] over the same [`Report`]; [`ReportFile`] owns the
+//! output path, checks it before anything is sent, and replaces each file whole (a temporary
+//! file beside it, then a rename), so a reader never sees half a report. The CSV columns are a
+//! contract: `organization_id, group_id, group_name, status, attempts, error, sources`.
 
 pub mod csv;
 pub mod json;
@@ -14,138 +16,117 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use thiserror::Error;
 
-use crate::normalize::{Plan, Source};
+use crate::normalize::{self, Source};
+use crate::plan::{GroupOutcome, MemberOutcome};
 
-/// What happened to one group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The server confirmed it.
-    Added,
-    /// Sent, not confirmed; the error says why.
-    Failed,
-    /// Held back by the normalizer (conflict or bad row).
-    Invalid,
-    /// Skipped: the state says it is already there with this name.
-    Unchanged,
-    /// Dry run: would be sent.
-    Planned,
-    /// In the state from an earlier run but not in today's export (Velt has no delete-group
-    /// call: nothing is removed).
-    Stale,
-    /// Memberships only: the user was removed from the group.
-    Removed,
-    /// Memberships only: not sent, for the reason in `error` (a removal above `--max-removals`).
-    Skipped,
+/// Everything a report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    /// The normalized input, for naming source rows.
+    pub input: &'a normalize::Plan,
+    /// One row per group and held-back row.
+    pub groups: &'a [GroupOutcome],
+    /// With `--members`, one row per membership.
+    pub members: Option<&'a [MemberOutcome]>,
+    /// The run's figures.
+    pub summary: &'a Summary,
 }
 
-impl Status {
-    /// The word written in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Added => "added",
-            Status::Failed => "failed",
-            Status::Invalid => "invalid",
-            Status::Unchanged => "unchanged",
-            Status::Planned => "planned",
-            Status::Stale => "stale",
-            Status::Removed => "removed",
-            Status::Skipped => "skipped",
-        }
-    }
+/// One report format.
+pub trait Writer {
+    /// Writes the report (or its part) to `out`.
+    fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()>;
 }
 
-/// One row of a report.
+/// A cell of a tabular report (CSV, XLSX).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// The organization.
-    pub organization_id: String,
-    /// The group ID (empty for a row too broken to have one).
-    pub group_id: String,
-    /// The group name.
-    pub group_name: String,
-    /// What happened.
-    pub status: Status,
-    /// Requests that carried this group.
-    pub attempts: u32,
-    /// Why it is not added, in plain words.
-    pub error: String,
-    /// The input rows behind it.
-    pub sources: Vec<Source>,
+pub enum Cell<'a> {
+    /// Text, as the data has it (formats neutralize formula leaders themselves).
+    Text(Cow<'a, str>),
+    /// A count.
+    Number(u32),
 }
 
-/// One membership's row in the members part of a report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberOutcome {
-    /// The organization.
-    pub organization_id: String,
-    /// The group.
-    pub group_id: String,
-    /// The user.
-    pub user_id: String,
-    /// `add` or `remove`.
-    pub action: &'static str,
-    /// What happened (`added`, `removed`, `failed`, `unchanged`, `planned`, `skipped`).
-    pub status: Status,
-    /// Requests that carried it.
-    pub attempts: u32,
-    /// Why it did not happen.
-    pub error: String,
-    /// The row naming the user in this group (none for a removal).
-    pub sources: Vec<Source>,
+/// The groups part's columns, in contract order.
+pub const GROUP_COLUMNS: [&str; 7] = [
+    "organization_id",
+    "group_id",
+    "group_name",
+    "status",
+    "attempts",
+    "error",
+    "sources",
+];
+
+/// The members part's columns, in contract order.
+pub const MEMBER_COLUMNS: [&str; 8] = [
+    "organization_id",
+    "group_id",
+    "user_id",
+    "action",
+    "status",
+    "attempts",
+    "error",
+    "sources",
+];
+
+impl<'a> Report<'a> {
+    /// A group's row, in [`GROUP_COLUMNS`] order.
+    pub fn group_row(&self, o: &'a GroupOutcome) -> [Cell<'a>; 7] {
+        let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
+        [
+            text(&o.organization_id),
+            text(&o.group_id),
+            text(&o.group_name),
+            text(o.status.as_str()),
+            Cell::Number(o.attempts),
+            text(&o.error),
+            Cell::Text(Cow::Owned(self.input.describe_sources(&o.sources))),
+        ]
+    }
+
+    /// A membership's row, in [`MEMBER_COLUMNS`] order.
+    pub fn member_row(&self, m: &'a MemberOutcome) -> [Cell<'a>; 8] {
+        let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
+        [
+            text(&m.organization_id),
+            text(&m.group_id),
+            text(&m.user_id),
+            text(m.action.as_str()),
+            text(m.status.as_str()),
+            Cell::Number(m.attempts),
+            text(&m.error),
+            Cell::Text(Cow::Owned(self.input.describe_sources(&m.sources))),
+        ]
+    }
+
+    /// Sources as `{"file", "sheet", "row"}` objects.
+    pub fn source_objects(&self, sources: &[Source]) -> Vec<SourceRef<'a>> {
+        sources
+            .iter()
+            .map(|s| {
+                let t = &self.input.tables[s.table as usize];
+                SourceRef {
+                    file: &t.file,
+                    sheet: t.sheet.as_deref(),
+                    row: s.row,
+                }
+            })
+            .collect()
+    }
 }
 
-/// The outcomes a plan implies before anything is sent: every group `planned`, every
-/// conflicting name and every held-back row `invalid`; sorted by organization and group.
-pub fn planned(plan: &Plan) -> Vec<Outcome> {
-    let mut out = Vec::with_capacity(plan.group_count() + plan.invalid.len());
-    for org in &plan.organizations {
-        for g in &org.groups {
-            out.push(Outcome {
-                organization_id: org.id.clone(),
-                group_id: g.id.clone(),
-                group_name: g.name.clone(),
-                status: Status::Planned,
-                attempts: 0,
-                error: String::new(),
-                sources: g.sources.clone(),
-            });
-        }
-    }
-    for c in &plan.conflicts {
-        let others: Vec<&str> = c.names.iter().map(|(n, _)| n.as_str()).collect();
-        for (name, sources) in &c.names {
-            out.push(Outcome {
-                organization_id: c.organization_id.clone(),
-                group_id: c.group_id.clone(),
-                group_name: name.clone(),
-                status: Status::Invalid,
-                attempts: 0,
-                error: format!(
-                    "conflict: group ID '{}' is claimed by {}",
-                    c.group_id,
-                    quote_all(&others)
-                ),
-                sources: sources.clone(),
-            });
-        }
-    }
-    for r in &plan.invalid {
-        out.push(Outcome {
-            organization_id: r.organization_id.clone(),
-            group_id: String::new(),
-            group_name: r.name.trim().to_owned(),
-            status: Status::Invalid,
-            attempts: 0,
-            error: r.message.clone(),
-            sources: vec![r.source],
-        });
-    }
-    out.sort_by(|a, b| {
-        (&a.organization_id, &a.group_id, &a.sources).cmp(&(&b.organization_id, &b.group_id, &b.sources))
-    });
-    out
+/// A source row as JSON shows it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SourceRef<'a> {
+    /// The file.
+    pub file: &'a str,
+    /// The sheet, for spreadsheets.
+    pub sheet: Option<&'a str>,
+    /// The row a person sees.
+    pub row: u32,
 }
 
 /// Counts and figures of a run, printed at the end and written with the JSON report.
@@ -171,56 +152,67 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Counts the outcomes per organization and status.
-    pub fn count(outcomes: &[Outcome]) -> Self {
+    /// Counts groups and memberships per organization and status.
+    pub fn count(groups: &[GroupOutcome], members: Option<&[MemberOutcome]>) -> Self {
         let mut s = Summary::default();
-        for o in outcomes {
+        for o in groups {
             *s.organizations
                 .entry(o.organization_id.clone())
                 .or_default()
                 .entry(o.status.as_str())
                 .or_default() += 1;
         }
-        s
-    }
-
-    /// Counts memberships per organization and status.
-    pub fn count_members(&mut self, members: &[MemberOutcome]) {
-        for m in members {
-            *self
-                .memberships
+        for m in members.into_iter().flatten() {
+            *s.memberships
                 .entry(m.organization_id.clone())
                 .or_default()
                 .entry(m.status.as_str())
                 .or_default() += 1;
         }
+        s
     }
+}
+
+/// A report (or summary) file that cannot be written.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The extension names no format.
+    #[error("cannot write the report to {}: name it .csv, .json or .xlsx", .0.display())]
+    Format(PathBuf),
+    /// Creating, writing or renaming failed.
+    #[error("cannot write the {what} to {}: {source}", path.display())]
+    Io {
+        /// `report` or `summary`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The formats a report can be written in, chosen by the path's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// UTF-8 CSV with a BOM.
+    /// UTF-8 CSV with a BOM; memberships in a second file beside it.
     Csv,
     /// JSON with the summary.
     Json,
-    /// An Excel workbook.
+    /// An Excel workbook; memberships on a second sheet.
     Xlsx,
 }
 
 /// Owns the report's path: checks it up front (a bad path fails before anything is sent) and
-/// replaces the file whole each time it is written, so a reader never sees half a report.
+/// replaces the file whole each time it is written.
 #[derive(Debug, Clone)]
 pub struct ReportFile {
     path: PathBuf,
     format: Format,
-    /// Whether the path was created by the early check (and so is ours to remove unused).
-    placeholder: bool,
 }
 
 impl ReportFile {
     /// `path`, or `velt-groups-report-<UTC time>.csv` in the current directory.
-    pub fn new(path: Option<PathBuf>) -> Result<Self, String> {
+    pub fn new(path: Option<PathBuf>) -> Result<Self, ReportError> {
         let path = path.unwrap_or_else(|| {
             let now = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
             PathBuf::from(format!("velt-groups-report-{now}.csv"))
@@ -230,92 +222,19 @@ impl ReportFile {
             Some("csv") => Format::Csv,
             Some("json") => Format::Json,
             Some("xlsx") => Format::Xlsx,
-            _ => {
-                return Err(format!(
-                    "cannot write the report to {}: name it .csv, .json or .xlsx",
-                    path.display()
-                ))
-            }
+            _ => return Err(ReportError::Format(path)),
         };
-        let placeholder = !path.exists();
-        let report = ReportFile {
-            path,
-            format,
-            placeholder,
-        };
-        // Prove now that the file can be created, not after an hour of uploading.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&report.path)
-            .map_err(|e| report.error(e))?;
-        Ok(report)
+        probe(&path).map_err(|source| ReportError::Io {
+            what: "report",
+            path: path.clone(),
+            source,
+        })?;
+        Ok(ReportFile { path, format })
     }
 
     /// The path.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Removes the empty file the early check created, when the run stopped before a report
-    /// was written (a validation failure must not leave an empty "report" behind).
-    pub fn discard_placeholder(&self) {
-        let empty = std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0);
-        if self.placeholder && empty {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-
-    fn error(&self, e: std::io::Error) -> String {
-        format!("cannot write the report to {}: {e}", self.path.display())
-    }
-
-    /// Writes the whole report (to a temporary file beside it, then renamed over it).
-    pub fn write(
-        &self,
-        plan: &Plan,
-        outcomes: &[Outcome],
-        members: Option<&[MemberOutcome]>,
-        summary: &Summary,
-    ) -> Result<(), String> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let written = std::fs::File::create(&tmp).and_then(|f| {
-            let mut w = std::io::BufWriter::new(f);
-            match self.format {
-                Format::Csv => csv::write(plan, outcomes, &mut w, true)?,
-                Format::Json => json::write(plan, outcomes, members, summary, &mut w)?,
-                Format::Xlsx => {
-                    w.write_all(&xlsx::to_bytes(plan, outcomes, members).map_err(std::io::Error::other)?)?
-                }
-            }
-            w.flush()?;
-            w.get_ref().sync_all()
-        });
-        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &self.path)) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(self.error(e));
-        }
-        // CSV has one table per file: the memberships go beside it, `<name>-members.csv`.
-        if let (Format::Csv, Some(members)) = (self.format, members) {
-            let path = self.members_path();
-            let written = std::fs::File::create(&path).and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                csv::write_members(plan, members, &mut w)?;
-                w.flush()
-            });
-            written.map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
-        }
-        Ok(())
     }
 
     /// `<report>-members.csv`, beside a CSV report.
@@ -327,10 +246,79 @@ impl ReportFile {
             .unwrap_or_default();
         self.path.with_file_name(format!("{stem}-members.csv"))
     }
+
+    /// Writes every part of the report, each replacing its file whole.
+    pub fn write(&self, report: &Report<'_>) -> Result<(), ReportError> {
+        let mut parts: Vec<(PathBuf, Box<dyn Writer>)> = Vec::new();
+        match self.format {
+            Format::Csv => {
+                parts.push((self.path.clone(), Box::new(csv::Groups { bom: true })));
+                // CSV has one table per file: the memberships go beside it.
+                if report.members.is_some() {
+                    parts.push((self.members_path(), Box::new(csv::Members)));
+                }
+            }
+            Format::Json => parts.push((self.path.clone(), Box::new(json::Json))),
+            Format::Xlsx => parts.push((self.path.clone(), Box::new(xlsx::Xlsx))),
+        }
+        for (path, writer) in parts {
+            write_atomic(&path, |out| writer.write(report, out)).map_err(|source| ReportError::Io {
+                what: "report",
+                path,
+                source,
+            })?;
+        }
+        Ok(())
+    }
 }
 
-fn quote_all(names: &[&str]) -> String {
-    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(" and ")
+/// Proves a file can be written there, without leaving anything behind: an existing file must
+/// open for writing, and a new one's folder must take a file.
+fn probe(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        return std::fs::OpenOptions::new().append(true).open(path).map(drop);
+    }
+    let tmp = temp_beside(path);
+    std::fs::File::create(&tmp)?;
+    std::fs::remove_file(&tmp)
+}
+
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Writes a file whole: to a temporary file beside it, synced, then renamed over it, so a
+/// reader (or a `kill -9`) never leaves half a file behind.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let tmp = temp_beside(path);
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        write(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(&tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
+/// Writes the summary as JSON for schedulers.
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), ReportError> {
+    write_atomic(path, |out| {
+        serde_json::to_writer_pretty(&mut *out, summary)?;
+        writeln!(out)
+    })
+    .map_err(|source| ReportError::Io {
+        what: "summary",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Makes a cell safe to open in a spreadsheet (OWASP CSV injection): text that a spreadsheet
@@ -361,5 +349,16 @@ mod tests {
         ] {
             assert_eq!(neutralize(cell), want);
         }
+    }
+
+    #[test]
+    fn the_early_check_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        ReportFile::new(Some(path.clone())).unwrap();
+        assert!(!path.exists(), "no empty report before the run has one");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let err = ReportFile::new(Some(dir.path().join("nope/r.csv"))).unwrap_err();
+        assert!(err.to_string().starts_with("cannot write the report to "), "{err}");
     }
 }

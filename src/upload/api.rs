@@ -1,5 +1,5 @@
 //! The Velt user-group API as the uploader speaks it: request bodies, and the one pure function
-//! that decides what an answer means ([`classify`]). See `../shared/velt-api.md`.
+//! that decides what an answer means ([`classify`]). See `docs/velt-api.md`.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -7,12 +7,35 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::plan::Endpoint;
+
 /// The path that adds user groups.
 pub const ADD_GROUPS: &str = "/v2/organizations/usergroups/add";
 /// The path that adds users to a group.
 pub const ADD_MEMBERS: &str = "/v2/organizations/usergroups/users/add";
 /// The path that removes users from a group.
 pub const REMOVE_MEMBERS: &str = "/v2/organizations/usergroups/users/delete";
+
+/// The path an endpoint is posted to.
+pub fn path(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::AddGroups => ADD_GROUPS,
+        Endpoint::AddMembers => ADD_MEMBERS,
+        Endpoint::RemoveMembers => REMOVE_MEMBERS,
+    }
+}
+
+/// The error an answer carries, for the report (empty for entries).
+pub fn error_text(answer: &Answer) -> String {
+    match answer {
+        Answer::Entries(_) => String::new(),
+        Answer::RateLimited { error, .. }
+        | Answer::Transient(error)
+        | Answer::Refused(error)
+        | Answer::Credentials(error)
+        | Answer::Fatal(error) => error.clone(),
+    }
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

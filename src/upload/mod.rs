@@ -13,6 +13,7 @@
 //! - A group is added only when its own entry in `result.data` says so.
 
 pub mod api;
+mod http;
 pub mod pace;
 pub mod progress;
 pub mod retry;
@@ -23,23 +24,24 @@ use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use tokio::sync::watch;
 
-use crate::settings::Credentials;
+use crate::plan::{Done, Endpoint, Results, Work};
+use crate::secret::Credentials;
 use api::Answer;
+pub use http::{client, ClientError};
 use pace::Pace;
 use progress::Progress;
+use retry::{Decision, Tries};
 
 /// Chunks in a row that failed after all their retries before the server counts as down.
 pub const DOWN_AFTER_CHUNKS: usize = 5;
 
-/// A 429 does not spend the retry budget like an error does (the server says when, not that it
-/// failed), but a chunk stops after this many times `--max-retries` of them.
-const RATE_LIMIT_BUDGET: u32 = 4;
+/// A confirmation that could not be recorded (the state file's error, kept whole).
+pub type RecordError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How the uploader talks to the server.
 #[derive(Debug, Clone)]
@@ -70,77 +72,6 @@ pub struct UploadSettings {
     pub backoff_cap: Duration,
 }
 
-/// What a request does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `POST /v2/organizations/usergroups/add`.
-    AddGroups,
-    /// `POST /v2/organizations/usergroups/users/add`.
-    AddMembers,
-    /// `POST /v2/organizations/usergroups/users/delete`.
-    RemoveMembers,
-}
-
-impl Endpoint {
-    fn path(self) -> &'static str {
-        match self {
-            Endpoint::AddGroups => api::ADD_GROUPS,
-            Endpoint::AddMembers => api::ADD_MEMBERS,
-            Endpoint::RemoveMembers => api::REMOVE_MEMBERS,
-        }
-    }
-}
-
-/// One thing to send: a group, or one user's membership of a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Work {
-    /// What to do with it.
-    pub endpoint: Endpoint,
-    /// Organization.
-    pub org: String,
-    /// The `groupId` (the group itself, or the one the user joins or leaves).
-    pub group: String,
-    /// What `result.data` is keyed by: the `groupId`, or the `userId`.
-    pub item: String,
-    /// The `groupName` (groups only).
-    pub name: String,
-}
-
-impl Work {
-    /// A group to add.
-    pub fn group(org: &str, id: &str, name: &str) -> Self {
-        Work {
-            endpoint: Endpoint::AddGroups,
-            org: org.to_owned(),
-            group: id.to_owned(),
-            item: id.to_owned(),
-            name: name.to_owned(),
-        }
-    }
-
-    /// A user to add to (or remove from) a group.
-    pub fn member(endpoint: Endpoint, org: &str, group: &str, user: &str) -> Self {
-        Work {
-            endpoint,
-            org: org.to_owned(),
-            group: group.to_owned(),
-            item: user.to_owned(),
-            name: String::new(),
-        }
-    }
-}
-
-/// A group's outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct GroupResult {
-    /// The server confirmed it.
-    pub added: bool,
-    /// Requests that carried it.
-    pub attempts: u32,
-    /// Why it is not added.
-    pub error: String,
-}
-
 /// Why a run stopped before every group was tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -166,8 +97,8 @@ impl Stop {
 /// What an upload did.
 #[derive(Debug)]
 pub struct Outcome {
-    /// One per [`Work`], same order.
-    pub results: Vec<GroupResult>,
+    /// One per [`Work`], by its key.
+    pub results: Results,
     /// Requests sent.
     pub requests: u64,
     /// Retries among them.
@@ -179,7 +110,7 @@ pub struct Outcome {
     /// Set when the run stopped early.
     pub stop: Option<Stop>,
     /// The first failure to record a confirmation, if any.
-    pub record_error: Option<String>,
+    pub record_error: Option<RecordError>,
 }
 
 struct Inner {
@@ -187,15 +118,14 @@ struct Inner {
     client: reqwest::Client,
     work: Vec<Work>,
     pace: Pace,
-    results: Mutex<Vec<Option<GroupResult>>>,
+    results: Mutex<Vec<Option<Done>>>,
     attempts: Mutex<Vec<u32>>,
     queue: Mutex<VecDeque<Vec<usize>>>,
     stop: watch::Sender<Option<Stop>>,
     down_streak: AtomicUsize,
     progress: Arc<Progress>,
-    seed: AtomicUsize,
     record: Option<Arc<dyn Confirmations>>,
-    record_error: Mutex<Option<String>>,
+    record_error: Mutex<Option<RecordError>>,
 }
 
 /// Where confirmations are recorded as they arrive (the state file), so a run killed at any
@@ -203,7 +133,7 @@ struct Inner {
 pub trait Confirmations: Send + Sync {
     /// The server confirmed these `items` ((groupId, groupName) for groups, (userId, "") for
     /// memberships) of `group` in `org`.
-    fn confirmed(&self, endpoint: Endpoint, org: &str, group: &str, items: &[(&str, &str)]) -> Result<(), String>;
+    fn confirmed(&self, endpoint: Endpoint, org: &str, group: &str, items: &[(&str, &str)]) -> Result<(), RecordError>;
 }
 
 /// Splits `work` (sorted) into requests: at most `groups` groups of one organization, or at
@@ -211,10 +141,14 @@ pub trait Confirmations: Send + Sync {
 pub fn chunks(work: &[Work], groups: usize, members: usize) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, w) in work.iter().enumerate() {
-        let fits = |first: &Work, len: usize| match w.endpoint {
-            Endpoint::AddGroups => len < groups && first.endpoint == w.endpoint && first.org == w.org,
-            Endpoint::AddMembers | Endpoint::RemoveMembers => {
-                len < members && first.endpoint == w.endpoint && first.org == w.org && first.group == w.group
+        let w = &w.key;
+        let fits = |first: &Work, len: usize| {
+            let first = &first.key;
+            match w.endpoint {
+                Endpoint::AddGroups => len < groups && first.endpoint == w.endpoint && first.org == w.org,
+                Endpoint::AddMembers | Endpoint::RemoveMembers => {
+                    len < members && first.endpoint == w.endpoint && first.org == w.org && first.group == w.group
+                }
             }
         };
         match out.last_mut() {
@@ -223,29 +157,6 @@ pub fn chunks(work: &[Work], groups: usize, members: usize) -> Vec<Vec<usize>> {
         }
     }
     out
-}
-
-/// Builds the HTTP client: rustls, timeouts, and the secrets as sensitive default headers
-/// (reqwest keeps sensitive values out of its `Debug` output).
-pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, String> {
-    let mut headers = HeaderMap::new();
-    for (name, value) in [
-        ("x-velt-api-key", settings.credentials.api_key.expose()),
-        ("x-velt-auth-token", settings.credentials.auth_token.expose()),
-    ] {
-        let mut value = HeaderValue::from_str(value)
-            .map_err(|_| format!("the {name} value has characters a header cannot carry"))?;
-        value.set_sensitive(true);
-        headers.insert(name, value);
-    }
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .timeout(settings.timeout)
-        .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot set up HTTPS: {e}"))
 }
 
 /// Sends every group of `work` and returns each one's outcome; confirmations go to `record` as
@@ -257,7 +168,7 @@ pub async fn upload(
     progress: Arc<Progress>,
     record: Option<Arc<dyn Confirmations>>,
     interrupt: impl Future<Output = ()> + Send + 'static,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, ClientError> {
     let started = Instant::now();
     let client = client(&settings)?;
     let queue: VecDeque<Vec<usize>> = chunks(&work, settings.chunk_size, settings.member_chunk_size).into();
@@ -272,7 +183,6 @@ pub async fn upload(
         stop,
         down_streak: AtomicUsize::new(0),
         progress,
-        seed: AtomicUsize::new(0x5eed),
         record,
         record_error: Mutex::new(None),
         work,
@@ -308,23 +218,23 @@ pub async fn upload(
     inner.progress.finish();
     let stop = inner.stopped();
     let attempts = inner.attempts.lock().expect("attempts lock").clone();
+    let done = std::mem::take(&mut *inner.results.lock().expect("results lock"));
     let results = inner
-        .results
-        .lock()
-        .expect("results lock")
+        .work
         .iter()
+        .zip(done)
         .zip(attempts)
-        .map(|(r, attempts)| {
-            let mut r = r.clone().unwrap_or_else(|| GroupResult {
-                added: false,
+        .map(|((work, done), attempts)| {
+            let mut done = done.unwrap_or_else(|| Done {
+                confirmed: false,
                 attempts: 0,
                 error: stop.as_ref().map_or("not attempted".into(), Stop::not_attempted),
             });
-            r.attempts = attempts;
-            r
+            done.attempts = attempts;
+            (work.key.clone(), done)
         })
         .collect();
-    let record_error = inner.record_error.lock().expect("record lock").clone();
+    let record_error = inner.record_error.lock().expect("record lock").take();
     Ok(Outcome {
         results,
         requests: inner.progress.requests(),
@@ -353,26 +263,27 @@ impl Inner {
         });
     }
 
-    fn settle(&self, chunk: &[usize], f: impl Fn(&str) -> GroupResult) {
+    fn settle(&self, chunk: &[usize], f: impl Fn(&str) -> Done) {
         let mut results = self.results.lock().expect("results lock");
         for &i in chunk {
-            results[i] = Some(f(&self.work[i].item));
+            results[i] = Some(f(&self.work[i].key.item));
         }
         drop(results);
         self.progress.done(chunk.len() as u64);
     }
 
     fn fail(&self, chunk: &[usize], error: &str) {
-        self.settle(chunk, |_| GroupResult {
-            added: false,
+        self.settle(chunk, |_| Done {
+            confirmed: false,
             attempts: 0,
             error: error.to_owned(),
         });
     }
 
+    /// Each chunk's jitter is seeded afresh from the process's random source, so processes on
+    /// one host (and chunks of one run) do not retry in step.
     fn backoff(&self) -> retry::Backoff {
-        let seed = self.seed.fetch_add(1, Ordering::Relaxed) as u64;
-        retry::Backoff::new(self.settings.backoff_base, self.settings.backoff_cap, seed)
+        retry::Backoff::new(self.settings.backoff_base, self.settings.backoff_cap, fastrand::u64(..))
     }
 
     /// Hands the chunk's confirmed groups to the recorder (blocking this worker thread for the
@@ -382,13 +293,13 @@ impl Inner {
         let added: Vec<(&str, &str)> = chunk
             .iter()
             .map(|&i| &self.work[i])
-            .filter(|w| entries.get(&w.item).is_some_and(|e| e.success))
-            .map(|w| (w.item.as_str(), w.name.as_str()))
+            .filter(|w| entries.get(&w.key.item).is_some_and(|e| e.success))
+            .map(|w| (w.key.item.as_str(), w.name.as_str()))
             .collect();
         if added.is_empty() {
             return;
         }
-        let first = &self.work[chunk[0]];
+        let first = &self.work[chunk[0]].key;
         let recorded =
             tokio::task::block_in_place(|| record.confirmed(first.endpoint, &first.org, &first.group, &added));
         if let Err(e) = recorded {
@@ -404,52 +315,18 @@ impl Inner {
     }
 
     async fn post(&self, endpoint: Endpoint, body: Bytes) -> Answer {
-        let url = match self.settings.api_base.join(endpoint.path()) {
-            Ok(url) => url,
-            Err(e) => return Answer::Fatal(format!("bad --api-base: {e}")),
-        };
-        let sent = self.client.post(url).body(body).send().await;
-        match sent {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                match resp.bytes().await {
-                    Ok(bytes) => api::classify(status, retry_after.as_deref(), &bytes, SystemTime::now()),
-                    Err(e) => Answer::Transient(format!("HTTP {status}: the answer was cut off ({})", root_cause(&e))),
-                }
-            }
-            Err(e) if e.is_timeout() => Answer::Transient(format!(
-                "no answer within {}s (--timeout)",
-                self.settings.timeout.as_secs_f64()
-            )),
-            Err(e) if e.is_connect() => Answer::Transient(format!("cannot connect: {}", root_cause(&e))),
-            Err(e) => Answer::Transient(format!("connection failed: {}", root_cause(&e))),
-        }
+        http::post(&self.client, &self.settings, endpoint, body).await
     }
-}
-
-/// The innermost cause, which says what happened ("connection reset by peer") where the outer
-/// layers only say where.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 /// Sends one chunk until it has an outcome (recursing into halves on a 400).
 fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     Box::pin(async move {
-        let first = &inner.work[chunk[0]];
+        let first = &inner.work[chunk[0]].key;
         let endpoint = first.endpoint;
         let items = chunk
             .iter()
-            .map(|&i| (inner.work[i].item.as_str(), inner.work[i].name.as_str()));
+            .map(|&i| (inner.work[i].key.item.as_str(), inner.work[i].name.as_str()));
         let body = match endpoint {
             Endpoint::AddGroups => api::add_groups_body(&first.org, inner.settings.create_organization, items),
             Endpoint::AddMembers | Endpoint::RemoveMembers => {
@@ -457,8 +334,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             }
         };
         let mut backoff = inner.backoff();
-        let mut errors = 0u32;
-        let mut rate_limited = 0u32;
+        let mut tries = Tries::default();
         let mut stop_rx = inner.stop.subscribe();
         loop {
             if let Some(stop) = inner.stopped() {
@@ -481,72 +357,77 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     return inner.fail(&chunk, "interrupted before the server answered; it may have been added, and the next run sends it again");
                 }
             };
-            let error = match answer {
-                Answer::Entries(entries) => {
-                    inner.down_streak.store(0, Ordering::Relaxed);
+            match &answer {
+                Answer::RateLimited { .. } => tries.rate_limited += 1,
+                Answer::Transient(_) => tries.errors += 1,
+                _ => {}
+            }
+            let s = &inner.settings;
+            let decision = retry::decide(&answer, chunk.len(), tries, s.max_retries, s.backoff_cap, || {
+                backoff.next().expect("endless")
+            });
+            if !matches!(answer, Answer::RateLimited { .. } | Answer::Transient(_)) {
+                inner.down_streak.store(0, Ordering::Relaxed);
+            }
+            match (decision, answer) {
+                (Decision::Settle, Answer::Entries(entries)) => {
                     inner.pace.succeeded();
                     inner.record_added(&chunk, &entries);
                     return inner.settle(&chunk, |id| match entries.get(id) {
-                        Some(e) if e.success => GroupResult {
-                            added: true,
-                            ..GroupResult::default()
+                        Some(e) if e.success => Done {
+                            confirmed: true,
+                            ..Done::default()
                         },
-                        Some(e) => GroupResult {
-                            added: false,
+                        Some(e) => Done {
+                            confirmed: false,
                             attempts: 0,
                             error: format!(
                                 "refused by the server: {}",
                                 e.message.as_deref().unwrap_or("no reason given")
                             ),
                         },
-                        None => GroupResult {
-                            added: false,
+                        None => Done {
+                            confirmed: false,
                             attempts: 0,
                             error: "not confirmed by the server (no entry for it in the answer)".into(),
                         },
                     });
                 }
-                Answer::Refused(_) if chunk.len() > 1 => {
-                    inner.down_streak.store(0, Ordering::Relaxed);
+                (Decision::Split, _) => {
                     let mut left = chunk;
                     let right = left.split_off(left.len() / 2);
                     send(Arc::clone(&inner), left).await;
                     return send(inner, right).await;
                 }
-                Answer::Refused(error) | Answer::Fatal(error) => {
-                    inner.down_streak.store(0, Ordering::Relaxed);
-                    return inner.fail(&chunk, &error);
-                }
-                Answer::Credentials(error) => {
+                (Decision::Halt, Answer::Credentials(error)) => {
                     inner.halt(Stop::Credentials(error.clone()));
                     return inner.fail(&chunk, &error);
                 }
-                Answer::RateLimited { retry_after, error } => {
-                    rate_limited += 1;
-                    let wait = retry_after
-                        .unwrap_or_else(|| backoff.next().expect("endless"))
-                        .min(inner.settings.backoff_cap);
+                (Decision::Pause(wait), _) => {
                     inner.pace.slow_down(wait);
-                    if rate_limited > inner.settings.max_retries.max(1) * RATE_LIMIT_BUDGET {
+                    inner.progress.retry();
+                }
+                (Decision::GiveUp { pause }, answer) => {
+                    let error = api::error_text(&answer);
+                    if let Some(wait) = pause {
+                        inner.pace.slow_down(wait);
                         inner.chunk_exhausted(&error);
                         return inner.fail(&chunk, &error);
                     }
-                    inner.progress.retry();
-                    continue;
+                    inner.chunk_exhausted(&error);
+                    let tries = tries.errors;
+                    return inner.fail(&chunk, &format!("{error} (gave up after {tries} attempts)"));
                 }
-                Answer::Transient(error) => error,
-            };
-            errors += 1;
-            if errors > inner.settings.max_retries {
-                inner.chunk_exhausted(&error);
-                let tries = errors;
-                return inner.fail(&chunk, &format!("{error} (gave up after {tries} attempts)"));
-            }
-            inner.progress.retry();
-            let wait = backoff.next().expect("endless");
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop_rx.wait_for(Option::is_some) => {}
+                (Decision::Retry(wait), _) => {
+                    inner.progress.retry();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop_rx.wait_for(Option::is_some) => {}
+                    }
+                }
+                (Decision::Fail | Decision::Settle | Decision::Halt, answer) => {
+                    return inner.fail(&chunk, &api::error_text(&answer));
+                }
             }
         }
     })
@@ -555,6 +436,8 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::plan::Action;
 
     fn w(org: &str, id: &str) -> Work {
         Work::group(org, id, &id.to_uppercase())
@@ -578,13 +461,13 @@ mod tests {
 
     #[test]
     fn member_chunks_never_mix_groups_or_actions() {
-        let m = |e, g: &str, u: &str| Work::member(e, "a", g, u);
+        let m = |a, g: &str, u: &str| Work::member(a, "a", g, u);
         let work = vec![
-            m(Endpoint::AddMembers, "g1", "u1"),
-            m(Endpoint::AddMembers, "g1", "u2"),
-            m(Endpoint::AddMembers, "g1", "u3"),
-            m(Endpoint::AddMembers, "g2", "u1"),
-            m(Endpoint::RemoveMembers, "g2", "u2"),
+            m(Action::Add, "g1", "u1"),
+            m(Action::Add, "g1", "u2"),
+            m(Action::Add, "g1", "u3"),
+            m(Action::Add, "g2", "u1"),
+            m(Action::Remove, "g2", "u2"),
         ];
         assert_eq!(chunks(&work, 99, 2), vec![vec![0, 1], vec![2], vec![3], vec![4]]);
     }

@@ -1,4 +1,4 @@
-//! `velt-groups check`: the plan an import would carry out, shown as a table, CSV or JSON.
+//! `velt-groups check`: what an import would send, shown as a table, CSV or JSON.
 
 use std::io::Write;
 
@@ -6,27 +6,36 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::{CheckArgs, OutputFormat};
+use crate::cli::OutputFormat;
+use crate::console::{self, count};
 use crate::error::{Error, Exit};
-use crate::location::compress_rows;
 use crate::normalize::{Plan, Problem, Severity, Source};
-use crate::report;
+use crate::report::{self, Writer};
+use crate::settings::CheckSettings;
 
 /// Runs `check`.
-pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
-    let settings = crate::settings::input_settings(&args.input)?;
-    let plan = crate::input::load(&settings).map_err(Error::Inputs)?;
+pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
+    let plan = crate::input::load(&settings.input).map_err(Error::Inputs)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = match args.format {
-        OutputFormat::Table => write_table(&plan, &mut out).map(|()| print_problems(&plan.problems)),
+    let written = match settings.format {
+        OutputFormat::Table => write_table(&plan, &mut out).map(|()| console::problems(&plan.problems)),
         OutputFormat::Csv => {
-            report::csv::write(&plan, &report::planned(&plan), &mut out, false).map(|()| print_problems(&plan.problems))
+            let groups = crate::plan::planned(&plan);
+            let report = report::Report {
+                input: &plan,
+                groups: &groups,
+                members: None,
+                summary: &report::Summary::default(),
+            };
+            report::csv::Groups { bom: false }
+                .write(&report, &mut out)
+                .map(|()| console::problems(&plan.problems))
         }
         OutputFormat::Json => write_json(&plan, &mut out),
     };
     written.and_then(|()| out.flush()).map_err(Error::Output)?;
-    eprintln!("{}", summary(&plan));
+    console::line(summary(&plan));
     Ok(if plan.has_errors() {
         Exit::Incomplete
     } else {
@@ -72,44 +81,6 @@ fn write_table(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Problems on stderr, one line per kind of problem per table and column, rows compressed, so
-/// ten thousand employees without a department make one line, not ten thousand.
-pub fn print_problems(problems: &[Problem]) {
-    let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
-    for p in problems {
-        let same = groups.iter_mut().find(|(q, _)| {
-            q.severity == p.severity
-                && q.message == p.message
-                && q.location.file == p.location.file
-                && q.location.sheet == p.location.sheet
-                && q.location.column == p.location.column
-        });
-        match same {
-            Some((_, rows)) => rows.extend(p.location.row),
-            None => groups.push((p, p.location.row.into_iter().collect())),
-        }
-    }
-    for (p, rows) in groups {
-        let word = match p.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let mut at = p.location.file.clone();
-        if let Some(sheet) = &p.location.sheet {
-            at.push_str(&format!(", sheet '{sheet}'"));
-        }
-        match rows.len() {
-            0 => {}
-            1 => at.push_str(&format!(", row {}", rows[0])),
-            n => at.push_str(&format!(", rows {} ({n} rows)", compress_rows(rows.iter().copied()))),
-        }
-        if let Some(column) = p.location.column.as_deref().filter(|c| !c.is_empty()) {
-            at.push_str(&format!(", column '{column}'"));
-        }
-        eprintln!("{word}: {at}: {}", p.message);
-    }
-}
-
 /// One line for people: groups per organization, then what is held back.
 pub fn summary(plan: &Plan) -> String {
     let orgs: Vec<String> = plan
@@ -131,15 +102,6 @@ pub fn summary(plan: &Plan) -> String {
         count(plan.invalid.len(), "invalid row"),
         count(warnings, "warning")
     )
-}
-
-/// `1 group`, `2 groups`, `3 retries`.
-pub fn count(n: usize, noun: &str) -> String {
-    match (n, noun.strip_suffix('y')) {
-        (1, _) => format!("1 {noun}"),
-        (_, Some(stem)) => format!("{n} {stem}ies"),
-        (_, None) => format!("{n} {noun}s"),
-    }
 }
 
 #[derive(Serialize)]

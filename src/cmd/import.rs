@@ -1,0 +1,190 @@
+//! `velt-groups import`: the pipeline in order. Read, map and normalize the inputs; plan
+//! against the state; stop if validation held anything back; then either show the plan (dry
+//! run) or carry it out (groups first, then memberships); then report.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::console;
+use crate::console::progress::{self, Mode};
+use crate::error::{Error, Exit};
+use crate::input;
+use crate::plan::Work;
+use crate::plan::{Known, Plan, PlanOptions};
+use crate::report::{self, Report, ReportFile, Summary};
+use crate::settings::ImportSettings;
+use crate::state::State;
+use crate::upload::{self, Confirmations, Stop, UploadSettings};
+
+/// Runs `import`.
+pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
+    let report = ReportFile::new(s.report.clone())?;
+    let state = match &s.state {
+        Some(path) => Some(Arc::new(State::open(path, s.upload.api_base.as_str())?)),
+        None => None,
+    };
+    let normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    console::problems(&normalized.problems);
+    let known = match &state {
+        Some(state) => state.known(organizations(&normalized).iter().map(String::as_str))?,
+        None => Known::default(),
+    };
+    let options = PlanOptions {
+        full: s.full,
+        members: s.input.map.members,
+        remove_departed: s.remove_departed,
+        max_removals: s.max_removals,
+    };
+    let mut plan = Plan::build(&normalized, &known, options);
+    let held_back = plan.held_back();
+    if held_back > 0 && !s.allow_partial {
+        return Err(Error::Invalid {
+            held_back,
+            valid: normalized.group_count(),
+        });
+    }
+    if let Some(guard) = &plan.removal_guard {
+        console::removal_guard(guard);
+    }
+    let mut stats = Stats::default();
+    let exit = if s.dry_run {
+        console::dry_run(&plan, &s.upload);
+        Exit::Success
+    } else {
+        let record = state.map(|s| s as Arc<dyn Confirmations>);
+        execute(&mut plan, s, record, &mut stats)?
+    };
+    let mut summary = Summary::count(&plan.groups, plan.members.as_deref());
+    stats.fill(&mut summary);
+    summary.report = Some(report.path().display().to_string());
+    report.write(&Report {
+        input: &normalized,
+        groups: &plan.groups,
+        members: plan.members.as_deref(),
+        summary: &summary,
+    })?;
+    console::summary(&summary);
+    if let Some(path) = &s.summary_json {
+        report::write_summary(path, &summary)?;
+    }
+    Ok(if plan.complete() {
+        exit
+    } else {
+        exit.max(Exit::Incomplete)
+    })
+}
+
+/// Every organization the export names, held-back rows included (their stale groups count).
+fn organizations(normalized: &crate::normalize::Plan) -> BTreeSet<String> {
+    let valid = normalized.organizations.iter().map(|o| &o.id);
+    let conflicts = normalized.conflicts.iter().map(|c| &c.organization_id);
+    let invalid = normalized.invalid.iter().map(|r| &r.organization_id);
+    valid
+        .chain(conflicts)
+        .chain(invalid)
+        .filter(|o| !o.is_empty())
+        .cloned()
+        .collect()
+}
+
+/// Sends the groups, then the memberships of the groups that were confirmed.
+fn execute(
+    plan: &mut Plan,
+    s: &ImportSettings,
+    record: Option<Arc<dyn Confirmations>>,
+    stats: &mut Stats,
+) -> Result<Exit, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let mode = Mode::detect(s.quiet);
+    let groups = send(&runtime, &s.upload, plan.group_work(), record.clone(), mode)?;
+    plan.record_groups(&groups.results);
+    let mut exit = stats.add(&s.upload, &groups);
+    plan.after_groups(groups.stop.as_ref().map(Stop::not_attempted).as_deref());
+    let work = plan.member_work();
+    if !work.is_empty() {
+        let members = send(&runtime, &s.upload, work, record, mode)?;
+        plan.record_members(&members.results);
+        exit = exit.max(stats.add(&s.upload, &members));
+    }
+    Ok(exit)
+}
+
+fn send(
+    runtime: &tokio::runtime::Runtime,
+    settings: &UploadSettings,
+    work: Vec<Work>,
+    record: Option<Arc<dyn Confirmations>>,
+    mode: Mode,
+) -> Result<upload::Outcome, Error> {
+    runtime.block_on(async {
+        let progress = progress::start(work.len() as u64, mode);
+        Ok(upload::upload(settings.clone(), work, progress, record, interrupted()).await?)
+    })
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM (a scheduler stopping the job).
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    console::interrupted();
+}
+
+/// Requests, retries and time over the run's uploads (groups, then memberships).
+#[derive(Default)]
+struct Stats {
+    requests: u64,
+    retries: u64,
+    elapsed: std::time::Duration,
+    stopped: Option<String>,
+}
+
+impl Stats {
+    /// Adds one upload's figures, says how it ended, and returns the exit code it implies.
+    fn add(&mut self, settings: &UploadSettings, outcome: &upload::Outcome) -> Exit {
+        self.requests += outcome.requests;
+        self.retries += outcome.retries;
+        self.elapsed += outcome.elapsed;
+        console::advise_concurrency(settings, outcome);
+        let mut exit = Exit::Success;
+        if let Some(stop) = &outcome.stop {
+            console::stopped(stop);
+            self.stopped = Some(console::describe_stop(stop));
+            if let Stop::Credentials(_) = stop {
+                exit = Exit::NothingAttempted;
+            }
+        }
+        if let Some(e) = &outcome.record_error {
+            console::record_failed(e);
+            exit = exit.max(Exit::Incomplete);
+        }
+        exit
+    }
+
+    fn fill(&self, summary: &mut Summary) {
+        summary.requests = self.requests;
+        summary.retries = self.retries;
+        summary.elapsed_seconds = self.elapsed.as_secs_f64();
+        summary.achieved_rate = self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9);
+        summary.stopped = self.stopped.clone();
+    }
+}

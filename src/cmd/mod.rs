@@ -1,0 +1,4 @@
+//! The commands: each a short driver that calls the pipeline's stages in order.
+
+pub mod check;
+pub mod import;

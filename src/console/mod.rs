@@ -1,0 +1,206 @@
+//! The one place that talks to the person at the terminal: errors as one plain line each,
+//! warnings, the problems found in the input, what a dry run would do, and the run's summary.
+//! Everything here goes to stderr; stdout carries only a command's output (`check`'s table).
+
+pub mod progress;
+
+use crate::error::{Error, Exit};
+use crate::location::compress_rows;
+use crate::normalize::{Problem, Severity};
+use crate::plan::{Action, Plan, RemovalGuard, Status};
+use crate::report::Summary;
+use crate::settings::{SettingsError, Warning};
+use crate::upload::{self, Stop, UploadSettings};
+use progress::human_duration;
+
+/// Prints a failure and returns its exit code.
+pub fn fail(error: &Error) -> Exit {
+    match error {
+        // clap words its own usage errors, help and version.
+        Error::Settings(SettingsError::Clap(e)) => {
+            let _ = e.print();
+        }
+        Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => {
+            for line in other.to_string().lines() {
+                eprintln!("error: {line}");
+            }
+        }
+    }
+    error.exit()
+}
+
+/// Prints an error line that does not stop the run.
+pub fn error(message: impl std::fmt::Display) {
+    eprintln!("error: {message}");
+}
+
+/// Prints the settings' warnings.
+pub fn warnings(warnings: &[Warning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Problems, one line per kind of problem per table and column, rows compressed, so ten
+/// thousand employees without a department make one line, not ten thousand.
+pub fn problems(problems: &[Problem]) {
+    let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
+    for p in problems {
+        let same = groups.iter_mut().find(|(q, _)| {
+            q.severity == p.severity
+                && q.message == p.message
+                && q.location.file == p.location.file
+                && q.location.sheet == p.location.sheet
+                && q.location.column == p.location.column
+        });
+        match same {
+            Some((_, rows)) => rows.extend(p.location.row),
+            None => groups.push((p, p.location.row.into_iter().collect())),
+        }
+    }
+    for (p, rows) in groups {
+        let word = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut at = p.location.file.clone();
+        if let Some(sheet) = &p.location.sheet {
+            at.push_str(&format!(", sheet '{sheet}'"));
+        }
+        match rows.len() {
+            0 => {}
+            1 => at.push_str(&format!(", row {}", rows[0])),
+            n => at.push_str(&format!(", rows {} ({n} rows)", compress_rows(rows.iter().copied()))),
+        }
+        if let Some(column) = p.location.column.as_deref().filter(|c| !c.is_empty()) {
+            at.push_str(&format!(", column '{column}'"));
+        }
+        eprintln!("{word}: {at}: {}", p.message);
+    }
+}
+
+/// Prints a line of `check`'s or `import`'s own (the summary of what was found).
+pub fn line(text: impl std::fmt::Display) {
+    eprintln!("{text}");
+}
+
+/// `1 group`, `2 groups`, `3 retries`.
+pub fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {noun}s"),
+    }
+}
+
+/// Says the removals were held back.
+pub fn removal_guard(guard: &RemovalGuard) {
+    error(guard);
+}
+
+/// What a dry run would send, and how long it would take.
+pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
+    for m in plan
+        .members
+        .iter()
+        .flatten()
+        .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
+    {
+        eprintln!(
+            "dry run: would remove {} from {} ({})",
+            m.user_id, m.group_id, m.organization_id
+        );
+    }
+    let groups = plan.group_work();
+    let members = plan.member_work();
+    let (group_count, member_count) = (groups.len(), members.len());
+    let work: Vec<_> = groups.into_iter().chain(members).collect();
+    let requests = upload::chunks(&work, settings.chunk_size, settings.member_chunk_size).len();
+    let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate;
+    let memberships = match member_count {
+        0 => String::new(),
+        n => format!(" and {}", count(n, "membership change")),
+    };
+    eprintln!(
+        "dry run: would send {}{memberships} in {} to {}; at {} requests/s that takes about {}",
+        count(group_count, "group"),
+        count(requests, "request"),
+        settings.api_base,
+        settings.rate,
+        human_duration(std::time::Duration::from_secs_f64(seconds))
+    );
+}
+
+/// Says how an upload ended early.
+pub fn stopped(stop: &Stop) {
+    error(describe_stop(stop));
+}
+
+/// Why a run stopped, in words.
+pub fn describe_stop(stop: &Stop) -> String {
+    match stop {
+        Stop::Credentials(e) => format!(
+            "the server refused the credentials ({e}); check VELT_API_KEY and VELT_AUTH_TOKEN; nothing more was sent"
+        ),
+        Stop::ServerDown(e) => format!(
+            "stopped early: {} chunks in a row failed after all their retries (last: {e}); the groups not sent are reported as not attempted, so the next run sends them",
+            upload::DOWN_AFTER_CHUNKS
+        ),
+        Stop::Interrupted => "interrupted: groups not confirmed are reported as failed; run the same command again to send them".into(),
+    }
+}
+
+/// Says a confirmation could not be recorded in the state.
+pub fn record_failed(e: &upload::RecordError) {
+    error(format!("{e}; what was confirmed after that may be sent again next run"));
+}
+
+/// Says Ctrl-C or SIGTERM arrived.
+pub fn interrupted() {
+    eprintln!("velt-groups: interrupted; finishing the report");
+}
+
+/// Says so when concurrency, not the rate, held the run back.
+pub fn advise_concurrency(settings: &UploadSettings, outcome: &upload::Outcome) {
+    let achieved = outcome.requests as f64 / outcome.elapsed.as_secs_f64().max(1e-9);
+    let slowed_by_server = outcome.final_rate < settings.rate;
+    if outcome.requests as usize > 4 * settings.concurrency
+        && achieved < 0.9 * settings.rate
+        && !slowed_by_server
+        && outcome.retries == 0
+    {
+        let latency = settings.concurrency as f64 / achieved;
+        let needed = (settings.rate * latency).ceil() as usize + 1;
+        eprintln!(
+            "note: {achieved:.1} requests/s of --rate {}: with about {:.0} ms per request, --concurrency {} is the limit; --concurrency {needed} would reach the rate",
+            settings.rate,
+            latency * 1000.0,
+            settings.concurrency
+        );
+    }
+}
+
+/// The run's summary: counts per organization, requests, and where the report is.
+pub fn summary(summary: &Summary) {
+    for (org, counts) in &summary.organizations {
+        let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+        eprintln!("{org}: {}", parts.join(", "));
+    }
+    for (org, counts) in &summary.memberships {
+        let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+        eprintln!("{org} memberships: {}", parts.join(", "));
+    }
+    if summary.requests > 0 {
+        eprintln!(
+            "{} ({}) in {}, {:.1} requests/s",
+            count(summary.requests as usize, "request"),
+            count(summary.retries as usize, "retry"),
+            human_duration(std::time::Duration::from_secs_f64(summary.elapsed_seconds)),
+            summary.achieved_rate
+        );
+    }
+    if let Some(report) = &summary.report {
+        eprintln!("report: {report}");
+    }
+}

@@ -1,0 +1,154 @@
+//! Memberships (`import --members`): who should be in each group, what to send to get there,
+//! and the guard that keeps a truncated export from emptying the directory.
+//!
+//! With a state, only new memberships are sent; `--remove-departed` also removes users that
+//! this tool added earlier and today's export no longer has in that group (the state is the
+//! record: users someone else added are never touched).
+
+use std::collections::BTreeSet;
+
+use super::{Action, GroupOutcome, Known, MemberOutcome, PlanOptions, Status};
+use crate::normalize;
+
+/// How removals are capped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    /// At most this many.
+    Count(usize),
+    /// At most this share (0..=1) of the recorded members.
+    Share(f64),
+}
+
+/// The default cap: 10% of the recorded members, but at least 5.
+const DEFAULT_SHARE: f64 = 0.10;
+const DEFAULT_FLOOR: usize = 5;
+
+impl Limit {
+    /// Removals allowed when `recorded` members are on record; `None` is the default rule.
+    pub fn allowed(limit: Option<Limit>, recorded: usize) -> usize {
+        match limit {
+            Some(Limit::Count(n)) => n,
+            Some(Limit::Share(p)) => (p * recorded as f64).floor() as usize,
+            None => ((DEFAULT_SHARE * recorded as f64).floor() as usize).max(DEFAULT_FLOOR),
+        }
+    }
+}
+
+/// The removals exceeded `--max-removals`, so none is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovalGuard {
+    /// Removals planned.
+    pub removals: usize,
+    /// Removals allowed.
+    pub allowed: usize,
+    /// Members on record.
+    pub recorded: usize,
+}
+
+impl std::fmt::Display for RemovalGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "not removed: {} removals exceed --max-removals ({} of {} recorded members); \
+             a truncated or half-exported file looks like this; raise --max-removals if the removals are right",
+            self.removals, self.allowed, self.recorded
+        )
+    }
+}
+
+/// Decides every membership: `planned` (to add or remove), `unchanged` (the state has it) or
+/// `skipped` (a removal above the cap). Groups held back get no members.
+pub(super) fn plan(
+    normalized: &normalize::Plan,
+    groups: &[GroupOutcome],
+    known: &Known,
+    opts: PlanOptions,
+) -> (Vec<MemberOutcome>, Option<RemovalGuard>) {
+    let sendable: BTreeSet<(&str, &str)> = groups
+        .iter()
+        .filter(|o| matches!(o.status, Status::Planned | Status::Unchanged))
+        .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut recorded = 0usize;
+    let nobody = Default::default();
+    for org in &normalized.organizations {
+        let had_by_group = known.members.get(&org.id).unwrap_or(&nobody);
+        recorded += had_by_group.values().map(BTreeSet::len).sum::<usize>();
+        let row = |group: &str, user: &str, action, status, sources| MemberOutcome {
+            organization_id: org.id.clone(),
+            group_id: group.to_owned(),
+            user_id: user.to_owned(),
+            action,
+            status,
+            attempts: 0,
+            error: String::new(),
+            sources,
+        };
+        // A department gone from the export takes its members with it (within the cap below).
+        if opts.remove_departed {
+            let today: BTreeSet<&str> = org.groups.iter().map(|g| g.id.as_str()).collect();
+            for (group, users) in had_by_group.iter().filter(|(g, _)| !today.contains(g.as_str())) {
+                for user in users {
+                    out.push(row(group, user, Action::Remove, Status::Planned, Vec::new()));
+                }
+            }
+        }
+        for g in &org.groups {
+            if !sendable.contains(&(org.id.as_str(), g.id.as_str())) {
+                continue;
+            }
+            let had = had_by_group.get(&g.id);
+            for (user, source) in &g.members {
+                let status = if !opts.full && had.is_some_and(|h| h.contains(user)) {
+                    Status::Unchanged
+                } else {
+                    Status::Planned
+                };
+                out.push(row(&g.id, user, Action::Add, status, vec![*source]));
+            }
+            if opts.remove_departed {
+                let today: BTreeSet<&str> = g.members.iter().map(|(u, _)| u.as_str()).collect();
+                for user in had.into_iter().flatten().filter(|u| !today.contains(u.as_str())) {
+                    out.push(row(&g.id, user, Action::Remove, Status::Planned, Vec::new()));
+                }
+            }
+        }
+    }
+    let removals = out.iter().filter(|m| m.action == Action::Remove).count();
+    let allowed = Limit::allowed(opts.max_removals, recorded);
+    let guard = (removals > allowed).then_some(RemovalGuard {
+        removals,
+        allowed,
+        recorded,
+    });
+    if let Some(guard) = guard {
+        let why = guard.to_string();
+        for m in out.iter_mut().filter(|m| m.action == Action::Remove) {
+            m.status = Status::Skipped;
+            m.error = why.clone();
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.organization_id, &a.group_id, a.action, &a.user_id).cmp(&(
+            &b.organization_id,
+            &b.group_id,
+            b.action,
+            &b.user_id,
+        ))
+    });
+    (out, guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits() {
+        assert_eq!(Limit::allowed(None, 1000), 100);
+        assert_eq!(Limit::allowed(None, 8), 5);
+        assert_eq!(Limit::allowed(Some(Limit::Share(0.5)), 9), 4);
+        assert_eq!(Limit::allowed(Some(Limit::Count(0)), 9), 0);
+    }
+}

@@ -1,0 +1,368 @@
+//! The plan: from the normalized groups and what the state file knows, every group and
+//! membership with what is to be done about it (send, unchanged, stale, held back, removal
+//! skipped), keyed by organization, group and user. A dry run is the plan as it stands; an
+//! import carries it out and joins each result back by its [`Key`], never by position.
+
+mod members;
+mod outcome;
+
+use std::collections::{BTreeSet, HashMap};
+
+pub use members::{Limit, RemovalGuard};
+pub use outcome::{Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Status, Work};
+
+use crate::normalize;
+
+/// What the state file knows of the organizations in today's export.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Per organization, the confirmed groups: ID -> name.
+    pub groups: HashMap<String, HashMap<String, String>>,
+    /// Per organization, the members this tool added: group -> users.
+    pub members: HashMap<String, HashMap<String, BTreeSet<String>>>,
+}
+
+/// How to plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// `--full`: send what the state says is there.
+    pub full: bool,
+    /// `--members`: plan memberships too.
+    pub members: bool,
+    /// `--remove-departed`.
+    pub remove_departed: bool,
+    /// `--max-removals`.
+    pub max_removals: Option<Limit>,
+}
+
+/// Every group and membership with its status; `planned` ones are to be sent.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Groups (and held-back rows), sorted by organization and group.
+    pub groups: Vec<GroupOutcome>,
+    /// With `--members`: memberships, sorted by organization, group, action and user.
+    pub members: Option<Vec<MemberOutcome>>,
+    /// Set when the removals exceed `--max-removals` (they are then `skipped`).
+    pub removal_guard: Option<RemovalGuard>,
+}
+
+impl Plan {
+    /// Plans every group and membership of `normalized`.
+    pub fn build(normalized: &normalize::Plan, known: &Known, opts: PlanOptions) -> Plan {
+        let mut groups = planned(normalized);
+        apply_known(&mut groups, known, opts.full);
+        let (members, removal_guard) = if opts.members {
+            let (m, guard) = members::plan(normalized, &groups, known, opts);
+            (Some(m), guard)
+        } else {
+            (None, None)
+        };
+        Plan {
+            groups,
+            members,
+            removal_guard,
+        }
+    }
+
+    /// Groups and rows held back by the normalizer.
+    pub fn held_back(&self) -> usize {
+        self.groups.iter().filter(|o| o.status == Status::Invalid).count()
+    }
+
+    /// The groups to send.
+    pub fn group_work(&self) -> Vec<Work> {
+        self.groups
+            .iter()
+            .filter(|o| o.status == Status::Planned)
+            .map(|o| Work::group(&o.organization_id, &o.group_id, &o.group_name))
+            .collect()
+    }
+
+    /// The membership changes to send.
+    pub fn member_work(&self) -> Vec<Work> {
+        self.members
+            .iter()
+            .flatten()
+            .filter(|m| m.status == Status::Planned)
+            .map(|m| Work::member(m.action, &m.organization_id, &m.group_id, &m.user_id))
+            .collect()
+    }
+
+    /// Joins the groups' results by key.
+    pub fn record_groups(&mut self, results: &Results) {
+        for o in self.groups.iter_mut().filter(|o| o.status == Status::Planned) {
+            let key = Work::group(&o.organization_id, &o.group_id, "").key;
+            settle(
+                &mut o.status,
+                &mut o.attempts,
+                &mut o.error,
+                results.get(&key),
+                Status::Added,
+            );
+        }
+    }
+
+    /// After the groups: memberships of a group that was not confirmed are not sent, and
+    /// none is when the run stopped (`stopped` says why).
+    pub fn after_groups(&mut self, stopped: Option<&str>) {
+        let confirmed: BTreeSet<(&str, &str)> = self
+            .groups
+            .iter()
+            .filter(|o| matches!(o.status, Status::Added | Status::Unchanged))
+            .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
+            .collect();
+        let today: BTreeSet<(&str, &str)> = self
+            .groups
+            .iter()
+            .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
+            .collect();
+        for m in self
+            .members
+            .iter_mut()
+            .flatten()
+            .filter(|m| m.status == Status::Planned)
+        {
+            let group = (m.organization_id.as_str(), m.group_id.as_str());
+            if let Some(why) = stopped {
+                m.status = Status::Failed;
+                m.error = why.to_owned();
+            } else if today.contains(&group) && !confirmed.contains(&group) {
+                // A group of today's export that was not confirmed; a department gone from the
+                // export (only removals) has no group row to wait for.
+                m.status = Status::Failed;
+                m.error = "not attempted: the group was not confirmed".into();
+            }
+        }
+    }
+
+    /// Joins the memberships' results by key.
+    pub fn record_members(&mut self, results: &Results) {
+        for m in self
+            .members
+            .iter_mut()
+            .flatten()
+            .filter(|m| m.status == Status::Planned)
+        {
+            let key = Work::member(m.action, &m.organization_id, &m.group_id, &m.user_id).key;
+            let done = match m.action {
+                Action::Add => Status::Added,
+                Action::Remove => Status::Removed,
+            };
+            settle(&mut m.status, &mut m.attempts, &mut m.error, results.get(&key), done);
+        }
+    }
+
+    /// Whether every group and membership ended as it should (nothing failed, invalid or
+    /// skipped).
+    pub fn complete(&self) -> bool {
+        let groups = self.groups.iter().all(|o| {
+            matches!(
+                o.status,
+                Status::Added | Status::Planned | Status::Unchanged | Status::Stale
+            )
+        });
+        let members = self.members.iter().flatten().all(|m| {
+            matches!(
+                m.status,
+                Status::Added | Status::Removed | Status::Planned | Status::Unchanged
+            )
+        });
+        groups && members
+    }
+}
+
+fn settle(status: &mut Status, attempts: &mut u32, error: &mut String, done: Option<&Done>, ok: Status) {
+    match done {
+        Some(d) => {
+            *status = if d.confirmed { ok } else { Status::Failed };
+            *attempts = d.attempts;
+            *error = d.error.clone();
+        }
+        None => {
+            *status = Status::Failed;
+            *error = "not attempted".into();
+        }
+    }
+}
+
+/// The outcomes a normalized export implies before anything is known: every group `planned`,
+/// every conflicting name and every held-back row `invalid`; sorted by organization and group.
+pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
+    let mut out = Vec::with_capacity(plan.group_count() + plan.invalid.len());
+    for org in &plan.organizations {
+        for g in &org.groups {
+            out.push(GroupOutcome {
+                organization_id: org.id.clone(),
+                group_id: g.id.clone(),
+                group_name: g.name.clone(),
+                status: Status::Planned,
+                attempts: 0,
+                error: String::new(),
+                sources: g.sources.clone(),
+            });
+        }
+    }
+    for c in &plan.conflicts {
+        let others: Vec<String> = c.names.iter().map(|(n, _)| format!("'{n}'")).collect();
+        for (name, sources) in &c.names {
+            out.push(GroupOutcome {
+                organization_id: c.organization_id.clone(),
+                group_id: c.group_id.clone(),
+                group_name: name.clone(),
+                status: Status::Invalid,
+                attempts: 0,
+                error: format!(
+                    "conflict: group ID '{}' is claimed by {}",
+                    c.group_id,
+                    others.join(" and ")
+                ),
+                sources: sources.clone(),
+            });
+        }
+    }
+    for r in &plan.invalid {
+        out.push(GroupOutcome {
+            organization_id: r.organization_id.clone(),
+            group_id: String::new(),
+            group_name: r.name.trim().to_owned(),
+            status: Status::Invalid,
+            attempts: 0,
+            error: r.message.clone(),
+            sources: vec![r.source],
+        });
+    }
+    out.sort_by(|a, b| {
+        (&a.organization_id, &a.group_id, &a.sources).cmp(&(&b.organization_id, &b.group_id, &b.sources))
+    });
+    out
+}
+
+/// Marks groups the state already holds with the same name `unchanged` (unless `full`), and
+/// lists the state's groups that today's export no longer has as `stale`.
+fn apply_known(outcomes: &mut Vec<GroupOutcome>, known: &Known, full: bool) {
+    let orgs: BTreeSet<String> = outcomes.iter().map(|o| o.organization_id.clone()).collect();
+    let mut stale = Vec::new();
+    for org in orgs.iter().filter(|o| !o.is_empty()) {
+        let Some(confirmed) = known.groups.get(org) else {
+            continue;
+        };
+        let today: BTreeSet<&str> = outcomes
+            .iter()
+            .filter(|o| o.organization_id == *org)
+            .map(|o| o.group_id.as_str())
+            .collect();
+        for (id, name) in confirmed.iter().filter(|(id, _)| !today.contains(id.as_str())) {
+            stale.push(GroupOutcome {
+                organization_id: org.clone(),
+                group_id: id.clone(),
+                group_name: name.clone(),
+                status: Status::Stale,
+                attempts: 0,
+                error:
+                    "in the state from an earlier run, not in this export; Velt has no delete-group call, so it stays"
+                        .into(),
+                sources: Vec::new(),
+            });
+        }
+        if full {
+            continue;
+        }
+        for o in outcomes
+            .iter_mut()
+            .filter(|o| o.organization_id == *org && o.status == Status::Planned)
+        {
+            if confirmed.get(&o.group_id) == Some(&o.group_name) {
+                o.status = Status::Unchanged;
+            }
+        }
+    }
+    outcomes.extend(stale);
+    outcomes.sort_by(|a, b| (&a.organization_id, &a.group_id).cmp(&(&b.organization_id, &b.group_id)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(org: &str, id: &str, status: Status) -> GroupOutcome {
+        GroupOutcome {
+            organization_id: org.into(),
+            group_id: id.into(),
+            group_name: id.to_uppercase(),
+            status,
+            attempts: 0,
+            error: String::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn results_are_joined_by_key_not_position() {
+        let mut plan = Plan {
+            groups: vec![
+                row("a", "x", Status::Planned),
+                row("a", "y", Status::Planned),
+                row("b", "x", Status::Planned),
+            ],
+            members: None,
+            removal_guard: None,
+        };
+        let mut results = Results::new();
+        // Answers arrive in any order; b/x is missing (never sent).
+        results.insert(
+            Work::group("a", "y", "").key,
+            Done {
+                confirmed: false,
+                attempts: 2,
+                error: "refused".into(),
+            },
+        );
+        results.insert(
+            Work::group("a", "x", "").key,
+            Done {
+                confirmed: true,
+                attempts: 1,
+                error: String::new(),
+            },
+        );
+        plan.record_groups(&results);
+        let got: Vec<(&str, &str, Status, u32)> = plan
+            .groups
+            .iter()
+            .map(|o| (o.organization_id.as_str(), o.group_id.as_str(), o.status, o.attempts))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "x", Status::Added, 1),
+                ("a", "y", Status::Failed, 2),
+                ("b", "x", Status::Failed, 0)
+            ]
+        );
+        assert!(!plan.complete());
+    }
+
+    #[test]
+    fn known_groups_are_unchanged_or_stale() {
+        let mut groups = vec![row("a", "x", Status::Planned), row("a", "y", Status::Planned)];
+        let mut known = Known::default();
+        known.groups.insert(
+            "a".into(),
+            HashMap::from([
+                ("x".into(), "X".into()),
+                ("gone".into(), "Gone".into()),
+                ("y".into(), "Old".into()),
+            ]),
+        );
+        apply_known(&mut groups, &known, false);
+        let got: Vec<(&str, Status)> = groups.iter().map(|o| (o.group_id.as_str(), o.status)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("gone", Status::Stale),
+                ("x", Status::Unchanged),
+                ("y", Status::Planned)
+            ]
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! The vocabulary shared by the plan, the uploader and the reports: what is to be sent
+//! ([`Work`], keyed by [`Key`]), what came of it ([`Done`]), and the report rows
+//! ([`GroupOutcome`], [`MemberOutcome`]) with their [`Status`].
+
+use serde::Serialize;
+
+use crate::normalize::Source;
+
+/// What happened to one group (or membership).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The server confirmed it.
+    Added,
+    /// Sent, not confirmed; the error says why.
+    Failed,
+    /// Held back by the normalizer (conflict or bad row).
+    Invalid,
+    /// Skipped: the state says it is already there with this name.
+    Unchanged,
+    /// Dry run: would be sent.
+    Planned,
+    /// In the state from an earlier run but not in today's export (Velt has no delete-group
+    /// call: nothing is removed).
+    Stale,
+    /// Memberships only: the user was removed from the group.
+    Removed,
+    /// Memberships only: not sent, for the reason in `error` (a removal above `--max-removals`).
+    Skipped,
+}
+
+impl Status {
+    /// The word written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Added => "added",
+            Status::Failed => "failed",
+            Status::Invalid => "invalid",
+            Status::Unchanged => "unchanged",
+            Status::Planned => "planned",
+            Status::Stale => "stale",
+            Status::Removed => "removed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// What a membership row does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    /// Put the user in the group.
+    Add,
+    /// Take the user out of the group.
+    Remove,
+}
+
+impl Action {
+    /// The word written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Add => "add",
+            Action::Remove => "remove",
+        }
+    }
+}
+
+/// One row of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupOutcome {
+    /// The organization.
+    pub organization_id: String,
+    /// The group ID (empty for a row too broken to have one).
+    pub group_id: String,
+    /// The group name.
+    pub group_name: String,
+    /// What happened.
+    pub status: Status,
+    /// Requests that carried this group.
+    pub attempts: u32,
+    /// Why it is not added, in plain words.
+    pub error: String,
+    /// The input rows behind it.
+    pub sources: Vec<Source>,
+}
+
+/// One membership's row in the members part of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberOutcome {
+    /// The organization.
+    pub organization_id: String,
+    /// The group.
+    pub group_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Add or remove.
+    pub action: Action,
+    /// What happened (`added`, `removed`, `failed`, `unchanged`, `planned`, `skipped`).
+    pub status: Status,
+    /// Requests that carried it.
+    pub attempts: u32,
+    /// Why it did not happen.
+    pub error: String,
+    /// The row naming the user in this group (none for a removal).
+    pub sources: Vec<Source>,
+}
+
+/// What a request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `POST /v2/organizations/usergroups/add`.
+    AddGroups,
+    /// `POST /v2/organizations/usergroups/users/add`.
+    AddMembers,
+    /// `POST /v2/organizations/usergroups/users/delete`.
+    RemoveMembers,
+}
+
+/// Names one item of work, and so its result: the same key never means two things.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// What is done with it.
+    pub endpoint: Endpoint,
+    /// Organization.
+    pub org: String,
+    /// The `groupId` (the group itself, or the one the user joins or leaves).
+    pub group: String,
+    /// What `result.data` is keyed by: the `groupId`, or the `userId`.
+    pub item: String,
+}
+
+/// One thing to send: a group, or one user's membership of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Work {
+    /// Which item this is.
+    pub key: Key,
+    /// The `groupName` (groups only).
+    pub name: String,
+}
+
+impl Work {
+    /// A group to add.
+    pub fn group(org: &str, id: &str, name: &str) -> Self {
+        Work {
+            key: Key {
+                endpoint: Endpoint::AddGroups,
+                org: org.to_owned(),
+                group: id.to_owned(),
+                item: id.to_owned(),
+            },
+            name: name.to_owned(),
+        }
+    }
+
+    /// A user to add to (or remove from) a group.
+    pub fn member(action: Action, org: &str, group: &str, user: &str) -> Self {
+        let endpoint = match action {
+            Action::Add => Endpoint::AddMembers,
+            Action::Remove => Endpoint::RemoveMembers,
+        };
+        Work {
+            key: Key {
+                endpoint,
+                org: org.to_owned(),
+                group: group.to_owned(),
+                item: user.to_owned(),
+            },
+            name: String::new(),
+        }
+    }
+}
+
+/// What became of one item of work.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Done {
+    /// The server confirmed it.
+    pub confirmed: bool,
+    /// Requests that carried it.
+    pub attempts: u32,
+    /// Why it is not confirmed.
+    pub error: String,
+}
+
+/// Results by key; an item of work without one was never sent.
+pub type Results = std::collections::HashMap<Key, Done>;

@@ -1,0 +1,263 @@
+//! `--config FILE`: every option in a TOML file, for scheduled runs. Its keys are the flags'
+//! names without the dashes; the options structs of [`crate::cli`] are the file's schema, so a
+//! key and its flag cannot drift apart. Relative paths in the file are relative to the file, so
+//! a cron job works from any directory.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::SettingsError;
+use crate::cli::{CheckOptions, Cli, InputOptions, RunOptions, ServerOptions};
+
+/// A config file, read and checked for unknown keys.
+#[derive(Debug)]
+pub struct ConfigFile {
+    path: PathBuf,
+    text: String,
+    /// Whether it holds credentials that other users can read.
+    pub shared_secrets: bool,
+}
+
+impl ConfigFile {
+    /// Reads `path`; an unknown key is an error naming its line.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ConfigUnreadable {
+            path: path.to_owned(),
+            source,
+        })?;
+        let file = ConfigFile {
+            path: path.to_owned(),
+            text,
+            shared_secrets: false,
+        };
+        let table: toml::Table = toml::from_str(&file.text).map_err(|e| file.located(&e))?;
+        let known = keys();
+        if let Some(key) = table.keys().find(|k| !known.contains(k.as_str())) {
+            return Err(SettingsError::Config {
+                path: path.to_owned(),
+                line: file.line_of_key(key),
+                detail: format!("unknown field `{key}`; the keys are the flags' names without the dashes"),
+            });
+        }
+        // Every value is checked now, also those the command at hand does not use: a nightly
+        // import must not be the first to find a typo made while testing with `check`.
+        file.section::<InputOptions>()?;
+        file.section::<RunOptions>()?;
+        file.section::<ServerOptions>()?;
+        file.section::<CheckOptions>()?;
+        let secrets = table.contains_key("api-key") || table.contains_key("auth-token");
+        Ok(ConfigFile {
+            shared_secrets: secrets && readable_by_others(path),
+            ..file
+        })
+    }
+
+    /// The path as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options of one struct, with paths made relative to the file's folder. Keys of the
+    /// other structs are ignored here (they were checked as a whole in [`ConfigFile::load`]).
+    pub fn section<T: DeserializeOwned + Rebase>(&self) -> Result<T, SettingsError> {
+        let mut options: T = toml::from_str(&self.text).map_err(|e| self.located(&e))?;
+        options.rebase(self.path.parent().unwrap_or(Path::new("")));
+        Ok(options)
+    }
+
+    fn located(&self, e: &toml::de::Error) -> SettingsError {
+        SettingsError::Config {
+            path: self.path.clone(),
+            line: e.span().map(|s| self.text[..s.start].matches('\n').count() + 1),
+            detail: e.message().to_owned(),
+        }
+    }
+
+    fn line_of_key(&self, key: &str) -> Option<usize> {
+        self.text
+            .lines()
+            .position(|line| {
+                let line = line.trim_start().trim_start_matches('"');
+                line.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(['=', '"', '.']))
+            })
+            .map(|i| i + 1)
+    }
+}
+
+/// Every key a config file may hold: the long name of every flag of every command, and
+/// `inputs`. Taken from the clap definitions, so a new flag is a new key with nothing to list.
+pub fn keys() -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for command in Cli::command().get_subcommands() {
+        for arg in command.get_arguments() {
+            match arg.get_long() {
+                Some("help" | "version" | "config") => {}
+                Some(long) => {
+                    keys.insert(long.to_owned());
+                }
+                None if arg.is_positional() => {
+                    keys.insert(arg.get_id().to_string());
+                }
+                None => {}
+            }
+        }
+    }
+    keys
+}
+
+/// Options laid over each other: the flags' values win over the file's. Both are the same
+/// struct; a value the flags did not set (`None`, an unset switch) is not serialized, so the
+/// file's shows through.
+pub fn overlay<T: Serialize + DeserializeOwned>(file: T, flags: T) -> Result<T, SettingsError> {
+    let table = |t: &T| toml::Table::try_from(t).map_err(|e| SettingsError::Internal(e.to_string()));
+    let mut merged = table(&file)?;
+    merged.extend(table(&flags)?);
+    merged
+        .try_into()
+        .map_err(|e: toml::de::Error| SettingsError::Internal(e.to_string()))
+}
+
+/// Paths in a config file are relative to the file.
+pub trait Rebase {
+    /// Joins relative paths to `base`.
+    fn rebase(&mut self, base: &Path);
+}
+
+fn rebase(path: &mut PathBuf, base: &Path) {
+    if path.is_relative() {
+        *path = base.join(&*path);
+    }
+}
+
+impl Rebase for InputOptions {
+    fn rebase(&mut self, base: &Path) {
+        self.inputs.iter_mut().for_each(|p| rebase(p, base));
+    }
+}
+
+impl Rebase for RunOptions {
+    fn rebase(&mut self, base: &Path) {
+        for path in [&mut self.report, &mut self.summary_json, &mut self.state]
+            .into_iter()
+            .flatten()
+        {
+            rebase(path, base);
+        }
+    }
+}
+
+impl Rebase for ServerOptions {
+    fn rebase(&mut self, _: &Path) {}
+}
+
+impl Rebase for CheckOptions {
+    fn rebase(&mut self, _: &Path) {}
+}
+
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
+// Windows has no mode bits to check; its ACLs are the folder's business.
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let (_dir, path) = file("rate = 5\nchunksize = 3\n");
+        let err = ConfigFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("c.toml, line 2: unknown field `chunksize`"), "{err}");
+    }
+
+    /// Every flag that makes sense in a file is a key, and every key is a flag: a TOML with
+    /// one value for each key lands in the options structs, and nothing is left over.
+    #[test]
+    fn every_key_names_a_flag_and_every_flag_is_a_key() {
+        let keys = keys();
+        assert!(keys.len() >= 35, "{keys:?}");
+        let mut text = String::new();
+        for command in Cli::command().get_subcommands() {
+            for arg in command.get_arguments() {
+                let key = match arg.get_long() {
+                    Some("help" | "version" | "config") => continue,
+                    Some(long) => long.to_owned(),
+                    None => arg.get_id().to_string(),
+                };
+                if text.contains(&format!("\n{key} =")) {
+                    continue;
+                }
+                let value = match arg.get_action() {
+                    clap::ArgAction::SetTrue => "true".to_owned(),
+                    clap::ArgAction::Append => "[\"x.csv\"]".to_owned(),
+                    _ => match key.as_str() {
+                        "rate" | "timeout" => "1.5".to_owned(),
+                        "chunk-size" | "member-chunk-size" | "burst" | "concurrency" | "max-retries"
+                        | "backoff-min-ms" | "backoff-max-ms" | "header-row" => "7".to_owned(),
+                        "format" => "\"json\"".to_owned(),
+                        _ => "\"x\"".to_owned(),
+                    },
+                };
+                text.push_str(&format!("\n{key} = {value}"));
+            }
+        }
+        let (_dir, path) = file(&text);
+        let config = ConfigFile::load(&path).unwrap();
+        // Serialized back, the structs hold exactly the keys that went in.
+        let mut back = BTreeSet::new();
+        let mut collect = |t: toml::Table| back.extend(t.keys().cloned());
+        collect(toml::Table::try_from(config.section::<InputOptions>().unwrap()).unwrap());
+        collect(toml::Table::try_from(config.section::<RunOptions>().unwrap()).unwrap());
+        collect(toml::Table::try_from(config.section::<ServerOptions>().unwrap()).unwrap());
+        collect(toml::Table::try_from(config.section::<CheckOptions>().unwrap()).unwrap());
+        assert_eq!(back, keys);
+    }
+
+    #[test]
+    fn flags_win_and_the_file_shows_through() {
+        let file = ServerOptions {
+            chunk_size: Some(3),
+            rate: Some(9.0),
+            create_organization: true,
+            ..ServerOptions::default()
+        };
+        let flags = ServerOptions {
+            chunk_size: Some(5),
+            ..ServerOptions::default()
+        };
+        let merged = overlay(file, flags).unwrap();
+        assert_eq!(merged.chunk_size, Some(5));
+        assert_eq!(merged.rate, Some(9.0));
+        assert!(merged.create_organization);
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_file() {
+        let (dir, path) = file("state = \"s.db\"\nreport = \"/abs/r.csv\"\ninputs = [\"hr.csv\"]\n");
+        let config = ConfigFile::load(&path).unwrap();
+        let run: RunOptions = config.section().unwrap();
+        assert_eq!(run.state, Some(dir.path().join("s.db")));
+        assert_eq!(run.report, Some(PathBuf::from("/abs/r.csv")));
+        let input: InputOptions = config.section().unwrap();
+        assert_eq!(input.inputs, vec![dir.path().join("hr.csv")]);
+    }
+}

@@ -1,0 +1,432 @@
+//! The one settings layer: flags, the `--config` file and the environment merge here into typed
+//! [`Settings`], validated before any input is read. Precedence: a flag, then the environment
+//! (credentials only), then the file, then the defaults below. Nothing downstream sees a raw
+//! flag string.
+
+mod file;
+mod server;
+
+use std::ffi::OsString;
+use std::num::NonZeroU64;
+use std::path::PathBuf;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use thiserror::Error;
+
+use crate::cli::{Cli, Command, InputOptions, OutputFormat, RunOptions, ServerOptions};
+use crate::input::InputSettings;
+use crate::map::MapOptions;
+use crate::plan::Limit;
+use crate::read::ReadOptions;
+use crate::secret::{API_KEY_ENV, AUTH_TOKEN_ENV};
+use crate::upload::UploadSettings;
+pub use file::keys as config_keys;
+use file::{overlay, ConfigFile, Rebase};
+pub use server::api_base;
+use server::upload_settings;
+
+/// Defaults, where the flags' help text states them.
+pub(super) mod default {
+    pub const API_BASE: &str = "https://api.velt.dev";
+    pub const CHUNK_SIZE: usize = 20;
+    pub const MEMBER_CHUNK_SIZE: usize = 25;
+    pub const RATE: f64 = 5.0;
+    pub const BURST: u32 = 1;
+    pub const CONCURRENCY: usize = 16;
+    pub const MAX_RETRIES: u32 = 5;
+    pub const TIMEOUT_SECONDS: f64 = 30.0;
+    pub const BACKOFF_MIN_MS: u64 = 500;
+    pub const BACKOFF_MAX_MS: u64 = 60_000;
+}
+
+/// Settings that cannot work, found before anything is read or sent.
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    /// clap's own usage errors, and `--help`/`--version` (clap prints those itself).
+    #[error("{0}")]
+    Clap(#[from] clap::Error),
+    /// The config file cannot be read.
+    #[error("cannot read the config file {}: {source}", path.display())]
+    ConfigUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file holds something wrong.
+    #[error("{}{}: {detail}", path.display(), line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A flag (or key) with a value that cannot work.
+    #[error("{flag} {problem}")]
+    Invalid {
+        /// The flag, e.g. `--rate`.
+        flag: &'static str,
+        /// What is wrong with it, e.g. `must be at least 1`.
+        problem: String,
+    },
+    /// A flag that only means something with another one.
+    #[error("{flag} needs {needs}; {why}")]
+    Requires {
+        /// The flag given.
+        flag: &'static str,
+        /// The flag missing.
+        needs: &'static str,
+        /// What the first flag does, so the operator can tell whether to add or drop it.
+        why: &'static str,
+    },
+    /// `--encoding` names no encoding.
+    #[error("unknown encoding '{0}'; try utf-8, utf-16le, utf-16be or windows-1252")]
+    UnknownEncoding(String),
+    /// No input file named.
+    #[error("no input file; name one or more after the command (or as `inputs` in the --config file)")]
+    NoInputs,
+    /// Credentials missing for a run that sends.
+    #[error("{}", missing_credentials(.0))]
+    MissingCredentials(Vec<&'static str>),
+    /// A bug: the settings layer could not merge its own structures.
+    #[error("internal error merging settings: {0}")]
+    Internal(String),
+}
+
+/// `VELT_API_KEY and VELT_AUTH_TOKEN are not set; export them ...`: every missing variable at
+/// once, and the config file as the other place, never the flags (they leak into history).
+fn missing_credentials(missing: &[&str]) -> String {
+    let (verb, pronoun) = if missing.len() > 1 {
+        ("are", "them")
+    } else {
+        ("is", "it")
+    };
+    format!(
+        "{} {verb} not set; export {pronoun} (or set api-key and auth-token in the --config file)",
+        missing.join(" and ")
+    )
+}
+
+impl SettingsError {
+    fn invalid(flag: &'static str, problem: impl Into<String>) -> Self {
+        SettingsError::Invalid {
+            flag,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Something about the settings worth a word that does not stop the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// A secret came from a flag, which shell history and process lists keep.
+    SecretOnCommandLine {
+        /// `--api-key` or `--auth-token`.
+        flag: &'static str,
+        /// The variable to use instead.
+        env: &'static str,
+    },
+    /// The config file holds credentials and others can read it.
+    SharedConfig(PathBuf),
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::SecretOnCommandLine { flag, env } => write!(
+                f,
+                "{flag} puts the secret in shell history and process lists; set {env} instead"
+            ),
+            Warning::SharedConfig(path) => write!(
+                f,
+                "{} holds credentials and others can read it; chmod 600 it",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Everything a run needs, typed and validated.
+#[derive(Debug)]
+pub struct Settings {
+    /// The command and its settings.
+    pub command: CommandSettings,
+    /// Worth a word before the run starts.
+    pub warnings: Vec<Warning>,
+}
+
+/// One command's settings.
+#[derive(Debug)]
+pub enum CommandSettings {
+    /// `check`.
+    Check(Box<CheckSettings>),
+    /// `import`.
+    Import(Box<ImportSettings>),
+}
+
+/// `check`.
+#[derive(Debug)]
+pub struct CheckSettings {
+    /// The inputs and how to read them.
+    pub input: InputSettings,
+    /// How to print.
+    pub format: OutputFormat,
+}
+
+/// `import`.
+#[derive(Debug)]
+pub struct ImportSettings {
+    /// The inputs and how to read them.
+    pub input: InputSettings,
+    /// The server and how hard to push it.
+    pub upload: UploadSettings,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--allow-partial`.
+    pub allow_partial: bool,
+    /// `--report`, when given.
+    pub report: Option<PathBuf>,
+    /// `--summary-json`.
+    pub summary_json: Option<PathBuf>,
+    /// `--state`.
+    pub state: Option<PathBuf>,
+    /// `--full`.
+    pub full: bool,
+    /// `--remove-departed`.
+    pub remove_departed: bool,
+    /// `--max-removals`.
+    pub max_removals: Option<Limit>,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+/// Parses the command line, lays it over the config file and the environment, and validates.
+pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    let config = cli.config.as_deref().map(ConfigFile::load).transpose()?;
+    let mut warnings = Vec::new();
+    if let Some(c) = config.as_ref().filter(|c| c.shared_secrets) {
+        warnings.push(Warning::SharedConfig(c.path().to_owned()));
+    }
+    let command = match cli.command {
+        Command::Check(args) => CommandSettings::Check(Box::new(CheckSettings {
+            input: input_settings(merge(config.as_ref(), args.input)?)?,
+            format: merge(config.as_ref(), args.output)?
+                .format
+                .unwrap_or(OutputFormat::Table),
+        })),
+        Command::Import(args) => {
+            let sub = matches
+                .subcommand_matches("import")
+                .expect("the import command matched");
+            warnings.extend(secret_flags(sub));
+            let run: RunOptions = merge(config.as_ref(), args.run)?;
+            let server: ServerOptions = merge(config.as_ref(), args.server)?;
+            let input = merge(config.as_ref(), args.input)?;
+            CommandSettings::Import(Box::new(import_settings(run, server, input)?))
+        }
+    };
+    Ok(Settings { command, warnings })
+}
+
+fn merge<T>(config: Option<&ConfigFile>, flags: T) -> Result<T, SettingsError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Rebase,
+{
+    match config {
+        Some(config) => overlay(config.section()?, flags),
+        None => Ok(flags),
+    }
+}
+
+/// Warns for each secret given as a flag rather than through the environment.
+fn secret_flags(matches: &ArgMatches) -> Vec<Warning> {
+    [
+        ("api_key", "--api-key", API_KEY_ENV),
+        ("auth_token", "--auth-token", AUTH_TOKEN_ENV),
+    ]
+    .into_iter()
+    .filter(|(id, _, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+    .map(|(_, flag, env)| Warning::SecretOnCommandLine { flag, env })
+    .collect()
+}
+
+fn import_settings(
+    run: RunOptions,
+    server: ServerOptions,
+    input: InputOptions,
+) -> Result<ImportSettings, SettingsError> {
+    if run.full && run.state.is_none() {
+        return Err(SettingsError::Requires {
+            flag: "--full",
+            needs: "--state",
+            why: "it sends the groups a state file says are there",
+        });
+    }
+    if run.remove_departed && !input.members {
+        return Err(SettingsError::Requires {
+            flag: "--remove-departed",
+            needs: "--members",
+            why: "it removes members who left a group",
+        });
+    }
+    if run.remove_departed && run.state.is_none() {
+        return Err(SettingsError::Requires {
+            flag: "--remove-departed",
+            needs: "--state",
+            why: "only users this tool added, as the state records them, are ever removed",
+        });
+    }
+    let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
+    let upload = upload_settings(server, run.dry_run)?;
+    Ok(ImportSettings {
+        input: input_settings(input)?,
+        upload,
+        dry_run: run.dry_run,
+        allow_partial: run.allow_partial,
+        report: run.report,
+        summary_json: run.summary_json,
+        state: run.state,
+        full: run.full,
+        remove_departed: run.remove_departed,
+        max_removals,
+        quiet: run.quiet,
+    })
+}
+
+/// Validates the input options.
+pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError> {
+    if args.inputs.is_empty() {
+        return Err(SettingsError::NoInputs);
+    }
+    let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
+    let encoding = args
+        .encoding
+        .as_deref()
+        .map(|label| {
+            encoding_rs::Encoding::for_label(label.trim().as_bytes())
+                .ok_or_else(|| SettingsError::UnknownEncoding(label.to_owned()))
+        })
+        .transpose()?;
+    let header_row = args
+        .header_row
+        .map(|n| {
+            NonZeroU64::new(n)
+                .map(NonZeroU64::get)
+                .ok_or_else(|| SettingsError::invalid("--header-row", "counts from 1"))
+        })
+        .transpose()?;
+    let org = match args.org.as_deref().map(str::trim) {
+        Some("") => return Err(SettingsError::invalid("--org", "needs a non-empty organization ID")),
+        other => other.map(str::to_owned),
+    };
+    Ok(InputSettings {
+        paths: args.inputs,
+        read: ReadOptions {
+            delimiter,
+            encoding,
+            sheet: args.sheet,
+        },
+        map: MapOptions {
+            name_column: args.name_column,
+            id_column: args.id_column,
+            org_column: args.org_column,
+            org,
+            header_row,
+            members: args.members,
+            user_column: args.user_column,
+            keep_email_case: args.keep_email_case,
+        },
+    })
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, SettingsError> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() && !t.as_bytes()[0].is_ascii_alphanumeric() && t != "\"" => {
+            Ok(t.as_bytes()[0])
+        }
+        _ => Err(SettingsError::invalid(
+            "--delimiter",
+            format!("takes one punctuation character or \"tab\", not '{text}'"),
+        )),
+    }
+}
+
+/// Parses `--max-removals`: `25` or `10%`.
+fn parse_limit(text: &str) -> Result<Limit, SettingsError> {
+    let t = text.trim();
+    let bad = || {
+        SettingsError::invalid(
+            "--max-removals",
+            format!("takes a count (25) or a percentage (10%), not '{text}'"),
+        )
+    };
+    match t.strip_suffix('%') {
+        Some(p) => {
+            let p: f64 = p.trim().parse().map_err(|_| bad())?;
+            if (0.0..=100.0).contains(&p) {
+                Ok(Limit::Share(p / 100.0))
+            } else {
+                Err(bad())
+            }
+        }
+        None => t.parse().map(Limit::Count).map_err(|_| bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert!(parse_delimiter("ab").is_err());
+        assert!(parse_delimiter("a").is_err());
+        assert!(parse_delimiter("\"").is_err());
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(parse_limit("25").unwrap(), Limit::Count(25));
+        assert_eq!(parse_limit(" 10% ").unwrap(), Limit::Share(0.10));
+        assert!(parse_limit("lots").is_err());
+        assert!(parse_limit("150%").is_err());
+    }
+
+    fn args(line: &str) -> Vec<OsString> {
+        line.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn flags_that_need_another_are_refused() {
+        for (line, want) in [
+            ("vg import --dry-run --full x.csv", "--full needs --state"),
+            (
+                "vg import --dry-run --remove-departed --state s.db x.csv",
+                "--remove-departed needs --members",
+            ),
+            (
+                "vg import --dry-run --remove-departed --members x.csv",
+                "--remove-departed needs --state",
+            ),
+        ] {
+            let err = parse(args(line)).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_negative_rate_gets_our_message() {
+        let err = parse(args("vg import --dry-run --rate -1 x.csv"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "--rate must be a positive number of requests per second, not -1");
+    }
+}

@@ -1,0 +1,123 @@
+//! The server options: where to send, with which credentials, how hard to push.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use super::{default, SettingsError};
+use crate::cli::ServerOptions;
+use crate::secret::{Credentials, Secret, API_KEY_ENV, AUTH_TOKEN_ENV};
+use crate::upload::UploadSettings;
+
+/// The API base: https, or plain http only to a loopback address (a rehearsal against the
+/// fake server), never plain http across a network with the secrets in its headers.
+pub fn api_base(text: &str) -> Result<reqwest::Url, SettingsError> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| SettingsError::invalid("--api-base", format!("'{text}' is not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(SettingsError::invalid(
+            "--api-base",
+            format!("'{text}' is plain http; use https (plain http is allowed only for loopback addresses)"),
+        )),
+        other => Err(SettingsError::invalid(
+            "--api-base",
+            format!("must be an https URL, not {other}:"),
+        )),
+    }
+}
+
+/// Validates the server options. Credentials are required unless `dry_run`.
+pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<UploadSettings, SettingsError> {
+    let api_base = api_base(args.api_base.as_deref().unwrap_or(default::API_BASE))?;
+    let secret = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let (api_key, auth_token) = (secret(args.api_key), secret(args.auth_token));
+    let missing: Vec<&'static str> = [(API_KEY_ENV, &api_key), (AUTH_TOKEN_ENV, &auth_token)]
+        .into_iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(env, _)| env)
+        .collect();
+    if !missing.is_empty() && !dry_run {
+        return Err(SettingsError::MissingCredentials(missing));
+    }
+    let credentials = Credentials {
+        api_key: Secret::new(api_key.unwrap_or_default()),
+        auth_token: Secret::new(auth_token.unwrap_or_default()),
+    };
+    let chunk_size = args.chunk_size.unwrap_or(default::CHUNK_SIZE);
+    let member_chunk_size = args.member_chunk_size.unwrap_or(default::MEMBER_CHUNK_SIZE);
+    if chunk_size == 0 || member_chunk_size == 0 {
+        return Err(SettingsError::invalid(
+            "--chunk-size and --member-chunk-size",
+            "must be at least 1",
+        ));
+    }
+    let rate = args.rate.unwrap_or(default::RATE);
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(SettingsError::invalid(
+            "--rate",
+            format!("must be a positive number of requests per second, not {rate}"),
+        ));
+    }
+    let burst = NonZeroU32::new(args.burst.unwrap_or(default::BURST))
+        .ok_or_else(|| SettingsError::invalid("--burst", "must be at least 1"))?;
+    let concurrency = args.concurrency.unwrap_or(default::CONCURRENCY);
+    if concurrency == 0 {
+        return Err(SettingsError::invalid("--concurrency", "must be at least 1"));
+    }
+    let timeout = args.timeout.unwrap_or(default::TIMEOUT_SECONDS);
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(SettingsError::invalid(
+            "--timeout",
+            "must be a positive number of seconds",
+        ));
+    }
+    let backoff_min = args.backoff_min_ms.unwrap_or(default::BACKOFF_MIN_MS);
+    let backoff_max = args.backoff_max_ms.unwrap_or(default::BACKOFF_MAX_MS);
+    if backoff_min == 0 || backoff_max < backoff_min {
+        return Err(SettingsError::invalid(
+            "--backoff-min-ms",
+            "must be at least 1 and at most --backoff-max-ms",
+        ));
+    }
+    Ok(UploadSettings {
+        api_base,
+        credentials,
+        chunk_size,
+        member_chunk_size,
+        rate,
+        burst,
+        concurrency,
+        max_retries: args.max_retries.unwrap_or(default::MAX_RETRIES),
+        timeout: Duration::from_secs_f64(timeout),
+        create_organization: args.create_organization,
+        backoff_base: Duration::from_millis(backoff_min),
+        backoff_cap: Duration::from_millis(backoff_max),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_base_is_https_or_loopback_http() {
+        for ok in [
+            "https://api.velt.dev",
+            "http://127.0.0.1:8787",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            assert!(api_base(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://api.velt.dev", "http://10.0.0.1", "ftp://x", "not a url"] {
+            assert!(api_base(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The HTTP side of uploading: the client (rustls, timeouts, the secrets as sensitive
+//! headers) and one POST whose every outcome, transport failures included, is an [`Answer`].
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use thiserror::Error;
+
+use super::api::{self, Answer};
+use super::UploadSettings;
+use crate::plan::Endpoint;
+
+/// The HTTP client cannot be set up.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// A credential holds a character an HTTP header cannot carry.
+    #[error("the {0} value has characters a header cannot carry")]
+    Header(&'static str),
+    /// TLS or the client itself could not start.
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(#[source] reqwest::Error),
+}
+
+/// Builds the HTTP client: rustls, timeouts, and the secrets as sensitive default headers
+/// (reqwest keeps sensitive values out of its `Debug` output).
+pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("x-velt-api-key", settings.credentials.api_key.expose()),
+        ("x-velt-auth-token", settings.credentials.auth_token.expose()),
+    ] {
+        let mut value = HeaderValue::from_str(value).map_err(|_| ClientError::Header(name))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(ClientError::Tls)
+}
+
+/// Posts `body` and classifies the answer; every transport failure is an [`Answer`] too.
+pub(super) async fn post(
+    client: &reqwest::Client,
+    settings: &UploadSettings,
+    endpoint: Endpoint,
+    body: Bytes,
+) -> Answer {
+    let url = match settings.api_base.join(api::path(endpoint)) {
+        Ok(url) => url,
+        Err(e) => return Answer::Fatal(format!("bad --api-base: {e}")),
+    };
+    let sent = client.post(url).body(body).send().await;
+    match sent {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match resp.bytes().await {
+                Ok(bytes) => api::classify(status, retry_after.as_deref(), &bytes, SystemTime::now()),
+                Err(e) => Answer::Transient(format!("HTTP {status}: the answer was cut off ({})", root_cause(&e))),
+            }
+        }
+        Err(e) if e.is_timeout() => Answer::Transient(format!(
+            "no answer within {}s (--timeout)",
+            settings.timeout.as_secs_f64()
+        )),
+        Err(e) if e.is_connect() => Answer::Transient(format!("cannot connect: {}", root_cause(&e))),
+        Err(e) => Answer::Transient(format!("connection failed: {}", root_cause(&e))),
+    }
+}
+
+/// The innermost cause, which says what happened ("connection reset by peer") where the outer
+/// layers only say where.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
