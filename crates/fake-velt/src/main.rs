@@ -1,15 +1,12 @@
 //! Runs the fake Velt server by hand, for a rehearsal before a real import:
 //!
 //! ```sh
-//! cargo run --example fake-velt -- --port 8787 --rate-limit 10 --latency-ms 100
+//! cargo run -p fake-velt -- --port 8787 --rate-limit 10 --latency-ms 100
 //! VELT_API_KEY=test-api-key-5b1c9 VELT_AUTH_TOKEN=test-auth-token-77e2a \
 //!   cargo run -- import --api-base http://127.0.0.1:8787 --org acme samples/employees.xlsx
 //! ```
 //!
-//! The same implementation (`tests/fake_velt.rs`) serves the tests and the benchmarks.
-
-#[path = "../tests/fake_velt.rs"]
-mod fake_velt;
+//! The same library serves the tests and the benchmarks.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
-//! A faithful fake of the Velt user-group API (`../shared/velt-api.md`), for tests, benchmarks
-//! and rehearsals (`cargo run --example fake-velt -- --port 8787`).
+//! A faithful fake of the Velt user-group API, for tests, benchmarks and rehearsals
+//! (`cargo run -p fake-velt -- --port 8787`).
 //!
 //! It is a real HTTP/1.1 server on 127.0.0.1: it checks both auth headers, validates bodies
 //! strictly, answers one entry per group in `result.data`, stores what it confirmed, and can be
@@ -8,7 +8,7 @@
 //! that never get an answer, a cap on groups per request, and `"success": false` or missing
 //! entries for chosen groups. Random faults come from a seeded generator, so runs repeat.
 
-#![allow(dead_code)]
+#![warn(missing_docs)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
