@@ -8,9 +8,6 @@
 //! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`;
 //! - with `--members` (alone): a 20,000-employee `--members` sync (200 departments) at `--rate 50`.
 
-#[path = "../tests/fake_velt.rs"]
-mod fake_velt;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,5 @@
-use crate::fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
+use fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
+
 use crate::workdir::Workdir;
 
 #[test]

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
-use crate::fake_velt::{FakeConfig, FakeVelt};
+use fake_velt::{FakeConfig, FakeVelt};
+
 use crate::workdir::{Run, Workdir, CREDS};
 
 const DAY1: &str = "Employee ID,Work Email,Department\n\

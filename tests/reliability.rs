@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::fake_velt::{FakeConfig, FakeVelt};
+use fake_velt::{FakeConfig, FakeVelt};
+
 use crate::workdir::{Workdir, CREDS};
 
 /// `n` groups spread over `orgs`, written to `hr.csv`; returns what the server should hold.

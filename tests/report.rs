@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use calamine::{Data, Reader};
+use fake_velt::{FakeConfig, FakeVelt};
 
-use crate::fake_velt::{FakeConfig, FakeVelt};
 use crate::workdir::{Run, Workdir, CREDS};
 
 /// Departments with a formula-like name, an accent, a conflict and a group the server rejects.

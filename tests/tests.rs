@@ -6,9 +6,6 @@ mod architecture;
 // The work-directory helper: temp dirs, inline inputs, XLSX written with rust_xlsxwriter.
 mod workdir;
 
-// The fake Velt server (also run by hand: `cargo run --example fake-velt`).
-mod fake_velt;
-
 // Every malformed input: exit code 2, one located line on stderr, no panic.
 mod bad_input;
 // `check`'s three output formats, its JSON contract and its exit codes.

@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
+use fake_velt::{FakeConfig, FakeVelt, API_KEY, AUTH_TOKEN};
+
 use crate::workdir::{finished, Run, Workdir, CREDS};
 
 /// A department list of `n` groups in organization `org`: `Dept 000` ... .

@@ -5,8 +5,8 @@ use rust_xlsxwriter::{Formula, Workbook};
 
 /// The credentials the fake server accepts, as the environment gives them.
 pub const CREDS: [(&str, &str); 2] = [
-    ("VELT_API_KEY", crate::fake_velt::API_KEY),
-    ("VELT_AUTH_TOKEN", crate::fake_velt::AUTH_TOKEN),
+    ("VELT_API_KEY", fake_velt::API_KEY),
+    ("VELT_AUTH_TOKEN", fake_velt::AUTH_TOKEN),
 ];
 
 /// A temporary directory to run the binary in, so messages name files relative to it.
