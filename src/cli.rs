@@ -154,6 +154,14 @@ pub struct ServerOptions {
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_chunk_size: Option<usize>,
+    /// Users per organization-user request (--members) [default: 30]: other Velt ID lists stop at 30.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_chunk_size: Option<usize>,
+    /// Access role given to the organization users added (--members); Velt's default when unset.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_role: Option<AccessRole>,
     /// Requests per second, fractions allowed [default: 5]. Velt publishes no number for these
     /// endpoints; a stricter server is detected (429) and the pace lowered.
     #[arg(long, value_name = "PER_SECOND", allow_negative_numbers = true)]
@@ -183,6 +191,26 @@ pub struct ServerOptions {
     #[arg(long, value_name = "MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff_max_ms: Option<u64>,
+}
+
+/// The `accessRole` of an organization user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessRole {
+    /// Can read the organization's documents.
+    Viewer,
+    /// Can edit them.
+    Editor,
+}
+
+impl AccessRole {
+    /// The word Velt takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessRole::Viewer => "viewer",
+            AccessRole::Editor => "editor",
+        }
+    }
 }
 
 /// Where the departments come from and how to read them.

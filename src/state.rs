@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
-use crate::plan::{Endpoint, Known};
+use crate::plan::{Endpoint, Known, Work};
 
 /// The schema this build reads and writes.
 const SCHEMA: &str = "1";
@@ -68,6 +68,15 @@ impl State {
                  group_name TEXT NOT NULL,
                  confirmed_at TEXT NOT NULL,
                  PRIMARY KEY (api_base, organization_id, group_id)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS org_users (
+                 api_base TEXT NOT NULL,
+                 organization_id TEXT NOT NULL,
+                 user_id TEXT NOT NULL,
+                 name TEXT NOT NULL,
+                 email TEXT NOT NULL,
+                 added_at TEXT NOT NULL,
+                 PRIMARY KEY (api_base, organization_id, user_id)
              ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS members (
                  api_base TEXT NOT NULL,
@@ -194,30 +203,71 @@ impl State {
             .map_err(|e| self.io(e))
     }
 
+    /// The organization users this tool added to `org`: user -> (name, e-mail) as sent.
+    pub fn users(&self, org: &str) -> Result<HashMap<String, (String, String)>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut stmt = conn
+            .prepare_cached("SELECT user_id, name, email FROM org_users WHERE api_base = ?1 AND organization_id = ?2")
+            .map_err(|e| self.io(e))?;
+        let rows = stmt
+            .query_map(params![self.api_base, org], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+            .map_err(|e| self.io(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
+    }
+
+    /// Records organization users as sent: (userId, name, e-mail), all or none.
+    pub fn record_users(&self, org: &str, users: &[(&str, &str, &str)]) -> Result<(), StateError> {
+        let now = jiff::Timestamp::now().to_string();
+        let mut conn = self.conn.lock().expect("state lock");
+        let tx = conn.transaction().map_err(|e| self.io(e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO org_users (api_base, organization_id, user_id, name, email, added_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(|e| self.io(e))?;
+            for (user, name, email) in users {
+                stmt.execute(params![self.api_base, org, user, name, email, now])
+                    .map_err(|e| self.io(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.io(e))
+    }
+
     /// What the state knows of `orgs`: their confirmed groups and recorded members.
     pub fn known<'a>(&self, orgs: impl IntoIterator<Item = &'a str>) -> Result<Known, StateError> {
         let mut known = Known::default();
         for org in orgs {
             known.groups.insert(org.to_owned(), self.confirmed(org)?);
             known.members.insert(org.to_owned(), self.members(org)?);
+            known.users.insert(org.to_owned(), self.users(org)?);
         }
         Ok(known)
     }
 }
 
 impl crate::upload::Confirmations for State {
-    fn confirmed(
-        &self,
-        endpoint: Endpoint,
-        org: &str,
-        group: &str,
-        items: &[(&str, &str)],
-    ) -> Result<(), crate::upload::RecordError> {
-        let users = || items.iter().map(|(user, _)| *user).collect::<Vec<_>>();
-        match endpoint {
-            Endpoint::AddGroups => self.record(org, items),
-            Endpoint::AddMembers => self.record_members(org, group, &users(), true),
-            Endpoint::RemoveMembers => self.record_members(org, group, &users(), false),
+    fn confirmed(&self, items: &[&Work]) -> Result<(), crate::upload::RecordError> {
+        let Some(first) = items.first().map(|w| &w.key) else {
+            return Ok(());
+        };
+        let (org, group) = (first.org.as_str(), first.group.as_str());
+        let ids = || items.iter().map(|w| w.key.item.as_str()).collect::<Vec<_>>();
+        match first.endpoint {
+            Endpoint::AddGroups => {
+                let groups: Vec<(&str, &str)> = items.iter().map(|w| (w.key.item.as_str(), w.name.as_str())).collect();
+                self.record(org, &groups)
+            }
+            Endpoint::AddUsers => {
+                let users: Vec<(&str, &str, &str)> = items
+                    .iter()
+                    .map(|w| (w.key.item.as_str(), w.name.as_str(), w.email.as_str()))
+                    .collect();
+                self.record_users(org, &users)
+            }
+            Endpoint::AddMembers => self.record_members(org, group, &ids(), true),
+            Endpoint::RemoveMembers => self.record_members(org, group, &ids(), false),
         }
         .map_err(Into::into)
     }

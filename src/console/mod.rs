@@ -116,7 +116,7 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
     let members = plan.member_work();
     let (group_count, member_count) = (groups.len(), members.len());
     let work: Vec<_> = groups.into_iter().chain(members).collect();
-    let requests = upload::chunks(&work, settings.chunk_size, settings.member_chunk_size).len();
+    let requests = upload::chunks(&work, |e| settings.chunk_limit(e)).len();
     let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate;
     let memberships = match member_count {
         0 => String::new(),

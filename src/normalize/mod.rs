@@ -75,8 +75,21 @@ pub struct Group {
     pub name: String,
     /// Every row that asked for it, in input order.
     pub sources: Vec<Source>,
-    /// Its members (with `--members`): user IDs, sorted, each with the first row naming it.
-    pub members: Vec<(String, Source)>,
+    /// Its members (with `--members`): sorted by user ID, each once, from the first row naming it.
+    pub members: Vec<Member>,
+}
+
+/// One employee in one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The user ID sent to Velt (trimmed; an e-mail lower-cased unless told otherwise).
+    pub user: String,
+    /// The person's display name ("Ada Lovelace"), when the export has name columns.
+    pub name: Option<String>,
+    /// The person's e-mail address, when the export has an e-mail column.
+    pub email: Option<String>,
+    /// The row it came from.
+    pub source: Source,
 }
 
 /// One organization's groups, sorted by ID.
@@ -494,6 +507,15 @@ impl Normalizer {
                 // Sorted by user, then row: the first row naming a user is the one kept.
                 members.sort();
                 members.dedup_by(|b, a| a.0 == b.0);
+                let members = members
+                    .into_iter()
+                    .map(|(user, source)| Member {
+                        user,
+                        name: None,
+                        email: None,
+                        source,
+                    })
+                    .collect();
                 let group = Group {
                     id,
                     name,
@@ -588,8 +610,8 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
 fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
     let mut by_user: BTreeMap<&str, Vec<(&Group, Source)>> = BTreeMap::new();
     for g in groups {
-        for (user, source) in &g.members {
-            by_user.entry(user).or_default().push((g, *source));
+        for m in &g.members {
+            by_user.entry(&m.user).or_default().push((g, m.source));
         }
     }
     for (user, places) in by_user.iter().filter(|(_, v)| v.len() > 1) {

@@ -99,16 +99,16 @@ pub(super) fn plan(
                 continue;
             }
             let had = had_by_group.get(&g.id);
-            for (user, source) in &g.members {
-                let status = if !opts.full && had.is_some_and(|h| h.contains(user)) {
+            for m in &g.members {
+                let status = if !opts.full && had.is_some_and(|h| h.contains(&m.user)) {
                     Status::Unchanged
                 } else {
                     Status::Planned
                 };
-                out.push(row(&g.id, user, Action::Add, status, vec![*source]));
+                out.push(row(&g.id, &m.user, Action::Add, status, vec![m.source]));
             }
             if opts.remove_departed {
-                let today: BTreeSet<&str> = g.members.iter().map(|(u, _)| u.as_str()).collect();
+                let today: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
                 for user in had.into_iter().flatten().filter(|u| !today.contains(u.as_str())) {
                     out.push(row(&g.id, user, Action::Remove, Status::Planned, Vec::new()));
                 }

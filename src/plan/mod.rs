@@ -20,6 +20,9 @@ pub struct Known {
     pub groups: HashMap<String, HashMap<String, String>>,
     /// Per organization, the members this tool added: group -> users.
     pub members: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    /// Per organization, the organization users this tool added: user -> (name, e-mail) as
+    /// sent (empty: none).
+    pub users: HashMap<String, HashMap<String, (String, String)>>,
 }
 
 /// How to plan.

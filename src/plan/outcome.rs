@@ -27,6 +27,8 @@ pub enum Status {
     Removed,
     /// Memberships only: not sent, for the reason in `error` (a removal above `--max-removals`).
     Skipped,
+    /// The server answered that it is there already (`already-exists`): counted as done.
+    Exists,
 }
 
 impl Status {
@@ -41,6 +43,7 @@ impl Status {
             Status::Stale => "stale",
             Status::Removed => "removed",
             Status::Skipped => "skipped",
+            Status::Exists => "exists",
         }
     }
 }
@@ -109,6 +112,8 @@ pub struct MemberOutcome {
 pub enum Endpoint {
     /// `POST /v2/organizations/usergroups/add`.
     AddGroups,
+    /// `POST /v2/users/add`: makes employees organization users, who alone can join groups.
+    AddUsers,
     /// `POST /v2/organizations/usergroups/users/add`.
     AddMembers,
     /// `POST /v2/organizations/usergroups/users/delete`.
@@ -128,13 +133,15 @@ pub struct Key {
     pub item: String,
 }
 
-/// One thing to send: a group, or one user's membership of a group.
+/// One thing to send: a group, an organization user, or one user's membership of a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Work {
     /// Which item this is.
     pub key: Key,
-    /// The `groupName` (groups only).
+    /// The `groupName`, or the user's `name` (empty: none).
     pub name: String,
+    /// The user's `email` (empty: none).
+    pub email: String,
 }
 
 impl Work {
@@ -148,6 +155,21 @@ impl Work {
                 item: id.to_owned(),
             },
             name: name.to_owned(),
+            email: String::new(),
+        }
+    }
+
+    /// A user to make an organization user (`name` and `email` may be empty).
+    pub fn user(org: &str, user: &str, name: &str, email: &str) -> Self {
+        Work {
+            key: Key {
+                endpoint: Endpoint::AddUsers,
+                org: org.to_owned(),
+                group: String::new(),
+                item: user.to_owned(),
+            },
+            name: name.to_owned(),
+            email: email.to_owned(),
         }
     }
 
@@ -165,6 +187,7 @@ impl Work {
                 item: user.to_owned(),
             },
             name: String::new(),
+            email: String::new(),
         }
     }
 }
@@ -172,8 +195,10 @@ impl Work {
 /// What became of one item of work.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Done {
-    /// The server confirmed it.
+    /// The server holds it (added now, or there already).
     pub confirmed: bool,
+    /// It was there already (`already-exists`).
+    pub existed: bool,
     /// Requests that carried it.
     pub attempts: u32,
     /// Why it is not confirmed.

@@ -34,7 +34,9 @@ impl Formats {
         match status {
             Status::Failed => &self.failed,
             Status::Invalid | Status::Skipped => &self.invalid,
-            Status::Added | Status::Unchanged | Status::Planned | Status::Stale | Status::Removed => &self.plain,
+            Status::Added | Status::Exists | Status::Unchanged | Status::Planned | Status::Stale | Status::Removed => {
+                &self.plain
+            }
         }
     }
 }

@@ -211,9 +211,10 @@ mod tests {
                     clap::ArgAction::Append => "[\"x.csv\"]".to_owned(),
                     _ => match key.as_str() {
                         "rate" | "timeout" => "1.5".to_owned(),
-                        "chunk-size" | "member-chunk-size" | "burst" | "concurrency" | "max-retries"
-                        | "backoff-min-ms" | "backoff-max-ms" | "header-row" => "7".to_owned(),
+                        "chunk-size" | "member-chunk-size" | "user-chunk-size" | "burst" | "concurrency"
+                        | "max-retries" | "backoff-min-ms" | "backoff-max-ms" | "header-row" => "7".to_owned(),
                         "format" => "\"json\"".to_owned(),
+                        "access-role" => "\"viewer\"".to_owned(),
                         _ => "\"x\"".to_owned(),
                     },
                 };

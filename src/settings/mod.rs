@@ -31,6 +31,7 @@ pub(super) mod default {
     pub const API_BASE: &str = "https://api.velt.dev";
     pub const CHUNK_SIZE: usize = 20;
     pub const MEMBER_CHUNK_SIZE: usize = 25;
+    pub const USER_CHUNK_SIZE: usize = 30;
     pub const RATE: f64 = 5.0;
     pub const BURST: u32 = 1;
     pub const CONCURRENCY: usize = 16;

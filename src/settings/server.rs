@@ -52,9 +52,10 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
     };
     let chunk_size = args.chunk_size.unwrap_or(default::CHUNK_SIZE);
     let member_chunk_size = args.member_chunk_size.unwrap_or(default::MEMBER_CHUNK_SIZE);
-    if chunk_size == 0 || member_chunk_size == 0 {
+    let user_chunk_size = args.user_chunk_size.unwrap_or(default::USER_CHUNK_SIZE);
+    if chunk_size == 0 || member_chunk_size == 0 || user_chunk_size == 0 {
         return Err(SettingsError::invalid(
-            "--chunk-size and --member-chunk-size",
+            "--chunk-size, --member-chunk-size and --user-chunk-size",
             "must be at least 1",
         ));
     }
@@ -97,6 +98,8 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
         max_retries: args.max_retries.unwrap_or(default::MAX_RETRIES),
         timeout: Duration::from_secs_f64(timeout),
         create_organization: args.create_organization,
+        user_chunk_size,
+        access_role: args.access_role.map(|r| r.as_str().to_owned()),
         backoff_base: Duration::from_millis(backoff_min),
         backoff_cap: Duration::from_millis(backoff_max),
     })

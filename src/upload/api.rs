@@ -16,10 +16,16 @@ pub const ADD_MEMBERS: &str = "/v2/organizations/usergroups/users/add";
 /// The path that removes users from a group.
 pub const REMOVE_MEMBERS: &str = "/v2/organizations/usergroups/users/delete";
 
+/// The path that makes users organization users.
+pub const ADD_USERS: &str = "/v2/users/add";
+/// The path that reads users back (by group or by ID).
+pub const GET_USERS: &str = "/v2/users/get";
+
 /// The path an endpoint is posted to.
 pub fn path(endpoint: Endpoint) -> &'static str {
     match endpoint {
         Endpoint::AddGroups => ADD_GROUPS,
+        Endpoint::AddUsers => ADD_USERS,
         Endpoint::AddMembers => ADD_MEMBERS,
         Endpoint::RemoveMembers => REMOVE_MEMBERS,
     }
@@ -75,6 +81,50 @@ pub fn add_groups_body<'a>(
     Bytes::from(serde_json::to_vec(&body).expect("plain strings serialize"))
 }
 
+/// The body of a `/v2/users/add` request: `(userId, name, email)`, empty name or e-mail left
+/// out; `access_role` (`viewer`/`editor`) on every user when set.
+pub fn add_users_body<'a>(
+    org: &str,
+    access_role: Option<&str>,
+    users: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Bytes {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct User<'a> {
+        user_id: &'a str,
+        #[serde(skip_serializing_if = "str::is_empty")]
+        name: &'a str,
+        #[serde(skip_serializing_if = "str::is_empty")]
+        email: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        access_role: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Users<'a> {
+        organization_id: &'a str,
+        users: Vec<User<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        data: Users<'a>,
+    }
+    let body = Envelope {
+        data: Users {
+            organization_id: org,
+            users: users
+                .map(|(user_id, name, email)| User {
+                    user_id,
+                    name,
+                    email,
+                    access_role,
+                })
+                .collect(),
+        },
+    };
+    Bytes::from(serde_json::to_vec(&body).expect("plain strings serialize"))
+}
+
 /// The body of a users/add or users/delete request (same shape for both).
 pub fn members_body<'a>(org: &str, group: &str, users: impl Iterator<Item = &'a str>) -> Bytes {
     #[derive(Serialize)]
@@ -98,15 +148,50 @@ pub fn members_body<'a>(org: &str, group: &str, users: impl Iterator<Item = &'a 
     Bytes::from(serde_json::to_vec(&body).expect("plain strings serialize"))
 }
 
-/// One group's (or user's) entry in a success answer.
+/// One item's entry in an answer: in `result.data` of a 2xx, or in `error.details` of an
+/// error answer that reports per item.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Entry {
-    /// Whether the server added (or already had) the group.
+    /// Whether the server added the item.
     #[serde(default)]
     pub success: bool,
+    /// Why not, as a word: `already-exists`, `not-found`, `internal`...
+    #[serde(default)]
+    pub code: Option<String>,
     /// The server's words.
     #[serde(default)]
     pub message: Option<String>,
+}
+
+/// What one item's entry means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    /// Added.
+    Confirmed,
+    /// Refused as a duplicate: it is there, which is what was asked.
+    Exists,
+    /// A passing failure of this item alone: send it again (alone, not with its chunk).
+    Retry(String),
+    /// Refused; resending cannot help.
+    Failed(String),
+}
+
+/// Reads one item's entry. Rules (never on message text, which differs between Velt's pages):
+/// `success: true` -> confirmed; `code: already-exists` -> exists; `code: internal` -> retry
+/// this item; any other code, or `success: false` without one -> failed with the server's
+/// message; no entry at all -> failed, "not confirmed".
+pub fn item_outcome(entry: Option<&Entry>) -> ItemOutcome {
+    let Some(e) = entry else {
+        return ItemOutcome::Failed("not confirmed by the server (no entry for it in the answer)".into());
+    };
+    let message = e.message.as_deref().unwrap_or("no reason given");
+    match (e.success, e.code.as_deref()) {
+        (true, _) => ItemOutcome::Confirmed,
+        (false, Some("already-exists")) => ItemOutcome::Exists,
+        (false, Some("internal")) => ItemOutcome::Retry(format!("internal error on the server: {message}")),
+        (false, Some(code)) => ItemOutcome::Failed(format!("refused by the server ({code}): {message}")),
+        (false, None) => ItemOutcome::Failed(format!("refused by the server: {message}")),
+    }
 }
 
 /// What an answer means for the groups of a request.
@@ -144,6 +229,17 @@ struct ErrorBody {
     status: String,
 }
 
+/// An error answer that reports per item, as Velt's bulk endpoints do on partial failure.
+#[derive(Deserialize)]
+struct DetailsEnvelope {
+    error: DetailsBody,
+}
+
+#[derive(Deserialize)]
+struct DetailsBody {
+    details: HashMap<String, Entry>,
+}
+
 #[derive(Deserialize)]
 struct SuccessEnvelope {
     result: SuccessBody,
@@ -158,6 +254,8 @@ struct SuccessBody {
 /// Decides what an HTTP answer means. Rules:
 /// - 2xx with `result.data` -> [`Answer::Entries`]; a 2xx body that does not decode -> `Fatal`
 ///   (retrying cannot make it readable, and its groups are not confirmed);
+/// - any other status but 401, 403 and 429 whose body has per-item `error.details` ->
+///   `Entries` too (a partial failure: read each item with [`item_outcome`]);
 /// - 429 -> `RateLimited`, with `Retry-After` (seconds or an HTTP date) when present;
 /// - 408 and every 5xx -> `Transient`;
 /// - 400 -> `Refused`; 401 and 403 -> `Credentials`; any other status -> `Fatal`.
@@ -171,6 +269,15 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &[u8], now: System
         };
     }
     let error = describe(status, body);
+    // A partial failure (Velt's bulk endpoints answer 500 and store the items that succeeded)
+    // is read item by item; not for auth failures and 429s, which are about the call.
+    if !matches!(status, 401 | 403 | 429) {
+        if let Ok(d) = serde_json::from_slice::<DetailsEnvelope>(body) {
+            if !d.error.details.is_empty() {
+                return Answer::Entries(d.error.details);
+            }
+        }
+    }
     match status {
         429 => Answer::RateLimited {
             retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
@@ -273,6 +380,7 @@ mod tests {
                     map["b"],
                     Entry {
                         success: false,
+                        code: None,
                         message: Some("nope".into())
                     }
                 );
@@ -330,6 +438,39 @@ mod tests {
         assert!(
             matches!(at(200, "not json"), Answer::Fatal(e) if e.starts_with("HTTP 200: the answer could not be read"))
         );
+    }
+
+    #[test]
+    fn partial_failures_are_read_per_item() {
+        let body = r#"{"error": {"status": "INTERNAL", "message": "some failed", "details": {
+            "a": {"success": true, "id": "1"},
+            "b": {"success": false, "code": "already-exists", "message": "dup"},
+            "c": {"success": false, "code": "not-found", "message": "no org user"},
+            "d": {"success": false, "code": "internal", "message": "try later"},
+            "e": {"success": false, "message": "bad"}}}}"#;
+        let Answer::Entries(map) = at(500, body) else { panic!() };
+        let outcome = |id: &str| item_outcome(map.get(id));
+        assert_eq!(outcome("a"), ItemOutcome::Confirmed);
+        assert_eq!(outcome("b"), ItemOutcome::Exists);
+        assert_eq!(
+            outcome("c"),
+            ItemOutcome::Failed("refused by the server (not-found): no org user".into())
+        );
+        assert_eq!(
+            outcome("d"),
+            ItemOutcome::Retry("internal error on the server: try later".into())
+        );
+        assert_eq!(outcome("e"), ItemOutcome::Failed("refused by the server: bad".into()));
+        assert!(matches!(outcome("zz"), ItemOutcome::Failed(e) if e.starts_with("not confirmed")));
+        // The same details on a 400 are per item too; not on an auth failure or a 429.
+        assert!(matches!(at(400, body), Answer::Entries(_)));
+        assert!(matches!(at(403, body), Answer::Credentials(_)));
+        assert!(matches!(at(429, body), Answer::RateLimited { .. }));
+        // A 500 without details stays a whole-chunk retry.
+        assert!(matches!(
+            at(500, r#"{"error": {"status": "INTERNAL", "message": "x"}}"#),
+            Answer::Transient(_)
+        ));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use tokio::sync::watch;
 
 use crate::plan::{Done, Endpoint, Results, Work};
 use crate::secret::Credentials;
-use api::Answer;
+use api::{Answer, ItemOutcome};
 pub use http::{client, ClientError};
 use pace::Pace;
 use progress::Progress;
@@ -66,10 +66,25 @@ pub struct UploadSettings {
     pub timeout: Duration,
     /// Sets `createOrganization`.
     pub create_organization: bool,
+    /// Users per `users/add` request.
+    pub user_chunk_size: usize,
+    /// `accessRole` for the organization users added (`viewer` or `editor`), when set.
+    pub access_role: Option<String>,
     /// First backoff delay.
     pub backoff_base: Duration,
     /// Longest backoff delay (also the longest `Retry-After` honoured).
     pub backoff_cap: Duration,
+}
+
+impl UploadSettings {
+    /// Items per request for an endpoint.
+    pub fn chunk_limit(&self, endpoint: Endpoint) -> usize {
+        match endpoint {
+            Endpoint::AddGroups => self.chunk_size,
+            Endpoint::AddUsers => self.user_chunk_size,
+            Endpoint::AddMembers | Endpoint::RemoveMembers => self.member_chunk_size,
+        }
+    }
 }
 
 /// Why a run stopped before every group was tried.
@@ -131,24 +146,22 @@ struct Inner {
 /// Where confirmations are recorded as they arrive (the state file), so a run killed at any
 /// moment loses none that it recorded.
 pub trait Confirmations: Send + Sync {
-    /// The server confirmed these `items` ((groupId, groupName) for groups, (userId, "") for
-    /// memberships) of `group` in `org`.
-    fn confirmed(&self, endpoint: Endpoint, org: &str, group: &str, items: &[(&str, &str)]) -> Result<(), RecordError>;
+    /// The server holds these items of one request (one endpoint, organization and group).
+    fn confirmed(&self, items: &[&Work]) -> Result<(), RecordError>;
 }
 
-/// Splits `work` (sorted) into requests: at most `groups` groups of one organization, or at
-/// most `members` users of one group, per request.
-pub fn chunks(work: &[Work], groups: usize, members: usize) -> Vec<Vec<usize>> {
+/// Splits `work` (sorted) into requests of at most `limit(endpoint)` items: groups or users of
+/// one organization, or memberships of one group.
+pub fn chunks(work: &[Work], limit: impl Fn(Endpoint) -> usize) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, w) in work.iter().enumerate() {
         let w = &w.key;
         let fits = |first: &Work, len: usize| {
             let first = &first.key;
+            let same = len < limit(w.endpoint) && first.endpoint == w.endpoint && first.org == w.org;
             match w.endpoint {
-                Endpoint::AddGroups => len < groups && first.endpoint == w.endpoint && first.org == w.org,
-                Endpoint::AddMembers | Endpoint::RemoveMembers => {
-                    len < members && first.endpoint == w.endpoint && first.org == w.org && first.group == w.group
-                }
+                Endpoint::AddGroups | Endpoint::AddUsers => same,
+                Endpoint::AddMembers | Endpoint::RemoveMembers => same && first.group == w.group,
             }
         };
         match out.last_mut() {
@@ -171,7 +184,7 @@ pub async fn upload(
 ) -> Result<Outcome, ClientError> {
     let started = Instant::now();
     let client = client(&settings)?;
-    let queue: VecDeque<Vec<usize>> = chunks(&work, settings.chunk_size, settings.member_chunk_size).into();
+    let queue: VecDeque<Vec<usize>> = chunks(&work, |e| settings.chunk_limit(e)).into();
     let (stop, _) = watch::channel(None);
     let n = work.len();
     let inner = Arc::new(Inner {
@@ -226,9 +239,8 @@ pub async fn upload(
         .zip(attempts)
         .map(|((work, done), attempts)| {
             let mut done = done.unwrap_or_else(|| Done {
-                confirmed: false,
-                attempts: 0,
                 error: stop.as_ref().map_or("not attempted".into(), Stop::not_attempted),
+                ..Done::default()
             });
             done.attempts = attempts;
             (work.key.clone(), done)
@@ -272,11 +284,55 @@ impl Inner {
         self.progress.done(chunk.len() as u64);
     }
 
+    fn settle_each(&self, settled: &[(usize, ItemOutcome)]) {
+        let mut results = self.results.lock().expect("results lock");
+        for (i, outcome) in settled {
+            results[*i] = Some(match outcome {
+                ItemOutcome::Confirmed => Done {
+                    confirmed: true,
+                    ..Done::default()
+                },
+                ItemOutcome::Exists => Done {
+                    confirmed: true,
+                    existed: true,
+                    ..Done::default()
+                },
+                ItemOutcome::Retry(error) | ItemOutcome::Failed(error) => Done {
+                    error: error.clone(),
+                    ..Done::default()
+                },
+            });
+        }
+        drop(results);
+        self.progress.done(settled.len() as u64);
+    }
+
+    /// The request body for these items, built once per attempt set so a retry resends the
+    /// very same bytes.
+    fn body(&self, chunk: &[usize]) -> Bytes {
+        let first = &self.work[chunk[0]].key;
+        let items = chunk.iter().map(|&i| &self.work[i]);
+        match first.endpoint {
+            Endpoint::AddGroups => api::add_groups_body(
+                &first.org,
+                self.settings.create_organization,
+                items.map(|w| (w.key.item.as_str(), w.name.as_str())),
+            ),
+            Endpoint::AddUsers => api::add_users_body(
+                &first.org,
+                self.settings.access_role.as_deref(),
+                items.map(|w| (w.key.item.as_str(), w.name.as_str(), w.email.as_str())),
+            ),
+            Endpoint::AddMembers | Endpoint::RemoveMembers => {
+                api::members_body(&first.org, &first.group, items.map(|w| w.key.item.as_str()))
+            }
+        }
+    }
+
     fn fail(&self, chunk: &[usize], error: &str) {
         self.settle(chunk, |_| Done {
-            confirmed: false,
-            attempts: 0,
             error: error.to_owned(),
+            ..Done::default()
         });
     }
 
@@ -286,23 +342,20 @@ impl Inner {
         retry::Backoff::new(self.settings.backoff_base, self.settings.backoff_cap, fastrand::u64(..))
     }
 
-    /// Hands the chunk's confirmed groups to the recorder (blocking this worker thread for the
-    /// one transaction: the record must be on disk before the chunk counts as done).
-    fn record_added(&self, chunk: &[usize], entries: &std::collections::HashMap<String, api::Entry>) {
+    /// Hands the items the server holds (added, or there already) to the recorder, blocking
+    /// this worker thread for the one transaction: the record must be on disk before the
+    /// items count as done.
+    fn record(&self, settled: &[(usize, ItemOutcome)]) {
         let Some(record) = &self.record else { return };
-        let added: Vec<(&str, &str)> = chunk
+        let held: Vec<&Work> = settled
             .iter()
-            .map(|&i| &self.work[i])
-            .filter(|w| entries.get(&w.key.item).is_some_and(|e| e.success))
-            .map(|w| (w.key.item.as_str(), w.name.as_str()))
+            .filter(|(_, o)| matches!(o, ItemOutcome::Confirmed | ItemOutcome::Exists))
+            .map(|(i, _)| &self.work[*i])
             .collect();
-        if added.is_empty() {
+        if held.is_empty() {
             return;
         }
-        let first = &self.work[chunk[0]].key;
-        let recorded =
-            tokio::task::block_in_place(|| record.confirmed(first.endpoint, &first.org, &first.group, &added));
-        if let Err(e) = recorded {
+        if let Err(e) = tokio::task::block_in_place(|| record.confirmed(&held)) {
             self.record_error.lock().expect("record lock").get_or_insert(e);
         }
     }
@@ -322,17 +375,9 @@ impl Inner {
 /// Sends one chunk until it has an outcome (recursing into halves on a 400).
 fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     Box::pin(async move {
-        let first = &inner.work[chunk[0]].key;
-        let endpoint = first.endpoint;
-        let items = chunk
-            .iter()
-            .map(|&i| (inner.work[i].key.item.as_str(), inner.work[i].name.as_str()));
-        let body = match endpoint {
-            Endpoint::AddGroups => api::add_groups_body(&first.org, inner.settings.create_organization, items),
-            Endpoint::AddMembers | Endpoint::RemoveMembers => {
-                api::members_body(&first.org, &first.group, items.map(|(user, _)| user))
-            }
-        };
+        let mut chunk = chunk;
+        let endpoint = inner.work[chunk[0]].key.endpoint;
+        let mut body = inner.body(&chunk);
         let mut backoff = inner.backoff();
         let mut tries = Tries::default();
         let mut stop_rx = inner.stop.subscribe();
@@ -372,26 +417,29 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             match (decision, answer) {
                 (Decision::Settle, Answer::Entries(entries)) => {
                     inner.pace.succeeded();
-                    inner.record_added(&chunk, &entries);
-                    return inner.settle(&chunk, |id| match entries.get(id) {
-                        Some(e) if e.success => Done {
-                            confirmed: true,
-                            ..Done::default()
-                        },
-                        Some(e) => Done {
-                            confirmed: false,
-                            attempts: 0,
-                            error: format!(
-                                "refused by the server: {}",
-                                e.message.as_deref().unwrap_or("no reason given")
-                            ),
-                        },
-                        None => Done {
-                            confirmed: false,
-                            attempts: 0,
-                            error: "not confirmed by the server (no entry for it in the answer)".into(),
-                        },
-                    });
+                    let (again, settled): (Vec<_>, Vec<_>) = chunk
+                        .iter()
+                        .map(|&i| (i, api::item_outcome(entries.get(&inner.work[i].key.item))))
+                        .partition(|(_, o)| matches!(o, ItemOutcome::Retry(_)));
+                    inner.record(&settled);
+                    inner.settle_each(&settled);
+                    let Some((_, ItemOutcome::Retry(error))) = again.first().cloned() else {
+                        return;
+                    };
+                    // Only the items the server failed on its side go again, alone.
+                    chunk = again.into_iter().map(|(i, _)| i).collect();
+                    tries.errors += 1;
+                    if tries.errors > inner.settings.max_retries {
+                        let tries = tries.errors;
+                        return inner.fail(&chunk, &format!("{error} (gave up after {tries} attempts)"));
+                    }
+                    body = inner.body(&chunk);
+                    inner.progress.retry();
+                    let wait = backoff.next().expect("endless");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop_rx.wait_for(Option::is_some) => {}
+                    }
                 }
                 (Decision::Split, _) => {
                     let mut left = chunk;
@@ -453,10 +501,10 @@ mod tests {
             w("c", "1"),
             w("c", "2"),
         ];
-        assert_eq!(chunks(&work, 2, 9), vec![vec![0, 1], vec![2], vec![3], vec![4, 5]]);
-        assert_eq!(chunks(&work, 1, 9).len(), 6);
-        assert_eq!(chunks(&work, 100, 9), vec![vec![0, 1, 2], vec![3], vec![4, 5]]);
-        assert!(chunks(&[], 5, 5).is_empty());
+        assert_eq!(chunks(&work, |_| 2), vec![vec![0, 1], vec![2], vec![3], vec![4, 5]]);
+        assert_eq!(chunks(&work, |_| 1).len(), 6);
+        assert_eq!(chunks(&work, |_| 100), vec![vec![0, 1, 2], vec![3], vec![4, 5]]);
+        assert!(chunks(&[], |_| 5).is_empty());
     }
 
     #[test]
@@ -469,6 +517,7 @@ mod tests {
             m(Action::Add, "g2", "u1"),
             m(Action::Remove, "g2", "u2"),
         ];
-        assert_eq!(chunks(&work, 99, 2), vec![vec![0, 1], vec![2], vec![3], vec![4]]);
+        let limit = |e| if e == Endpoint::AddGroups { 99 } else { 2 };
+        assert_eq!(chunks(&work, limit), vec![vec![0, 1], vec![2], vec![3], vec![4]]);
     }
 }
