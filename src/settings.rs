@@ -51,6 +51,7 @@ pub fn input_settings(args: &InputArgs) -> Result<InputSettings, Error> {
             members: args.members,
             user_column: args.user_column.clone(),
             keep_email_case: args.keep_email_case,
+            ..MapOptions::default()
         },
     })
 }
