@@ -179,6 +179,10 @@ pub struct InputArgs {
     /// Send e-mail user IDs as written instead of lower-cased.
     #[arg(long)]
     pub keep_email_case: bool,
+    /// Hold back names that differ by more than case and spaces but make one group ID
+    /// ("R&D", "R-D"), instead of sending them as one group.
+    #[arg(long)]
+    pub strict_names: bool,
 }
 
 #[cfg(test)]

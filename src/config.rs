@@ -49,6 +49,7 @@ pub struct ConfigFile {
     members: Option<bool>,
     user_column: Option<String>,
     keep_email_case: Option<bool>,
+    strict_names: Option<bool>,
     remove_departed: Option<bool>,
     max_removals: Option<String>,
     member_chunk_size: Option<usize>,
@@ -181,6 +182,7 @@ fn with_defaults(mut cmd: Command, c: &ConfigFile, base: &Path) -> Command {
     cmd = set(cmd, "members", c.members.map(|v| v.to_string()));
     cmd = set(cmd, "user_column", text(&c.user_column));
     cmd = set(cmd, "keep_email_case", c.keep_email_case.map(|v| v.to_string()));
+    cmd = set(cmd, "strict_names", c.strict_names.map(|v| v.to_string()));
     cmd = set(cmd, "remove_departed", c.remove_departed.map(|v| v.to_string()));
     cmd = set(cmd, "max_removals", text(&c.max_removals));
     cmd = set(cmd, "member_chunk_size", c.member_chunk_size.map(|v| v.to_string()));

@@ -125,7 +125,7 @@ pub fn plan(
                 error: error.to_owned(),
                 sources,
             };
-            for (user, source) in &g.members {
+            for crate::normalize::Member { user, source, .. } in &g.members {
                 let (status, error) = if !exists {
                     (Status::Failed, "not attempted: the group was not confirmed")
                 } else if !opts.full && had.is_some_and(|h| h.contains(user)) {
@@ -136,7 +136,7 @@ pub fn plan(
                 out.push(outcome(user, "add", status, error, vec![*source]));
             }
             if opts.remove_departed && exists {
-                let today: BTreeSet<&str> = g.members.iter().map(|(u, _)| u.as_str()).collect();
+                let today: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
                 for user in had.into_iter().flatten().filter(|u| !today.contains(u.as_str())) {
                     out.push(outcome(user, "remove", Status::Planned, "", Vec::new()));
                 }

@@ -53,6 +53,9 @@ pub fn input_settings(args: &InputArgs) -> Result<InputSettings, Error> {
             keep_email_case: args.keep_email_case,
             ..MapOptions::default()
         },
+        normalize: crate::normalize::Options {
+            strict_names: args.strict_names,
+        },
     })
 }
 
