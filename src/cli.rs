@@ -266,6 +266,26 @@ pub struct InputOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]
     pub keep_email_case: bool,
+    /// Header of the person's full-name column (default: Name, Full Name, Preferred Name...).
+    #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name_column: Option<String>,
+    /// Header of the first-name column (joined with the last name when there is no full name).
+    #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name_column: Option<String>,
+    /// Header of the last-name column.
+    #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name_column: Option<String>,
+    /// Header of the e-mail column sent with each organization user.
+    #[arg(long, value_name = "HEADER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_column: Option<String>,
+    /// Hold back names typed several ways ("R&D", "R-D") instead of merging them into one group.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub strict_names: bool,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::map::{self, MapError, MapOptions, Mapping};
-use crate::normalize::{Normalizer, Plan, Problem, RowIn, Severity, Source, TableId, TableRef};
+use crate::normalize::{
+    Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source, TableId, TableRef,
+};
 use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 
 /// Everything that decides how inputs are read and mapped.
@@ -19,6 +21,8 @@ pub struct InputSettings {
     pub read: ReadOptions,
     /// Mapping options.
     pub map: MapOptions,
+    /// How names are judged against each other.
+    pub normalize: NormalizeOptions,
 }
 
 /// A file that cannot be used at all.
@@ -86,7 +90,7 @@ impl RowSink for Counter {
 
 /// Reads, maps and normalizes every input. `Err` lists every file that could not be used.
 pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
-    let mut normalizer = Normalizer::new();
+    let mut normalizer = Normalizer::with_options(settings.normalize);
     let mut notes = Vec::new();
     scan_noting(settings, &mut normalizer, &mut notes)?;
     let mut plan = normalizer.finish();
@@ -180,6 +184,19 @@ fn stream(
             .user
             .as_ref()
             .map(|c| user_id(row.cell(c.index), settings.map.keep_email_case));
+        // Only members carry a person, so a run without --members reads no extra cells.
+        let text = |c: &Option<map::Column>| c.as_ref().and_then(|c| row.cell(c.index).text().map(str::to_owned));
+        let (person_name, email) = match &user {
+            Some(_) => (
+                crate::normalize::display_name(
+                    text(&m.person.full_name).as_deref(),
+                    text(&m.person.first_name).as_deref(),
+                    text(&m.person.last_name).as_deref(),
+                ),
+                text(&m.person.email).and_then(|e| map::email_address(&e, settings.map.keep_email_case)),
+            ),
+            None => (None, None),
+        };
         let row_in = RowIn {
             organization: org.text().unwrap_or("").trim(),
             name: name.text().unwrap_or(""),
@@ -187,6 +204,8 @@ fn stream(
             source,
             kind: m.kind,
             user: user.as_deref(),
+            person_name: person_name.as_deref(),
+            email: email.as_deref(),
         };
         // Error cells first: the value a formula should have produced is unknown.
         let errors = [

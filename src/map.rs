@@ -3,115 +3,20 @@
 //! flags.
 //!
 //! Headers are compared case-, space- and punctuation-insensitively ("Home Department
-//! Description" = "home_department_description"). Aliases come in tiers: a column matching a
+//! Description" = "home_department_description"), and by words with abbreviations expanded
+//! ("EmpID" = "Employee ID"; see `map/aliases.rs`). Aliases come in tiers: a column matching a
 //! better tier wins; two columns in the best tier are ambiguous and the operator must choose.
+//! An employee list's person columns (name, e-mail) are found too (`map/person.rs`).
 
 use thiserror::Error;
 
 use crate::location::Location;
 
-/// Department-name headers, best tier first.
-const NAME_ALIASES: &[&[&str]] = &[
-    &[
-        "department",
-        "departmentname",
-        "dept",
-        "deptname",
-        "homedepartmentdescription",
-        "homedepartment",
-        "departmentdescription",
-    ],
-    &[
-        "supervisoryorganization",
-        "groupname",
-        "group",
-        "team",
-        "teamname",
-        "usergroup",
-        "usergroupname",
-        "organizationalunit",
-        "orgunit",
-    ],
-];
+mod aliases;
+mod person;
 
-/// Department-code headers, best tier first.
-const ID_ALIASES: &[&[&str]] = &[
-    &[
-        "departmentid",
-        "deptid",
-        "departmentcode",
-        "deptcode",
-        "homedepartmentcode",
-        "departmentnumber",
-        "deptno",
-        "departmentno",
-        "groupid",
-    ],
-    &[
-        "teamid",
-        "teamcode",
-        "supervisoryorganizationid",
-        "orgunitid",
-        "orgunitcode",
-    ],
-];
-
-/// Organization headers, best tier first.
-const ORG_ALIASES: &[&[&str]] = &[
-    &["organizationid", "organisationid", "orgid", "veltorganizationid"],
-    &[
-        "organization",
-        "organisation",
-        "company",
-        "companyid",
-        "companycode",
-        "companyname",
-        "tenant",
-        "tenantid",
-    ],
-];
-
-/// User-ID headers for `--members`, best tier first: a work e-mail, then an employee number.
-const USER_ALIASES: &[&[&str]] = &[
-    &[
-        "workemail",
-        "workemailaddress",
-        "businessemail",
-        "primaryworkemail",
-        "companyemail",
-    ],
-    &["email", "emailaddress", "mail"],
-    &[
-        "employeeid",
-        "employeenumber",
-        "employeeno",
-        "workerid",
-        "associateid",
-        "personid",
-        "userid",
-        "staffid",
-        "employee",
-    ],
-];
-
-/// Headers that only an employee list has.
-const PERSON_HINTS: &[&str] = &[
-    "email",
-    "mail",
-    "employee",
-    "worker",
-    "associate",
-    "firstname",
-    "lastname",
-    "fullname",
-    "name",
-    "userid",
-    "person",
-    "preferredname",
-    "givenname",
-    "surname",
-    "jobtitle",
-];
+use aliases::{Keys, ID_ALIASES, NAME_ALIASES, ORG_ALIASES, USER_ALIASES};
+pub use person::{email_address, PersonColumns};
 
 /// The operator's mapping flags.
 #[derive(Debug, Clone, Default)]
@@ -132,6 +37,14 @@ pub struct MapOptions {
     pub user_column: Option<String>,
     /// `--keep-email-case`: send e-mail user IDs as written.
     pub keep_email_case: bool,
+    /// The person's full-name column, instead of detecting it.
+    pub full_name_column: Option<String>,
+    /// The person's first-name column, instead of detecting it.
+    pub first_name_column: Option<String>,
+    /// The person's last-name column, instead of detecting it.
+    pub last_name_column: Option<String>,
+    /// The person's e-mail column, instead of detecting it.
+    pub email_column: Option<String>,
 }
 
 /// Whether a table lists departments or employees: it decides how an empty name is judged.
@@ -171,6 +84,8 @@ pub struct Mapping {
     pub report_status: Option<Column>,
     /// The user-ID column, with `--members`.
     pub user: Option<Column>,
+    /// The person's name and e-mail columns, in an employee list.
+    pub person: PersonColumns,
 }
 
 /// Why no mapping could be made.
@@ -305,6 +220,7 @@ pub fn detect(head: &[(u64, Vec<String>)], table: &Location, opts: &MapOptions) 
 fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> Result<Mapping, MapError> {
     let at = table.clone().with_row(row);
     let keys: Vec<String> = cells.iter().map(|c| key(c)).collect();
+    let aliased: Vec<Keys> = cells.iter().map(|c| Keys::of(c)).collect();
     let headers = || list_headers(cells);
     let column = |index: usize| Column {
         index,
@@ -333,7 +249,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
     };
     let by_alias = |tiers: &[&[&str]], role: &'static str, flag: &'static str| -> Result<Option<Column>, MapError> {
         for tier in tiers {
-            let found: Vec<usize> = (0..keys.len()).filter(|&i| tier.contains(&keys[i].as_str())).collect();
+            let found: Vec<usize> = (0..keys.len()).filter(|&i| aliased[i].is_in(tier)).collect();
             match found.as_slice() {
                 [] => continue,
                 [one] => return Ok(Some(column(*one))),
@@ -390,14 +306,21 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         id.as_ref().map(|c| c.index),
         org.as_ref().map(|c| c.index),
     ];
-    let kind = if user.is_some()
-        || keys.iter().enumerate().any(|(i, k)| {
-            !used.contains(&Some(i)) && PERSON_HINTS.iter().any(|h| k == h || (h.len() > 4 && k.contains(h)))
-        }) {
+    let kind = if user.is_some() || (0..keys.len()).any(|i| !used.contains(&Some(i)) && aliased[i].is_person_hint()) {
         ListKind::Employees
     } else {
         ListKind::Departments
     };
+    let person = person::detect(
+        &person::Headers {
+            keys: &aliased,
+            cells,
+            used: &used.iter().flatten().copied().collect::<Vec<_>>(),
+        },
+        kind,
+        opts,
+        &by_flag,
+    )?;
     let width = cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
     // A results report has exactly these columns first; its rows carry a status to honour.
     let is_report = keys.len() >= 4 && keys[..4] == ["organizationid", "groupid", "groupname", "status"];
@@ -410,6 +333,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         kind,
         report_status: is_report.then(|| column(3)),
         user,
+        person,
     })
 }
 

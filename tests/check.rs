@@ -35,7 +35,7 @@ fn json_is_the_documented_contract() {
 fn conflicts_and_warnings_in_json_with_their_rows_and_exit_1() {
     let w = Workdir::new();
     w.write("hr.csv", STAFF);
-    let (run, json) = w.check_json(&["hr.csv"]);
+    let (run, json) = w.check_json(&["--strict-names", "hr.csv"]);
     assert_eq!(run.code, 1, "a conflict holds groups back");
     assert_eq!(
         json["conflicts"],
@@ -60,7 +60,7 @@ fn conflicts_and_warnings_in_json_with_their_rows_and_exit_1() {
         vec![
             ("warning".into(), 6, "no department on this row; this employee is in no group".into()),
             ("error".into(), 3, "conflict in organization 'acme': 'R&D' (hr.csv row 3) and 'R-D' (hr.csv row 5) all make group ID 'r-d'; none of them is sent; rename one of them, or map a department code column with --id-column".into()),
-            ("warning".into(), 4, "'Sales' is also written 'sales' (1x); these are one group named 'Sales' (the most used spelling)".into()),
+            ("warning".into(), 4, "'Sales' (1x: hr.csv row 4) is also written 'sales' (1x: hr.csv row 7); these are one group named 'Sales' (a tie; the spelling seen first)".into()),
         ]
     );
 }
@@ -69,7 +69,7 @@ fn conflicts_and_warnings_in_json_with_their_rows_and_exit_1() {
 fn table_shows_groups_and_problems_go_to_stderr() {
     let w = Workdir::new();
     w.write("hr.csv", STAFF);
-    let run = w.run(&["check", "hr.csv"]);
+    let run = w.run(&["check", "--strict-names", "hr.csv"]);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,
@@ -83,7 +83,7 @@ fn table_shows_groups_and_problems_go_to_stderr() {
         vec![
             "warning: hr.csv, row 6, column 'Department': no department on this row; this employee is in no group",
             "error: hr.csv, row 3, column 'Department': conflict in organization 'acme': 'R&D' (hr.csv row 3) and 'R-D' (hr.csv row 5) all make group ID 'r-d'; none of them is sent; rename one of them, or map a department code column with --id-column",
-            "warning: hr.csv, row 4, column 'Department': 'Sales' is also written 'sales' (1x); these are one group named 'Sales' (the most used spelling)",
+            "warning: hr.csv, row 4, column 'Department': 'Sales' (1x: hr.csv row 4) is also written 'sales' (1x: hr.csv row 7); these are one group named 'Sales' (a tie; the spelling seen first)",
             "3 groups in 2 organizations: acme (2 groups), globex (1 group); 1 conflict, 0 invalid rows, 2 warnings",
         ]
     );
@@ -93,7 +93,7 @@ fn table_shows_groups_and_problems_go_to_stderr() {
 fn csv_has_the_report_columns_with_conflicts_as_invalid_rows() {
     let w = Workdir::new();
     w.write("hr.csv", STAFF);
-    let run = w.run(&["check", "--format", "csv", "hr.csv"]);
+    let run = w.run(&["check", "--strict-names", "--format", "csv", "hr.csv"]);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,

@@ -5,7 +5,8 @@ use fake_velt::{FakeConfig, FakeVelt};
 
 use crate::workdir::{Run, Workdir, CREDS};
 
-/// Departments with a formula-like name, an accent, a conflict and a group the server rejects.
+/// Departments with a formula-like name, an accent, a conflict (under --strict-names) and a
+/// group the server rejects.
 const HR: &str = "Department\nSales\nRecherche & Développement\n=SUM(A1)\n@Ops\nR&D\nR-D\nRejected\n";
 
 fn import(w: &Workdir, fake: &FakeVelt, extra: &[&str]) -> Run {
@@ -21,6 +22,7 @@ fn import(w: &Workdir, fake: &FakeVelt, extra: &[&str]) -> Run {
         "500",
         "--backoff-min-ms",
         "10",
+        "--strict-names",
     ];
     args.extend_from_slice(extra);
     w.run_env(&args, &CREDS)

@@ -26,3 +26,7 @@ mod config;
 mod reliability;
 // --members: first sync, joiners, leavers, transfers, per-user failures, the removal guard.
 mod members;
+// Look-alikes of Workday, BambooHR, ADP, SuccessFactors, Personio and HiBob exports.
+mod corpus;
+// Issue #16: mis-coded rows named by majority, spellings merged, --strict-names.
+mod dirty;

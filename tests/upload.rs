@@ -394,7 +394,7 @@ fn validation_failures_send_nothing_unless_partial_is_allowed() {
     let w = Workdir::new();
     w.write("hr.csv", "Department\nSales\nR&D\nR-D\nLegal\n");
     let fake = FakeVelt::start(FakeConfig::default());
-    let run = import(&w, &fake, &["--org", "acme", "hr.csv"]);
+    let run = import(&w, &fake, &["--strict-names", "--org", "acme", "hr.csv"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(fake.requests(), 0);
     assert!(!w.path("report.csv").exists(), "no empty report is left behind");
@@ -403,7 +403,11 @@ fn validation_failures_send_nothing_unless_partial_is_allowed() {
         "{}",
         run.stderr
     );
-    let run = import(&w, &fake, &["--org", "acme", "--allow-partial", "hr.csv"]);
+    let run = import(
+        &w,
+        &fake,
+        &["--strict-names", "--org", "acme", "--allow-partial", "hr.csv"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         fake.groups()["acme"].keys().cloned().collect::<Vec<_>>(),

@@ -315,9 +315,9 @@ mod tests {
         results.insert(
             Work::group("a", "y", "").key,
             Done {
-                confirmed: false,
                 attempts: 2,
                 error: "refused".into(),
+                ..Done::default()
             },
         );
         results.insert(
@@ -325,7 +325,7 @@ mod tests {
             Done {
                 confirmed: true,
                 attempts: 1,
-                error: String::new(),
+                ..Done::default()
             },
         );
         plan.record_groups(&results);

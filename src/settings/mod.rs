@@ -341,6 +341,13 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
             members: args.members,
             user_column: args.user_column,
             keep_email_case: args.keep_email_case,
+            full_name_column: args.full_name_column,
+            first_name_column: args.first_name_column,
+            last_name_column: args.last_name_column,
+            email_column: args.email_column,
+        },
+        normalize: crate::normalize::Options {
+            strict_names: args.strict_names,
         },
     })
 }

@@ -1,0 +1,343 @@
+//! Deciding: the spellings collected under each ID become one group, rows held back as
+//! probably mis-coded ([`super::diagnose`]), or a conflict; then the warnings about groups.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::collect::{IdEntry, Spelling};
+use super::diagnose::{self, Coded, Reading};
+use super::{slug, Conflict, Group, InvalidRow, Member, Normalizer, Organization, Plan, Problem, Severity, Source};
+
+/// A message lists at most this many rows of one spelling, then counts the rest.
+const ROWS_SHOWN: usize = 12;
+
+impl Normalizer {
+    /// Decides every group, conflict and row held back.
+    pub fn finish(mut self) -> Plan {
+        let strict = self.options.strict_names;
+        let mut plan = Plan {
+            tables: std::mem::take(&mut self.tables),
+            invalid: self.invalid,
+            ..Plan::default()
+        };
+        let mut problems = self.problems;
+        let orgs: BTreeMap<String, HashMap<String, usize>> = self.orgs.into_iter().collect();
+        for (org_id, ids) in orgs {
+            let mut entries: Vec<(String, IdEntry)> = ids
+                .into_iter()
+                .map(|(id, i)| (id, std::mem::take(&mut self.entries[i])))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let readings: Vec<Vec<Vec<usize>>> = entries.iter().map(|(_, e)| readings(&e.spellings)).collect();
+            let mut held: Vec<Vec<Option<String>>> = readings.iter().map(|r| vec![None; r.len()]).collect();
+            let coded: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].1.code.is_some()).collect();
+            let views: Vec<Coded<'_>> = coded
+                .iter()
+                .map(|&i| {
+                    let e = &entries[i].1;
+                    Coded {
+                        code: e.code.as_deref().unwrap_or_default(),
+                        readings: readings[i]
+                            .iter()
+                            .map(|r| Reading {
+                                class: &e.spellings[r[0]].class,
+                                name: &e.spellings[best_spelling(&e.spellings, r).0].text,
+                                rows: r.iter().map(|&s| e.spellings[s].sources.len()).sum(),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+            for (ci, ri, why) in diagnose::misfiled(&views) {
+                held[coded[ci]][ri] = Some(why);
+            }
+            drop(views);
+            let mut groups = Vec::new();
+            for (((id, entry), readings), held) in entries.into_iter().zip(readings).zip(held) {
+                let mut kept: Vec<usize> = Vec::new();
+                for (reading, why) in readings.iter().zip(held) {
+                    match why {
+                        Some(why) => hold_back(&mut plan, &mut problems, &org_id, &entry, reading, &why),
+                        None => kept.extend_from_slice(reading),
+                    }
+                }
+                if kept.is_empty() {
+                    continue;
+                }
+                kept.sort_unstable();
+                let variants: Vec<Vec<usize>> = if strict {
+                    // The old rule, for those who want every other spelling looked at by a person.
+                    let mut by_fold: Vec<Vec<usize>> = Vec::new();
+                    for &s in &kept {
+                        match by_fold
+                            .iter_mut()
+                            .find(|v| entry.spellings[v[0]].fold == entry.spellings[s].fold)
+                        {
+                            Some(v) => v.push(s),
+                            None => by_fold.push(vec![s]),
+                        }
+                    }
+                    by_fold
+                } else {
+                    readings
+                        .iter()
+                        .map(|r| r.iter().copied().filter(|s| kept.contains(s)).collect::<Vec<_>>())
+                        .filter(|r| !r.is_empty())
+                        .collect()
+                };
+                if variants.len() > 1 {
+                    let names: Vec<(String, Vec<Source>)> = variants
+                        .iter()
+                        .map(|v| {
+                            let name = entry.spellings[best_spelling(&entry.spellings, v).0].text.to_string();
+                            (name, merged_sources(&entry.spellings, v))
+                        })
+                        .collect();
+                    let conflict = Conflict {
+                        organization_id: org_id.clone(),
+                        group_id: id,
+                        names,
+                    };
+                    problems.push(conflict_problem(&plan, &conflict));
+                    plan.conflicts.push(conflict);
+                    continue;
+                }
+                let group = make_group(id, &entry.spellings, &variants[0]);
+                if variants[0].len() > 1 {
+                    let message = variant_message(&plan, &group.name, &entry.spellings, &variants[0]);
+                    problems.push(group_warning(&plan, &group, message));
+                }
+                if slug::looks_like_formula(&group.name) {
+                    problems.push(group_warning(
+                        &plan,
+                        &group,
+                        format!(
+                            "'{}' starts like a spreadsheet formula; it is kept as a name, and reports write it so that Excel does not run it",
+                            group.name
+                        ),
+                    ));
+                }
+                groups.push(group);
+            }
+            same_name_warnings(&plan, &groups, &mut problems);
+            member_warnings(&plan, &groups, &mut problems);
+            plan.organizations.push(Organization { id: org_id, groups });
+        }
+        plan.problems = problems;
+        plan
+    }
+}
+
+/// Spelling indices grouped by class (one name, several spellings), in order of first
+/// appearance.
+fn readings(spellings: &[Spelling]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in spellings.iter().enumerate() {
+        match out.iter_mut().find(|r| spellings[r[0]].class == s.class) {
+            Some(r) => r.push(i),
+            None => out.push(vec![i]),
+        }
+    }
+    out
+}
+
+/// The most used of `chosen` spellings, and whether another one has as many rows (ties go to
+/// the first seen: spellings are kept in order of arrival).
+fn best_spelling(spellings: &[Spelling], chosen: &[usize]) -> (usize, bool) {
+    let mut best = chosen[0];
+    let mut tie = false;
+    for &s in &chosen[1..] {
+        let (n, top) = (spellings[s].sources.len(), spellings[best].sources.len());
+        if n > top {
+            best = s;
+            tie = false;
+        } else if n == top {
+            tie = true;
+        }
+    }
+    (best, tie)
+}
+
+/// The rows of several spellings, in input order.
+fn merged_sources(spellings: &[Spelling], chosen: &[usize]) -> Vec<Source> {
+    if let [one] = chosen {
+        return spellings[*one].sources.clone();
+    }
+    let mut sources: Vec<Source> = chosen
+        .iter()
+        .flat_map(|&s| spellings[s].sources.iter().copied())
+        .collect();
+    sources.sort_unstable();
+    sources
+}
+
+fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
+    let mut members: Vec<Member> = chosen
+        .iter()
+        .flat_map(|&s| spellings[s].members.iter())
+        .map(|m| Member {
+            user: m.user.to_string(),
+            name: m.name.as_deref().map(str::to_owned),
+            email: m.email.as_deref().map(str::to_owned),
+            source: m.source,
+        })
+        .collect();
+    // By user, then row: the first row naming a user is the one kept.
+    members.sort_by(|a, b| (a.user.as_str(), a.source).cmp(&(b.user.as_str(), b.source)));
+    members.dedup_by(|b, a| a.user == b.user);
+    Group {
+        id,
+        name: spellings[best_spelling(spellings, chosen).0].text.to_string(),
+        sources: merged_sources(spellings, chosen),
+        members,
+    }
+}
+
+/// Holds every row of one reading back with the diagnosis's words, located on the code.
+fn hold_back(
+    plan: &mut Plan,
+    problems: &mut Vec<Problem>,
+    org_id: &str,
+    entry: &IdEntry,
+    reading: &[usize],
+    why: &str,
+) {
+    let name = &entry.spellings[best_spelling(&entry.spellings, reading).0].text;
+    for source in merged_sources(&entry.spellings, reading) {
+        let table = &plan.tables[source.table as usize];
+        let column = table.id_column.clone().unwrap_or_else(|| table.name_column.clone());
+        problems.push(Problem {
+            severity: Severity::Error,
+            location: plan.locate(source).with_column(column),
+            message: why.to_owned(),
+        });
+        plan.invalid.push(InvalidRow {
+            organization_id: org_id.to_owned(),
+            name: name.to_string(),
+            source,
+            message: why.to_owned(),
+        });
+    }
+}
+
+/// "'R&D' (2x: hr.csv rows 2, 6) is also written 'R-D' (1x: hr.csv row 4); these are one group
+/// named 'R&D' (the most used spelling)": every spelling with its count and rows.
+fn variant_message(plan: &Plan, name: &str, spellings: &[Spelling], chosen: &[usize]) -> String {
+    let (best, tie) = best_spelling(spellings, chosen);
+    let describe = |s: &Spelling| {
+        let rows = if s.sources.len() <= ROWS_SHOWN {
+            plan.describe_sources(&s.sources)
+        } else {
+            format!(
+                "{} and {} more",
+                plan.describe_sources(&s.sources[..ROWS_SHOWN]),
+                s.sources.len() - ROWS_SHOWN
+            )
+        };
+        format!("'{}' ({}x: {rows})", s.text, s.sources.len())
+    };
+    let others: Vec<String> = chosen
+        .iter()
+        .filter(|&&s| s != best)
+        .map(|&s| describe(&spellings[s]))
+        .collect();
+    let why = if tie {
+        "a tie; the spelling seen first"
+    } else {
+        "the most used spelling"
+    };
+    format!(
+        "{} is also written {}; these are one group named '{name}' ({why})",
+        describe(&spellings[best]),
+        and_list(&others)
+    )
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn group_warning(plan: &Plan, group: &Group, message: String) -> Problem {
+    let column = plan.tables[group.sources[0].table as usize].name_column.clone();
+    Problem {
+        severity: Severity::Warning,
+        location: plan.locate(group.sources[0]).with_column(column),
+        message,
+    }
+}
+
+fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
+    let first = c.names[0].1[0];
+    let table = &plan.tables[first.table as usize];
+    let listed: Vec<String> = c
+        .names
+        .iter()
+        .map(|(name, sources)| format!("'{name}' ({})", plan.describe_sources(sources)))
+        .collect();
+    let advice = if table.id_column.is_some() {
+        "give each department its own code, or one name per code"
+    } else {
+        "rename one of them, or map a department code column with --id-column"
+    };
+    Problem {
+        severity: Severity::Error,
+        location: plan.locate(first).with_column(table.name_column.clone()),
+        message: format!(
+            "conflict in organization '{}': {} all make group ID '{}'; none of them is sent; {advice}",
+            c.organization_id,
+            listed.join(" and "),
+            c.group_id
+        ),
+    }
+}
+
+/// An employee listed in two departments is added to both; worth a look all the same.
+fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
+    let mut by_user: BTreeMap<&str, Vec<(&Group, Source)>> = BTreeMap::new();
+    for g in groups {
+        for m in &g.members {
+            by_user.entry(&m.user).or_default().push((g, m.source));
+        }
+    }
+    for (user, places) in by_user.iter().filter(|(_, v)| v.len() > 1) {
+        let column = plan.tables[places[0].1.table as usize].name_column.clone();
+        let ids: Vec<&str> = places.iter().map(|(g, _)| g.id.as_str()).collect();
+        problems.push(Problem {
+            severity: Severity::Warning,
+            location: plan.locate(places[1].1).with_column(column),
+            message: format!(
+                "user '{user}' is in {} departments ({}); they are added to each",
+                places.len(),
+                ids.join(", ")
+            ),
+        });
+    }
+}
+
+/// With codes, two codes may carry one name: legal, but two groups look alike in Velt.
+fn same_name_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
+    let mut by_name: BTreeMap<String, Vec<&Group>> = BTreeMap::new();
+    for g in groups {
+        by_name.entry(g.name.to_lowercase()).or_default().push(g);
+    }
+    for same in by_name.values().filter(|v| v.len() > 1) {
+        let ids: Vec<&str> = same.iter().map(|g| g.id.as_str()).collect();
+        problems.push(group_warning(
+            plan,
+            same[0],
+            format!(
+                "'{}' is the name of {} groups ({}); they are separate groups with the same name",
+                same[0].name,
+                same.len(),
+                ids.join(", ")
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;

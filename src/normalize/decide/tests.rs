@@ -1,0 +1,216 @@
+use proptest::prelude::*;
+
+use crate::normalize::tests::{groups, plan, plan_with};
+use crate::normalize::{ListKind, Member, Normalizer, Options, Plan, RowIn, Severity, Source, TableRef};
+
+fn strict(rows: &[(&str, &str, Option<&str>)]) -> Plan {
+    plan_with(rows, ListKind::Departments, Options { strict_names: true })
+}
+
+fn warnings(p: &Plan) -> Vec<&str> {
+    p.problems
+        .iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .map(|p| p.message.as_str())
+        .collect()
+}
+
+const RD: [(&str, &str, Option<&str>); 5] = [
+    ("a", "R&D", None),
+    ("a", "R & D", None),
+    ("a", "R-D", None),
+    ("a", "R.D.", None),
+    ("a", "R&D", None),
+];
+
+#[test]
+fn spellings_of_one_slug_are_one_group_named_by_the_most_used() {
+    let p = plan(&RD);
+    assert_eq!(
+        groups(&p),
+        vec![("a".into(), "r-d".into(), "R&D".into(), vec![2, 3, 4, 5, 6])]
+    );
+    assert!(!p.has_errors());
+    assert!(p.conflicts.is_empty());
+    assert_eq!(
+        warnings(&p),
+        vec![
+            "'R&D' (2x: hr.csv rows 2, 6) is also written 'R & D' (1x: hr.csv row 3), 'R-D' (1x: hr.csv row 4) \
+             and 'R.D.' (1x: hr.csv row 5); these are one group named 'R&D' (the most used spelling)"
+        ]
+    );
+    assert_eq!(p.problems[0].location.row, Some(2));
+}
+
+#[test]
+fn a_tie_says_tie_and_never_most_used() {
+    let p = plan(&[("a", "R-D", None), ("a", "R&D", None)]);
+    assert_eq!(groups(&p)[0].2, "R-D");
+    assert_eq!(
+        warnings(&p),
+        vec![
+            "'R-D' (1x: hr.csv row 2) is also written 'R&D' (1x: hr.csv row 3); \
+             these are one group named 'R-D' (a tie; the spelling seen first)"
+        ]
+    );
+    // Two spellings tied at the top and a third behind: still a tie.
+    let p = plan(&[
+        ("a", "Ops", None),
+        ("a", "OPS", None),
+        ("a", "ops", None),
+        ("a", "OPS", None),
+        ("a", "Ops", None),
+    ]);
+    assert_eq!(groups(&p)[0].2, "Ops");
+    assert!(
+        warnings(&p)[0].ends_with("(a tie; the spelling seen first)"),
+        "{}",
+        warnings(&p)[0]
+    );
+}
+
+#[test]
+fn accents_and_punctuation_are_spellings_too() {
+    let p = plan(&[
+        ("a", "Recherche & Développement", None),
+        ("a", "recherche-developpement", None),
+        ("a", "Recherche & Développement", None),
+    ]);
+    assert_eq!(
+        groups(&p),
+        vec![(
+            "a".into(),
+            "recherche-developpement".into(),
+            "Recherche & Développement".into(),
+            vec![2, 3, 4]
+        )]
+    );
+}
+
+#[test]
+fn strict_names_hold_spellings_back_but_still_merge_case() {
+    let p = strict(&RD);
+    assert!(groups(&p).is_empty());
+    let names: Vec<&str> = p.conflicts[0].names.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, vec!["R&D", "R & D", "R-D", "R.D."]);
+    assert!(p.has_errors());
+    let p = strict(&[("a", "Sales", None), ("a", "SALES ", None), ("a", "Sales", None)]);
+    assert_eq!(groups(&p)[0].2, "Sales");
+    assert!(!p.has_errors());
+    assert_eq!(warnings(&p).len(), 1);
+}
+
+#[test]
+fn with_a_code_the_code_stays_the_key() {
+    let rows = [
+        ("a", "R&D", Some("7")),
+        ("a", "R-D", Some("7")),
+        ("a", "R&D", Some("8")),
+    ];
+    let p = plan(&rows);
+    let ids: Vec<(String, String)> = groups(&p).into_iter().map(|(_, id, n, _)| (id, n)).collect();
+    assert_eq!(ids, vec![("7".into(), "R&D".into()), ("8".into(), "R&D".into())]);
+    let p = strict(&rows);
+    assert_eq!(p.conflicts.len(), 1);
+    assert_eq!(p.conflicts[0].group_id, "7");
+}
+
+#[test]
+fn long_row_lists_are_cut_with_a_count() {
+    let mut rows = vec![("a", "Sales", None); 20];
+    rows.push(("a", "sales", None));
+    let p = plan(&rows);
+    assert_eq!(
+        warnings(&p),
+        vec![
+            "'Sales' (20x: hr.csv rows 2-13 and 8 more) is also written 'sales' (1x: hr.csv row 22); \
+             these are one group named 'Sales' (the most used spelling)"
+        ]
+    );
+}
+
+/// `(name, user, person, email)` rows of one employee table in organization `a`.
+fn staff(rows: &[(&str, &str, Option<&str>, Option<&str>)]) -> Plan {
+    let mut n = Normalizer::new();
+    let t = n.add_table(TableRef {
+        file: "staff.csv".into(),
+        sheet: None,
+        name_column: "Department".into(),
+        id_column: None,
+    });
+    for (i, (name, user, person, email)) in rows.iter().enumerate() {
+        n.add(RowIn {
+            organization: "a",
+            name,
+            code: None,
+            source: Source {
+                table: t,
+                row: i as u32 + 2,
+            },
+            kind: ListKind::Employees,
+            user: Some(user),
+            person_name: *person,
+            email: *email,
+        });
+    }
+    n.finish()
+}
+
+#[test]
+fn members_carry_their_name_and_email_from_the_first_row_naming_them() {
+    let p = staff(&[
+        ("R&D", "7", Some("Grace Hopper"), Some("grace@example.com")),
+        ("R-D", "3", Some("Ada Lovelace"), None),
+        ("R&D", "7", Some("G. Hopper"), None),
+        ("R&D", "", Some("Nobody"), None),
+    ]);
+    let g = &p.organizations[0].groups[0];
+    assert_eq!(
+        g.members,
+        vec![
+            Member {
+                user: "3".into(),
+                name: Some("Ada Lovelace".into()),
+                email: None,
+                source: Source { table: 0, row: 3 },
+            },
+            Member {
+                user: "7".into(),
+                name: Some("Grace Hopper".into()),
+                email: Some("grace@example.com".into()),
+                source: Source { table: 0, row: 2 },
+            },
+        ]
+    );
+}
+
+fn names() -> impl Strategy<Value = Vec<(u8, String)>> {
+    let name = prop_oneof![
+        "[A-Za-z &.-]{1,8}",
+        prop::sample::select(vec!["Sales", "sales", "SALES ", "R&D", "R-D", "R & D", "Ærø", "Aero"])
+            .prop_map(String::from),
+    ];
+    prop::collection::vec((0u8..2, name), 0..40)
+}
+
+proptest! {
+    #[test]
+    fn strict_names_keep_the_old_invariants(rows in names()) {
+        let orgs = ["acme", "globex"];
+        let rows: Vec<(&str, &str, Option<&str>)> = rows.iter().map(|(o, n)| (orgs[*o as usize], n.as_str(), None)).collect();
+        let p = strict(&rows);
+        for org in &p.organizations {
+            let folded: std::collections::HashSet<String> = org.groups.iter().map(|g| g.name.to_lowercase()).collect();
+            prop_assert_eq!(folded.len(), org.groups.len());
+        }
+        for c in &p.conflicts {
+            prop_assert!(c.names.len() > 1);
+        }
+        // By default the same rows make no conflict at all: without codes a slug is one group.
+        let loose = plan(&rows);
+        prop_assert!(loose.conflicts.is_empty());
+        let sent = |p: &Plan| p.organizations.iter().flat_map(|o| o.groups.iter().map(|g| g.sources.len())).sum::<usize>();
+        let held = p.conflicts.iter().flat_map(|c| c.names.iter().map(|(_, s)| s.len())).sum::<usize>();
+        prop_assert_eq!(sent(&loose), sent(&p) + held);
+    }
+}

@@ -1,0 +1,39 @@
+//! A person's display name, cleaned like department names.
+
+use super::slug::clean_name;
+
+/// The person's display name from a row's cells: the full name when it is there, else the
+/// first and last names joined by one space; cleaned like department names (trimmed, one space
+/// between words); `None` when nothing is left.
+pub fn display_name(full: Option<&str>, first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let full = full.map(clean_name).filter(|n| !n.is_empty());
+    full.or_else(|| {
+        let parts: Vec<String> = [first, last]
+            .into_iter()
+            .flatten()
+            .map(clean_name)
+            .filter(|p| !p.is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_are_joined_and_cleaned() {
+        assert_eq!(
+            display_name(None, Some(" Ada "), Some("Lovelace")).as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(
+            display_name(Some("  Adinolfi,  Wilson  K "), Some("x"), None).as_deref(),
+            Some("Adinolfi, Wilson K")
+        );
+        assert_eq!(display_name(Some(" "), Some("Ada"), Some("")).as_deref(), Some("Ada"));
+        assert_eq!(display_name(None, None, Some("Lovelace")).as_deref(), Some("Lovelace"));
+        assert_eq!(display_name(Some(""), Some(" "), None), None);
+    }
+}
