@@ -85,8 +85,10 @@ fn first_sync_then_joiners_leavers_and_a_transfer() {
             ("sales", &["dorothy@example.com", "katherine@example.com"]),
         ])
     );
-    // Groups first (1 request), then one request per group's members (3).
-    assert_eq!(fake.requests(), 4);
+    // Groups first (1 request), then the organization users (1: only they can join groups),
+    // then one request per group's members (3).
+    assert_eq!(fake.requests(), 5);
+    assert_eq!(fake.log()[1].path, fake_velt::ADD_USERS);
     assert!(fake.log()[0].path.ends_with("/usergroups/add"));
     assert!(first.stderr.contains("acme memberships: 5 added"), "{}", first.stderr);
     let rows = member_rows(&w, "r1-members.csv");
@@ -285,8 +287,21 @@ fn per_user_failures_are_reported_from_result_data() {
         .find(|m| m["user_id"] == "grace@example.com")
         .unwrap()
         .clone();
+    // The fake refuses her as an organization user, so her membership is never sent.
     assert_eq!(grace["status"], "failed");
-    assert_eq!(grace["error"], "refused by the server: User rejected by the fake.");
+    assert_eq!(
+        grace["error"],
+        "not attempted: the user was not confirmed as an organization user"
+    );
+    let user = doc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user_id"] == "grace@example.com")
+        .unwrap()
+        .clone();
+    assert_eq!(user["status"], "failed");
+    assert_eq!(user["error"], "refused by the server: User rejected by the fake.");
     assert_eq!(
         grace["sources"],
         serde_json::json!([{"file": "day1.csv", "sheet": null, "row": 3}])
@@ -300,8 +315,12 @@ fn per_user_failures_are_reported_from_result_data() {
     let before = fake.requests();
     let again = import(&w, &fake, &["--report", "r2.csv", "day1.csv"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(fake.requests(), before + 1);
-    assert_eq!(fake.log().last().unwrap().groups, vec!["grace@example.com"]);
+    // Her organization user, then her membership.
+    assert_eq!(fake.requests(), before + 2);
+    let log = fake.log();
+    assert_eq!(log[log.len() - 2].path, fake_velt::ADD_USERS);
+    assert_eq!(log[log.len() - 2].groups, vec!["grace@example.com"]);
+    assert_eq!(log.last().unwrap().groups, vec!["grace@example.com"]);
 }
 
 #[test]
@@ -328,9 +347,11 @@ fn members_of_a_group_that_failed_are_not_sent() {
             "not attempted: the group was not confirmed".into()
         )]
     );
+    // She is made an organization user, but her membership of the failed group never goes.
     assert!(fake
         .log()
         .iter()
+        .filter(|l| l.path == fake_velt::ADD_MEMBERS)
         .all(|l| !l.groups.contains(&"mary@example.com".to_owned())));
 }
 

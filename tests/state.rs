@@ -310,7 +310,13 @@ fn a_state_file_from_0_1_0_is_read() {
         statuses(&w, "r.csv"),
         BTreeMap::from([("unchanged".to_owned(), vec!["legal".to_owned(), "sales".to_owned()])])
     );
-    assert_eq!(fake.requests() - before, 1, "only the joiner's membership");
+    // 0.1.0 recorded no organization users: they are sent once (one request), then only the
+    // joiner's membership.
+    assert_eq!(
+        fake.requests() - before,
+        2,
+        "the users once, and the joiner's membership"
+    );
     assert!(
         run.stderr.contains("acme memberships: 1 added, 3 unchanged"),
         "{}",

@@ -24,6 +24,8 @@ mod state;
 mod config;
 // Chaos, kill and resume, full and read-only disks, every malformed fixture.
 mod reliability;
+// The whole directory against the strictest server: org users, partial failures, re-runs.
+mod directory;
 // --members: first sync, joiners, leavers, transfers, per-user failures, the removal guard.
 mod members;
 // Look-alikes of Workday, BambooHR, ADP, SuccessFactors, Personio and HiBob exports.

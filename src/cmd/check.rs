@@ -25,6 +25,7 @@ pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
             let report = report::Report {
                 input: &plan,
                 groups: &groups,
+                users: None,
                 members: None,
                 summary: &report::Summary::default(),
             };

@@ -54,12 +54,13 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         let record = state.map(|s| s as Arc<dyn Confirmations>);
         execute(&mut plan, s, record, &mut stats)?
     };
-    let mut summary = Summary::count(&plan.groups, plan.members.as_deref());
+    let mut summary = Summary::count(&plan.groups, plan.users.as_deref(), plan.members.as_deref());
     stats.fill(&mut summary);
     summary.report = Some(report.path().display().to_string());
     report.write(&Report {
         input: &normalized,
         groups: &plan.groups,
+        users: plan.users.as_deref(),
         members: plan.members.as_deref(),
         summary: &summary,
     })?;
@@ -103,6 +104,15 @@ fn execute(
     plan.record_groups(&groups.results);
     let mut exit = stats.add(&s.upload, &groups);
     plan.after_groups(groups.stop.as_ref().map(Stop::not_attempted).as_deref());
+    // Only organization users can join groups: the users go before their memberships.
+    let work = plan.user_work();
+    if !work.is_empty() {
+        let users = send(&runtime, &s.upload, work, record.clone(), mode)?;
+        exit = exit.max(stats.add(&s.upload, &users));
+        plan.record_users(&users.results, users.stop.as_ref().map(Stop::not_attempted).as_deref());
+    } else {
+        plan.record_users(&Default::default(), None);
+    }
     let work = plan.member_work();
     if !work.is_empty() {
         let members = send(&runtime, &s.upload, work, record, mode)?;

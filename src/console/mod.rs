@@ -113,14 +113,20 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
         );
     }
     let groups = plan.group_work();
+    let users = plan.user_work();
     let members = plan.member_work();
-    let (group_count, member_count) = (groups.len(), members.len());
-    let work: Vec<_> = groups.into_iter().chain(members).collect();
+    let (group_count, user_count, member_count) = (groups.len(), users.len(), members.len());
+    let work: Vec<_> = groups.into_iter().chain(users).chain(members).collect();
     let requests = upload::chunks(&work, |e| settings.chunk_limit(e)).len();
     let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate;
-    let memberships = match member_count {
-        0 => String::new(),
-        n => format!(" and {}", count(n, "membership change")),
+    let memberships = match (user_count, member_count) {
+        (0, 0) => String::new(),
+        (0, n) => format!(" and {}", count(n, "membership change")),
+        (u, n) => format!(
+            ", {} and {}",
+            count(u, "organization user"),
+            count(n, "membership change")
+        ),
     };
     eprintln!(
         "dry run: would send {}{memberships} in {} to {}; at {} requests/s that takes about {}",
@@ -186,6 +192,10 @@ pub fn summary(summary: &Summary) {
     for (org, counts) in &summary.organizations {
         let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
         eprintln!("{org}: {}", parts.join(", "));
+    }
+    for (org, counts) in &summary.users {
+        let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+        eprintln!("{org} organization users: {}", parts.join(", "));
     }
     for (org, counts) in &summary.memberships {
         let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, GroupOutcome, Known, MemberOutcome, PlanOptions, Status};
+use std::collections::BTreeMap;
+
+use super::{Action, GroupOutcome, Known, MemberOutcome, PlanOptions, Status, UserOutcome};
 use crate::normalize;
 
 /// How removals are capped.
@@ -138,6 +140,60 @@ pub(super) fn plan(
         ))
     });
     (out, guard)
+}
+
+/// Every employee of a group that can be sent, once per organization, with the name and
+/// e-mail of the first row naming them: `planned`, or `unchanged` when the state records the
+/// same name and e-mail (unless `full`).
+pub(super) fn users(
+    normalized: &normalize::Plan,
+    groups: &[GroupOutcome],
+    known: &Known,
+    full: bool,
+) -> Vec<UserOutcome> {
+    let sendable: BTreeSet<(&str, &str)> = groups
+        .iter()
+        .filter(|o| matches!(o.status, Status::Planned | Status::Unchanged))
+        .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let nobody = Default::default();
+    for org in &normalized.organizations {
+        let had = known.users.get(&org.id).unwrap_or(&nobody);
+        let mut first: BTreeMap<&str, &normalize::Member> = BTreeMap::new();
+        for g in org
+            .groups
+            .iter()
+            .filter(|g| sendable.contains(&(org.id.as_str(), g.id.as_str())))
+        {
+            for m in &g.members {
+                let seen = first.entry(m.user.as_str()).or_insert(m);
+                if m.source < seen.source {
+                    *seen = m;
+                }
+            }
+        }
+        for (user, m) in first {
+            let name = m.name.clone().unwrap_or_default();
+            let email = m.email.clone().unwrap_or_default();
+            let same = had.get(user).is_some_and(|(n, e)| *n == name && *e == email);
+            out.push(UserOutcome {
+                organization_id: org.id.clone(),
+                user_id: user.to_owned(),
+                name,
+                email,
+                status: if same && !full {
+                    Status::Unchanged
+                } else {
+                    Status::Planned
+                },
+                attempts: 0,
+                error: String::new(),
+                sources: vec![m.source],
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ mod outcome;
 use std::collections::{BTreeSet, HashMap};
 
 pub use members::{Limit, RemovalGuard};
-pub use outcome::{Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Status, Work};
+pub use outcome::{Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Status, UserOutcome, Work};
 
 use crate::normalize;
 
@@ -43,6 +43,9 @@ pub struct PlanOptions {
 pub struct Plan {
     /// Groups (and held-back rows), sorted by organization and group.
     pub groups: Vec<GroupOutcome>,
+    /// With `--members`: the employees to make organization users (only they can join
+    /// groups), sorted by organization and user.
+    pub users: Option<Vec<UserOutcome>>,
     /// With `--members`: memberships, sorted by organization, group, action and user.
     pub members: Option<Vec<MemberOutcome>>,
     /// Set when the removals exceed `--max-removals` (they are then `skipped`).
@@ -54,14 +57,19 @@ impl Plan {
     pub fn build(normalized: &normalize::Plan, known: &Known, opts: PlanOptions) -> Plan {
         let mut groups = planned(normalized);
         apply_known(&mut groups, known, opts.full);
-        let (members, removal_guard) = if opts.members {
+        let (users, members, removal_guard) = if opts.members {
             let (m, guard) = members::plan(normalized, &groups, known, opts);
-            (Some(m), guard)
+            (
+                Some(members::users(normalized, &groups, known, opts.full)),
+                Some(m),
+                guard,
+            )
         } else {
-            (None, None)
+            (None, None, None)
         };
         Plan {
             groups,
+            users,
             members,
             removal_guard,
         }
@@ -79,6 +87,50 @@ impl Plan {
             .filter(|o| o.status == Status::Planned)
             .map(|o| Work::group(&o.organization_id, &o.group_id, &o.group_name))
             .collect()
+    }
+
+    /// The organization users to add.
+    pub fn user_work(&self) -> Vec<Work> {
+        self.users
+            .iter()
+            .flatten()
+            .filter(|u| u.status == Status::Planned)
+            .map(|u| Work::user(&u.organization_id, &u.user_id, &u.name, &u.email))
+            .collect()
+    }
+
+    /// Joins the organization users' results by key; then a membership is sent only for a
+    /// user the server holds as an organization user.
+    pub fn record_users(&mut self, results: &Results, stopped: Option<&str>) {
+        for u in self.users.iter_mut().flatten().filter(|u| u.status == Status::Planned) {
+            if let Some(why) = stopped {
+                u.status = Status::Failed;
+                u.error = why.to_owned();
+                continue;
+            }
+            let key = Work::user(&u.organization_id, &u.user_id, "", "").key;
+            settle(
+                &mut u.status,
+                &mut u.attempts,
+                &mut u.error,
+                results.get(&key),
+                Status::Added,
+            );
+        }
+        let held: BTreeSet<(&str, &str)> = self
+            .users
+            .iter()
+            .flatten()
+            .filter(|u| matches!(u.status, Status::Added | Status::Exists | Status::Unchanged))
+            .map(|u| (u.organization_id.as_str(), u.user_id.as_str()))
+            .collect();
+        for m in self.members.iter_mut().flatten() {
+            let user = (m.organization_id.as_str(), m.user_id.as_str());
+            if m.status == Status::Planned && m.action == Action::Add && !held.contains(&user) {
+                m.status = Status::Failed;
+                m.error = "not attempted: the user was not confirmed as an organization user".into();
+            }
+        }
     }
 
     /// The membership changes to send.
@@ -111,7 +163,7 @@ impl Plan {
         let confirmed: BTreeSet<(&str, &str)> = self
             .groups
             .iter()
-            .filter(|o| matches!(o.status, Status::Added | Status::Unchanged))
+            .filter(|o| matches!(o.status, Status::Added | Status::Exists | Status::Unchanged))
             .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
             .collect();
         let today: BTreeSet<(&str, &str)> = self
@@ -158,26 +210,26 @@ impl Plan {
     /// Whether every group and membership ended as it should (nothing failed, invalid or
     /// skipped).
     pub fn complete(&self) -> bool {
-        let groups = self.groups.iter().all(|o| {
+        let fine = |s: Status| {
             matches!(
-                o.status,
-                Status::Added | Status::Planned | Status::Unchanged | Status::Stale
+                s,
+                Status::Added | Status::Exists | Status::Removed | Status::Planned | Status::Unchanged | Status::Stale
             )
-        });
-        let members = self.members.iter().flatten().all(|m| {
-            matches!(
-                m.status,
-                Status::Added | Status::Removed | Status::Planned | Status::Unchanged
-            )
-        });
-        groups && members
+        };
+        self.groups.iter().all(|o| fine(o.status))
+            && self.users.iter().flatten().all(|u| fine(u.status))
+            && self.members.iter().flatten().all(|m| fine(m.status))
     }
 }
 
 fn settle(status: &mut Status, attempts: &mut u32, error: &mut String, done: Option<&Done>, ok: Status) {
     match done {
         Some(d) => {
-            *status = if d.confirmed { ok } else { Status::Failed };
+            *status = match (d.confirmed, d.existed) {
+                (false, _) => Status::Failed,
+                (true, true) => Status::Exists,
+                (true, false) => ok,
+            };
             *attempts = d.attempts;
             *error = d.error.clone();
         }
@@ -307,6 +359,7 @@ mod tests {
                 row("a", "y", Status::Planned),
                 row("b", "x", Status::Planned),
             ],
+            users: None,
             members: None,
             removal_guard: None,
         };

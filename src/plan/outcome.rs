@@ -107,6 +107,27 @@ pub struct MemberOutcome {
     pub sources: Vec<Source>,
 }
 
+/// One organization user's row in the users part of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserOutcome {
+    /// The organization.
+    pub organization_id: String,
+    /// The user.
+    pub user_id: String,
+    /// The display name sent (empty: none).
+    pub name: String,
+    /// The e-mail sent (empty: none).
+    pub email: String,
+    /// What happened (`added`, `exists`, `failed`, `unchanged`, `planned`).
+    pub status: Status,
+    /// Requests that carried it.
+    pub attempts: u32,
+    /// Why it did not happen.
+    pub error: String,
+    /// The first row naming the user.
+    pub sources: Vec<Source>,
+}
+
 /// What a request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {

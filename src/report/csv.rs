@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::{neutralize, Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS};
+use super::{neutralize, Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS, USER_COLUMNS};
 
 /// The groups part.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,17 @@ impl Writer for Groups {
     fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         let rows = report.groups.iter().map(|o| report.group_row(o));
         table(self.bom, &GROUP_COLUMNS, rows, out)
+    }
+}
+
+/// The organization users part.
+#[derive(Debug, Clone, Copy)]
+pub struct Users;
+
+impl Writer for Users {
+    fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows = report.users.into_iter().flatten().map(|u| report.user_row(u));
+        table(true, &USER_COLUMNS, rows, out)
     }
 }
 

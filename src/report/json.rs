@@ -16,7 +16,21 @@ struct Doc<'a> {
     summary: &'a Summary,
     groups: Vec<Row<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<Vec<User<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     memberships: Option<Vec<Member<'a>>>,
+}
+
+#[derive(Serialize)]
+struct User<'a> {
+    organization_id: &'a str,
+    user_id: &'a str,
+    name: &'a str,
+    email: &'a str,
+    status: &'static str,
+    attempts: u32,
+    error: &'a str,
+    sources: Vec<SourceRef<'a>>,
 }
 
 #[derive(Serialize)]
@@ -59,6 +73,20 @@ impl Writer for Json {
                     sources: report.source_objects(&o.sources),
                 })
                 .collect(),
+            users: report.users.map(|list| {
+                list.iter()
+                    .map(|u| User {
+                        organization_id: &u.organization_id,
+                        user_id: &u.user_id,
+                        name: &u.name,
+                        email: &u.email,
+                        status: u.status.as_str(),
+                        attempts: u.attempts,
+                        error: &u.error,
+                        sources: report.source_objects(&u.sources),
+                    })
+                    .collect()
+            }),
             memberships: report.members.map(|list| {
                 list.iter()
                     .map(|m| Member {

@@ -19,7 +19,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::normalize::{self, Source};
-use crate::plan::{GroupOutcome, MemberOutcome};
+use crate::plan::{GroupOutcome, MemberOutcome, UserOutcome};
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,8 @@ pub struct Report<'a> {
     pub input: &'a normalize::Plan,
     /// One row per group and held-back row.
     pub groups: &'a [GroupOutcome],
+    /// With `--members`, one row per organization user.
+    pub users: Option<&'a [UserOutcome]>,
     /// With `--members`, one row per membership.
     pub members: Option<&'a [MemberOutcome]>,
     /// The run's figures.
@@ -60,6 +62,18 @@ pub const GROUP_COLUMNS: [&str; 7] = [
     "sources",
 ];
 
+/// The users part's columns, in contract order.
+pub const USER_COLUMNS: [&str; 8] = [
+    "organization_id",
+    "user_id",
+    "name",
+    "email",
+    "status",
+    "attempts",
+    "error",
+    "sources",
+];
+
 /// The members part's columns, in contract order.
 pub const MEMBER_COLUMNS: [&str; 8] = [
     "organization_id",
@@ -84,6 +98,21 @@ impl<'a> Report<'a> {
             Cell::Number(o.attempts),
             text(&o.error),
             Cell::Text(Cow::Owned(self.input.describe_sources(&o.sources))),
+        ]
+    }
+
+    /// An organization user's row, in [`USER_COLUMNS`] order.
+    pub fn user_row(&self, u: &'a UserOutcome) -> [Cell<'a>; 8] {
+        let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
+        [
+            text(&u.organization_id),
+            text(&u.user_id),
+            text(&u.name),
+            text(&u.email),
+            text(u.status.as_str()),
+            Cell::Number(u.attempts),
+            text(&u.error),
+            Cell::Text(Cow::Owned(self.input.describe_sources(&u.sources))),
         ]
     }
 
@@ -146,20 +175,30 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Where the report is.
     pub report: Option<String>,
+    /// With `--members`: per organization, the number of organization users in each status.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub users: BTreeMap<String, BTreeMap<&'static str, usize>>,
     /// With `--members`: per organization, the number of memberships in each status.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub memberships: BTreeMap<String, BTreeMap<&'static str, usize>>,
 }
 
 impl Summary {
-    /// Counts groups and memberships per organization and status.
-    pub fn count(groups: &[GroupOutcome], members: Option<&[MemberOutcome]>) -> Self {
+    /// Counts groups, organization users and memberships per organization and status.
+    pub fn count(groups: &[GroupOutcome], users: Option<&[UserOutcome]>, members: Option<&[MemberOutcome]>) -> Self {
         let mut s = Summary::default();
         for o in groups {
             *s.organizations
                 .entry(o.organization_id.clone())
                 .or_default()
                 .entry(o.status.as_str())
+                .or_default() += 1;
+        }
+        for u in users.into_iter().flatten() {
+            *s.users
+                .entry(u.organization_id.clone())
+                .or_default()
+                .entry(u.status.as_str())
                 .or_default() += 1;
         }
         for m in members.into_iter().flatten() {
@@ -239,12 +278,17 @@ impl ReportFile {
 
     /// `<report>-members.csv`, beside a CSV report.
     pub fn members_path(&self) -> PathBuf {
+        self.part_path("members")
+    }
+
+    /// `<report>-<part>.csv`, beside a CSV report.
+    fn part_path(&self, part: &str) -> PathBuf {
         let stem = self
             .path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.path.with_file_name(format!("{stem}-members.csv"))
+        self.path.with_file_name(format!("{stem}-{part}.csv"))
     }
 
     /// Writes every part of the report, each replacing its file whole.
@@ -253,7 +297,10 @@ impl ReportFile {
         match self.format {
             Format::Csv => {
                 parts.push((self.path.clone(), Box::new(csv::Groups { bom: true })));
-                // CSV has one table per file: the memberships go beside it.
+                // CSV has one table per file: users and memberships go beside it.
+                if report.users.is_some() {
+                    parts.push((self.part_path("users"), Box::new(csv::Users)));
+                }
                 if report.members.is_some() {
                     parts.push((self.members_path(), Box::new(csv::Members)));
                 }

@@ -1,0 +1,144 @@
+//! The whole directory against the strictest reading of the real API (issue 11): no upsert
+//! (`already-exists`), partial failures as HTTP 500 with `error.details`, and only
+//! organization users may join groups.
+
+use std::collections::BTreeMap;
+
+use fake_velt::{FakeConfig, FakeVelt};
+
+use crate::workdir::{Run, Workdir, CREDS};
+
+const STAFF: &str = "Employee ID,First Name,Last Name,Work Email,Department\n\
+1,Ada,Lovelace,ada@example.com,Engineering\n\
+2,Grace,Hopper,grace@example.com,Engineering\n\
+3,Katherine,Johnson,katherine@example.com,Sales\n\
+4,Dorothy,Vaughan,dorothy@example.com,Sales\n\
+5,Mary,Jackson,mary@example.com,Legal\n";
+
+fn import(w: &Workdir, fake: &FakeVelt, report: &str, extra: &[&str]) -> Run {
+    let url = fake.url();
+    let mut args = vec![
+        "import",
+        "--quiet",
+        "--members",
+        "--org",
+        "acme",
+        "--api-base",
+        &url,
+        "--rate",
+        "500",
+        "--backoff-min-ms",
+        "5",
+        "--report",
+        report,
+    ];
+    args.extend_from_slice(extra);
+    args.push("staff.csv");
+    w.run_env(&args, &CREDS)
+}
+
+/// Status -> count, from a JSON report's part.
+fn counts(w: &Workdir, report: &str, part: &str) -> BTreeMap<String, usize> {
+    let doc: serde_json::Value = serde_json::from_str(&w.read(report)).unwrap();
+    let mut out = BTreeMap::new();
+    for row in doc[part].as_array().unwrap() {
+        *out.entry(row["status"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    out
+}
+
+fn map(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
+#[test]
+fn a_first_import_and_a_stateless_rerun_against_the_strictest_server() {
+    for config in [FakeConfig::strict(), FakeConfig::default()] {
+        let w = Workdir::new();
+        w.write("staff.csv", STAFF);
+        let strict = !config.upsert;
+        let fake = FakeVelt::start(config);
+        let first = import(&w, &fake, "r1.json", &[]);
+        assert_eq!(first.code, 0, "strict {strict}: {}", first.stderr);
+        let users = fake.org_users("acme");
+        assert_eq!(users.len(), 5);
+        let ada = &users["ada@example.com"];
+        assert_eq!(ada.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            fake.members_of("acme", "engineering"),
+            vec!["ada@example.com", "grace@example.com"]
+        );
+        assert_eq!(
+            fake.members_of("acme", "sales"),
+            vec!["dorothy@example.com", "katherine@example.com"]
+        );
+        assert_eq!(fake.members_of("acme", "legal"), vec!["mary@example.com"]);
+
+        // The same command again, no state: everything is there already; nothing failed.
+        let before = fake.requests();
+        let again = import(&w, &fake, "r2.json", &[]);
+        assert_eq!(again.code, 0, "strict {strict}: {}", again.stderr);
+        // Each group once, the users once, each group's members once: no retries.
+        assert_eq!(fake.requests() - before, 1 + 1 + 3, "strict {strict}");
+        let want = if strict { "exists" } else { "added" };
+        assert_eq!(counts(&w, "r2.json", "groups"), map(&[(want, 3)]), "strict {strict}");
+        assert_eq!(counts(&w, "r2.json", "users"), map(&[(want, 5)]), "strict {strict}");
+        assert_eq!(
+            counts(&w, "r2.json", "memberships"),
+            map(&[(want, 5)]),
+            "strict {strict}"
+        );
+    }
+}
+
+#[test]
+fn one_refused_group_in_a_500_is_that_group_alone() {
+    let w = Workdir::new();
+    w.write("staff.csv", STAFF);
+    let fake = FakeVelt::start(FakeConfig {
+        reject_groups: ["sales".to_owned()].into(),
+        ..FakeConfig::strict()
+    });
+    let run = import(&w, &fake, "r.json", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&w.read("r.json")).unwrap();
+    let groups: BTreeMap<&str, &str> = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["group_id"].as_str().unwrap(), g["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        groups,
+        BTreeMap::from([("engineering", "added"), ("legal", "added"), ("sales", "failed")])
+    );
+    // One request for the three groups: the 500's details were read, not retried whole.
+    assert_eq!(fake.requests_to(fake_velt::ADD_GROUPS), 1);
+    assert_eq!(fake.groups_of("acme").len(), 2);
+}
+
+#[test]
+fn items_the_server_failed_on_its_side_are_retried_alone() {
+    let w = Workdir::new();
+    w.write("staff.csv", STAFF);
+    let fake = FakeVelt::start(FakeConfig {
+        transient_items: [("legal".to_owned(), 2)].into(),
+        ..FakeConfig::strict()
+    });
+    let run = import(&w, &fake, "r.json", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = fake.log();
+    let group_calls: Vec<&Vec<String>> = log
+        .iter()
+        .filter(|l| l.path == fake_velt::ADD_GROUPS)
+        .map(|l| &l.groups)
+        .collect();
+    assert_eq!(group_calls.len(), 3, "{group_calls:?}");
+    assert_eq!(
+        group_calls[1],
+        &vec!["legal".to_owned()],
+        "only the failed item goes again"
+    );
+    assert_eq!(counts(&w, "r.json", "groups"), map(&[("added", 3)]));
+}
