@@ -16,6 +16,8 @@ mod read;
 mod golden;
 // `import` against the fake server: every fault, the rate, the chunking, the outcomes.
 mod upload;
+// A server that redirects, quotes secrets, sends escapes or endless answers.
+mod hostile;
 // Results reports in every format, fed back as input, and CSV injection.
 mod report;
 // The state file: incremental runs, renames, stale groups, kill -9 and resume.

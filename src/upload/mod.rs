@@ -17,6 +17,7 @@ mod http;
 pub mod pace;
 pub mod progress;
 pub mod retry;
+pub mod sanitize;
 
 use std::collections::VecDeque;
 use std::future::Future;
