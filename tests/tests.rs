@@ -18,6 +18,8 @@ mod golden;
 mod upload;
 // A server that redirects, quotes secrets, sends escapes or endless answers.
 mod hostile;
+// Output paths: never an input, checked before sending, a fallback when the report fails.
+mod outputs;
 // Results reports in every format, fed back as input, and CSV injection.
 mod report;
 // The state file: incremental runs, renames, stale groups, kill -9 and resume.

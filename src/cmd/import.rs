@@ -19,6 +19,9 @@ use crate::upload::{self, Confirmations, Stop, UploadSettings};
 /// Runs `import`.
 pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let report = ReportFile::new(s.report.clone())?;
+    if let Some(path) = &s.summary_json {
+        report::check_summary(path)?;
+    }
     let state = match &s.state {
         Some(path) => Some(Arc::new(State::open(path, s.upload.api_base.as_str())?)),
         None => None,

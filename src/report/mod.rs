@@ -239,12 +239,7 @@ impl ReportFile {
 
     /// `<report>-members.csv`, beside a CSV report.
     pub fn members_path(&self) -> PathBuf {
-        let stem = self
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.path.with_file_name(format!("{stem}-members.csv"))
+        members_path(&self.path)
     }
 
     /// Writes every part of the report, each replacing its file whole.
@@ -270,6 +265,15 @@ impl ReportFile {
         }
         Ok(())
     }
+}
+
+/// `<report>-members.csv` beside `report`, where a CSV report puts the memberships.
+pub fn members_path(report: &Path) -> PathBuf {
+    let stem = report
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    report.with_file_name(format!("{stem}-members.csv"))
 }
 
 /// Proves a file can be written there, without leaving anything behind: an existing file must
@@ -306,6 +310,16 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
         let _ = std::fs::remove_file(&tmp);
     }
     done
+}
+
+/// Checks up front that the summary can be written at `path`, as [`ReportFile::new`] does for
+/// the report, so a bad path fails before anything is sent.
+pub fn check_summary(path: &Path) -> Result<(), ReportError> {
+    probe(path).map_err(|source| ReportError::Io {
+        what: "summary",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Writes the summary as JSON for schedulers.
