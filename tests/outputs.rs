@@ -59,3 +59,71 @@ fn an_unwritable_summary_is_found_before_sending() {
     assert!(run.stderr.contains("cannot write the summary"), "{}", run.stderr);
     assert_eq!(fake.requests(), 0, "nothing was sent");
 }
+
+#[test]
+fn a_cell_longer_than_excel_holds_is_cut_not_fatal() {
+    let w = Workdir::new();
+    // One department on every other row: its sources list no range can shorten.
+    let mut text = String::from("Organization ID,Department\n");
+    for i in 0..12_000 {
+        text.push_str(if i % 2 == 0 { "acme,Sales\n" } else { "acme,Ops\n" });
+    }
+    w.write("hr.csv", text);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = import(&w, &fake, &["--report", "r.xlsx", "hr.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(w.path("r.xlsx")).unwrap();
+    let sheet = book.worksheet_range("Results").unwrap();
+    let sources: Vec<String> = sheet
+        .rows()
+        .skip(1)
+        .map(|r| match &r[6] {
+            Data::String(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(sources.len(), 2);
+    for s in sources {
+        assert!(
+            s.ends_with(" characters)") && s.contains("… (cut: "),
+            "{}",
+            &s[s.len() - 60..]
+        );
+        assert!(s.chars().count() <= 32_767);
+    }
+}
+
+#[test]
+fn a_report_that_fails_after_sending_falls_back_to_csv_beside_it() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Organization ID,Department,User ID\nacme,Sales,u1\nacme,Ops,u2\n",
+    );
+    // The members part of a CSV report goes to r-members.csv: a folder there fails the
+    // report only once everything was sent.
+    std::fs::create_dir(w.path("r-members.csv")).unwrap();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = import(
+        &w,
+        &fake,
+        &["--members", "--report", "r.csv", "--summary-json", "s.json", "hr.csv"],
+    );
+    assert_eq!(run.code, 0, "the groups went: {}", run.stderr);
+    assert!(
+        run.stderr.contains("error: cannot write the report to r-members.csv"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("written as CSV to r.fallback.csv instead"),
+        "{}",
+        run.stderr
+    );
+    let fallback = w.read("r.fallback.csv");
+    assert!(fallback.contains("acme,sales,Sales,added"), "{fallback}");
+    assert!(w.read("r.fallback-members.csv").contains("u1"));
+    assert!(w.read("s.json").contains("r.fallback.csv"));
+    assert_eq!(fake.members_of("acme", "sales"), ["u1"]);
+}

@@ -60,12 +60,29 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let mut summary = Summary::count(&plan.groups, plan.members.as_deref());
     stats.fill(&mut summary);
     summary.report = Some(report.path().display().to_string());
-    report.write(&Report {
+    let written = report.write(&Report {
         input: &normalized,
         groups: &plan.groups,
         members: plan.members.as_deref(),
         summary: &summary,
-    })?;
+    });
+    if let Err(e) = written {
+        // What was sent must not be lost to a report-format problem: the plainest format
+        // beside it, and the exit code by what happened to the groups.
+        let fallback = report.fallback();
+        summary.report = Some(fallback.path().display().to_string());
+        let retry = fallback.write(&Report {
+            input: &normalized,
+            groups: &plan.groups,
+            members: plan.members.as_deref(),
+            summary: &summary,
+        });
+        if let Err(second) = retry {
+            console::error(&second);
+            return Err(e.into());
+        }
+        console::report_fallback(&e, fallback.path());
+    }
     console::summary(&summary);
     if let Some(path) = &s.summary_json {
         report::write_summary(path, &summary)?;

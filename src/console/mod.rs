@@ -156,6 +156,12 @@ pub fn record_failed(e: &upload::RecordError) {
     error(format!("{e}; what was confirmed after that may be sent again next run"));
 }
 
+/// Says the report could not be written and where the fallback CSV went instead.
+pub fn report_fallback(error: &crate::report::ReportError, fallback: &std::path::Path) {
+    eprintln!("error: {error}");
+    eprintln!("the report was written as CSV to {} instead", fallback.display());
+}
+
 /// Says Ctrl-C or SIGTERM arrived.
 pub fn interrupted() {
     eprintln!("velt-groups: interrupted; finishing the report");

@@ -237,6 +237,20 @@ impl ReportFile {
         &self.path
     }
 
+    /// `<name>.fallback.csv` beside the report: where a report that failed after sending goes
+    /// instead, in the plainest format, so the record of what was sent is not lost.
+    pub fn fallback(&self) -> ReportFile {
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        ReportFile {
+            path: self.path.with_file_name(format!("{stem}.fallback.csv")),
+            format: Format::Csv,
+        }
+    }
+
     /// `<report>-members.csv`, beside a CSV report.
     pub fn members_path(&self) -> PathBuf {
         members_path(&self.path)
