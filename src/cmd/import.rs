@@ -10,7 +10,7 @@ use crate::console::progress::{self, Mode};
 use crate::error::{Error, Exit};
 use crate::input;
 use crate::plan::Work;
-use crate::plan::{Known, Plan, PlanOptions};
+use crate::plan::{Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
 use crate::state::State;
@@ -41,6 +41,13 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let mut plan = Plan::build(&normalized, &known, options);
     let held_back = plan.held_back();
     if held_back > 0 && !s.allow_partial {
+        // The report still replaces the last one, so a fixed nightly path never shows
+        // yesterday's outcome as today's.
+        let why = format!("not attempted: validation failed ({held_back} held back; see the invalid rows)");
+        not_attempted(&mut plan, &why);
+        let mut summary = Summary::count(&plan.groups, plan.members.as_deref());
+        summary.stopped = Some("validation failed; nothing was sent".into());
+        write_outputs(s, &report, &normalized, &plan, &mut summary)?;
         return Err(Error::Invalid {
             held_back,
             valid: normalized.group_count(),
@@ -59,12 +66,41 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     };
     let mut summary = Summary::count(&plan.groups, plan.members.as_deref());
     stats.fill(&mut summary);
+    write_outputs(s, &report, &normalized, &plan, &mut summary)?;
+    console::summary(&summary);
+    Ok(if plan.complete() {
+        exit
+    } else {
+        exit.max(Exit::Incomplete)
+    })
+}
+
+/// Marks everything that was planned as failed, never sent, for `why`.
+fn not_attempted(plan: &mut Plan, why: &str) {
+    let groups = plan.groups.iter_mut().map(|o| (&mut o.status, &mut o.error));
+    let members = plan.members.iter_mut().flatten().map(|m| (&mut m.status, &mut m.error));
+    for (status, error) in groups.chain(members) {
+        if *status == Status::Planned {
+            *status = Status::Failed;
+            *error = why.to_owned();
+        }
+    }
+}
+
+/// Writes the report (or its CSV fallback) and the summary JSON.
+fn write_outputs(
+    s: &ImportSettings,
+    report: &ReportFile,
+    normalized: &crate::normalize::Plan,
+    plan: &Plan,
+    summary: &mut Summary,
+) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
     let written = report.write(&Report {
-        input: &normalized,
+        input: normalized,
         groups: &plan.groups,
         members: plan.members.as_deref(),
-        summary: &summary,
+        summary,
     });
     if let Err(e) = written {
         // What was sent must not be lost to a report-format problem: the plainest format
@@ -72,10 +108,10 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         let fallback = report.fallback();
         summary.report = Some(fallback.path().display().to_string());
         let retry = fallback.write(&Report {
-            input: &normalized,
+            input: normalized,
             groups: &plan.groups,
             members: plan.members.as_deref(),
-            summary: &summary,
+            summary,
         });
         if let Err(second) = retry {
             console::error(&second);
@@ -83,15 +119,10 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         }
         console::report_fallback(&e, fallback.path());
     }
-    console::summary(&summary);
     if let Some(path) = &s.summary_json {
-        report::write_summary(path, &summary)?;
+        report::write_summary(path, summary)?;
     }
-    Ok(if plan.complete() {
-        exit
-    } else {
-        exit.max(Exit::Incomplete)
-    })
+    Ok(())
 }
 
 /// Every organization the export names, held-back rows included (their stale groups count).
