@@ -207,6 +207,8 @@ struct Stats {
     retries: u64,
     elapsed: std::time::Duration,
     stopped: Option<String>,
+    rate_limited: u64,
+    final_rate: Option<f64>,
 }
 
 impl Stats {
@@ -215,7 +217,10 @@ impl Stats {
         self.requests += outcome.requests;
         self.retries += outcome.retries;
         self.elapsed += outcome.elapsed;
+        self.rate_limited += outcome.rate_limited;
+        self.final_rate = Some(outcome.final_rate.min(self.final_rate.unwrap_or(f64::INFINITY)));
         console::advise_concurrency(settings, outcome);
+        console::failure_causes(outcome);
         let mut exit = Exit::Success;
         if let Some(stop) = &outcome.stop {
             console::stopped(stop);
@@ -237,5 +242,7 @@ impl Stats {
         summary.elapsed_seconds = self.elapsed.as_secs_f64();
         summary.achieved_rate = self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9);
         summary.stopped = self.stopped.clone();
+        summary.rate_limited = self.rate_limited;
+        summary.final_rate = self.final_rate.unwrap_or(0.0);
     }
 }

@@ -142,6 +142,10 @@ pub struct Summary {
     pub elapsed_seconds: f64,
     /// Requests per second achieved.
     pub achieved_rate: f64,
+    /// 429 answers: how often the server asked to slow down.
+    pub rate_limited: u64,
+    /// The rate in force at the end, requests per second (below `--rate` after 429s).
+    pub final_rate: f64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Where the report is.

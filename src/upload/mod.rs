@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -108,6 +108,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The rate in force at the end (lower than `--rate` after 429s).
     pub final_rate: f64,
+    /// 429 answers: how often the server asked to slow down.
+    pub rate_limited: u64,
     /// Set when the run stopped early.
     pub stop: Option<Stop>,
     /// The first failure to record a confirmation, if any.
@@ -124,6 +126,7 @@ struct Inner {
     queue: Mutex<VecDeque<Vec<usize>>>,
     stop: watch::Sender<Option<Stop>>,
     down_streak: AtomicUsize,
+    rate_limited: AtomicU64,
     progress: Arc<Progress>,
     record: Option<Arc<dyn Confirmations>>,
     record_error: Mutex<Option<RecordError>>,
@@ -183,6 +186,7 @@ pub async fn upload(
         queue: Mutex::new(queue),
         stop,
         down_streak: AtomicUsize::new(0),
+        rate_limited: AtomicU64::new(0),
         progress,
         record,
         record_error: Mutex::new(None),
@@ -242,6 +246,7 @@ pub async fn upload(
         retries: inner.progress.retries(),
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
+        rate_limited: inner.rate_limited.load(Ordering::Relaxed),
         stop,
         record_error,
     })
@@ -359,7 +364,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                 }
             };
             match &answer {
-                Answer::RateLimited { .. } => tries.rate_limited += 1,
+                Answer::RateLimited { .. } => {
+                    tries.rate_limited += 1;
+                    inner.rate_limited.fetch_add(1, Ordering::Relaxed);
+                }
                 Answer::Transient(_) => tries.errors += 1,
                 _ => {}
             }
