@@ -93,3 +93,40 @@ fn a_run_slowed_by_429s_says_so_with_a_rate_to_try() {
         run.stderr
     );
 }
+
+#[test]
+fn a_dry_run_shows_the_groups_it_would_send_per_organization() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Organization ID,Department\nacme,Sales\nacme,Sales\nglobex,Ops\n",
+    );
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let run = w.run_env(
+        &[
+            "import",
+            "--quiet",
+            "--dry-run",
+            "--api-base",
+            &url,
+            "--report",
+            "r.csv",
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.requests(), 0);
+    let lines: Vec<Vec<&str>> = run.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            vec!["ORGANIZATION", "GROUP", "ID", "GROUP", "NAME", "ROWS"],
+            vec!["acme", "sales", "Sales", "2"],
+            vec!["globex", "ops", "Ops", "1"],
+        ],
+        "{}",
+        run.stdout
+    );
+}

@@ -58,6 +58,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     }
     let mut stats = Stats::default();
     let exit = if s.dry_run {
+        dry_run_table(&plan).map_err(Error::Output)?;
         console::dry_run(&plan, &s.upload);
         Exit::Success
     } else {
@@ -73,6 +74,28 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     } else {
         exit.max(Exit::Incomplete)
     })
+}
+
+/// What a dry run would send, on stdout as `check` prints its table: each group to add, per
+/// organization, with its source row count.
+fn dry_run_table(plan: &Plan) -> std::io::Result<()> {
+    use std::io::Write;
+    let rows: Vec<[String; 4]> = plan
+        .groups
+        .iter()
+        .filter(|o| o.status == Status::Planned)
+        .map(|o| {
+            [
+                o.organization_id.clone(),
+                o.group_id.clone(),
+                o.group_name.clone(),
+                o.sources.len().to_string(),
+            ]
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    super::check::write_rows(super::check::TABLE_HEADERS, &rows, &mut out)?;
+    out.flush()
 }
 
 /// Marks everything that was planned as failed, never sent, for `why`.
