@@ -30,6 +30,30 @@ pub enum StateError {
         /// What SQLite or the schema check said.
         detail: String,
     },
+    /// Another application's database: it has tables, and not our schema marker.
+    #[error("{path}: this SQLite database belongs to another application (tables: {tables}); it was left untouched; name a new file for --state")]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// Some of its tables, to recognize it by.
+        tables: String,
+    },
+    /// Another run holds the state file.
+    #[error("{path}: another velt-groups run is using this state file (it holds {}); wait for it to finish, or use another --state", lock.display())]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+    },
+    /// The file, or its folder, cannot be written.
+    #[error("{path}: the state file cannot be written ({detail}); make it and its folder writable for this user (e.g. `chmod u+w` on both, or run as the file's owner); keep the file, it records the memberships this tool added")]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        detail: String,
+    },
     /// Reading or writing failed (disk full, permissions...).
     #[error("{path}: cannot update the state ({detail})")]
     Io {
@@ -43,6 +67,8 @@ pub enum StateError {
 /// An open state file.
 pub struct State {
     path: PathBuf,
+    /// Held (locked) while the state is open, so two runs never share one state file.
+    _lock: std::fs::File,
     api_base: String,
     conn: Mutex<Connection>,
 }
@@ -54,8 +80,25 @@ impl State {
             path: path.to_owned(),
             detail: e.to_string(),
         };
+        let read_only = |detail: String| StateError::ReadOnly {
+            path: path.to_owned(),
+            detail,
+        };
+        if path.exists() {
+            if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open(path) {
+                return Err(read_only(e.to_string()));
+            }
+        }
         let conn = Connection::open(path).map_err(unusable)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(unusable)?;
+        // Both checks read only: a foreign or damaged file is refused exactly as it was found.
+        refuse_foreign(&conn, path)?;
+        quick_check(&conn, path)?;
+        let lock = lock(path)?;
+        let written = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen) => read_only(e.to_string()),
+            _ => unusable(e),
+        };
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(written)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(unusable)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(unusable)?;
@@ -87,7 +130,7 @@ impl State {
                  PRIMARY KEY (api_base, organization_id, group_id, user_id)
              ) WITHOUT ROWID;",
         )
-        .map_err(unusable)?;
+        .map_err(written)?;
         let schema: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
             .optional()
@@ -106,6 +149,7 @@ impl State {
             }
         }
         Ok(State {
+            _lock: lock,
             path: path.to_owned(),
             api_base: api_base.trim_end_matches('/').to_owned(),
             conn: Mutex::new(conn),
@@ -247,6 +291,85 @@ impl State {
     }
 }
 
+/// Refuses a database with tables but without our schema marker (another program's), before
+/// anything is written to it.
+fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), StateError> {
+    let unusable = |e: rusqlite::Error| StateError::Unusable {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    };
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(unusable)?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    // A `meta` table of another shape fails the query: that is foreign too.
+    let marked = tables.iter().any(|t| t == "meta")
+        && conn
+            .query_row("SELECT count(*) FROM meta WHERE key = 'schema'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .is_ok_and(|n| n > 0);
+    if marked {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = tables.iter().map(String::as_str).take(5).collect();
+    if tables.len() > names.len() {
+        names.push("...");
+    }
+    Err(StateError::Foreign {
+        path: path.to_owned(),
+        tables: names.join(", "),
+    })
+}
+
+/// `PRAGMA quick_check`: finds damage in pages this run would not otherwise read.
+fn quick_check(conn: &Connection, path: &Path) -> Result<(), StateError> {
+    let rows: Result<Vec<String>, _> = conn
+        .prepare("PRAGMA quick_check")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect());
+    let detail = match rows {
+        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => return Ok(()),
+        Ok(rows) => format!("damaged: {}", rows.first().map_or("no answer", String::as_str)),
+        Err(e) => e.to_string(),
+    };
+    Err(StateError::Unusable {
+        path: path.to_owned(),
+        detail,
+    })
+}
+
+/// Takes the run's exclusive lock: an advisory lock on `<state>.lock` beside the file (not on
+/// the database itself, whose bytes SQLite locks its own way). The lock file stays after the
+/// run; removing it could let a third run lock a file the second one is waiting on.
+fn lock(path: &Path) -> Result<std::fs::File, StateError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StateError::ReadOnly {
+            path: path.to_owned(),
+            detail: format!("{}: {e}", lock_path.display()),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Busy {
+            path: path.to_owned(),
+            lock: lock_path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(StateError::Io {
+            path: path.to_owned(),
+            detail: format!("cannot lock {}: {e}", lock_path.display()),
+        }),
+    }
+}
+
 impl crate::upload::Confirmations for State {
     fn confirmed(&self, items: &[&Work]) -> Result<(), crate::upload::RecordError> {
         let Some(first) = items.first().map(|w| &w.key) else {
@@ -291,6 +414,7 @@ mod tests {
         assert_eq!(acme.len(), 2);
         assert_eq!(acme["ops"], "Operations");
         assert_eq!(a.group_count().unwrap(), 3);
+        drop(a);
         let other = State::open(&path, "http://127.0.0.1:9").unwrap();
         assert!(other.confirmed("acme").unwrap().is_empty());
     }
@@ -304,5 +428,80 @@ mod tests {
         let err = State::open(&path, "https://api.velt.dev").err().unwrap();
         assert!(err.to_string().contains("not a usable velt-groups state file"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), text, "the file is left as it was");
+    }
+
+    #[test]
+    fn another_applications_database_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);",
+        )
+        .unwrap();
+        drop(conn);
+        let before = std::fs::read(&path).unwrap();
+        let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+        assert!(matches!(err, StateError::Foreign { .. }), "{err}");
+        assert!(
+            err.to_string().contains("another application (tables: invoices)"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before, "byte for byte");
+        assert!(!dir.path().join("app.db-wal").exists());
+    }
+
+    #[test]
+    fn a_second_open_of_one_state_is_refused_while_the_first_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let first = State::open(&path, "https://api.velt.dev").unwrap();
+        let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+        assert!(matches!(err, StateError::Busy { .. }), "{err}");
+        assert!(err
+            .to_string()
+            .contains("another velt-groups run is using this state file"));
+        drop(first);
+        State::open(&path, "https://api.velt.dev").unwrap();
+    }
+
+    #[test]
+    fn damage_in_pages_the_run_would_not_read_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let state = State::open(&path, "https://api.velt.dev").unwrap();
+        let names: Vec<(String, String)> = (0..2_000).map(|i| (format!("g{i:05}"), "x".repeat(200))).collect();
+        let refs: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        state.record("acme", &refs).unwrap();
+        state
+            .conn
+            .lock()
+            .unwrap()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;")
+            .unwrap();
+        drop(state);
+        // Garbage over a page in the middle of the groups table's leaves.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let page = 4096;
+        let mid = (bytes.len() / page / 2) * page;
+        bytes[mid..mid + page].fill(0xA5);
+        std::fs::write(&path, &bytes).unwrap();
+        let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+        assert!(matches!(err, StateError::Unusable { .. }), "{err}");
+        assert!(
+            err.to_string().contains("damaged") || err.to_string().contains("malformed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn read_only_advice_keeps_the_file() {
+        let err = StateError::ReadOnly {
+            path: "state.db".into(),
+            detail: "attempt to write a readonly database".into(),
+        };
+        let text = err.to_string();
+        assert!(text.contains("chmod u+w") && text.contains("keep the file"), "{text}");
+        assert!(!text.contains("move it away"), "{text}");
     }
 }

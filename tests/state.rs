@@ -323,3 +323,45 @@ fn a_state_file_from_0_1_0_is_read() {
         run.stderr
     );
 }
+
+#[test]
+fn another_applications_database_is_refused_untouched_before_sending() {
+    let w = Workdir::new();
+    w.write("hr.csv", "Department\nSales\n");
+    let conn = rusqlite::Connection::open(w.path("state.db")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'x');",
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(w.path("state.db")).unwrap();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = import(&w, &fake, &["--report", "r.csv", "hr.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("belongs to another application"), "{}", run.stderr);
+    assert_eq!(std::fs::read(w.path("state.db")).unwrap(), before);
+    assert_eq!(fake.requests(), 0);
+}
+
+#[test]
+fn a_second_run_on_a_state_in_use_stops_at_once() {
+    let w = Workdir::new();
+    w.write("hr.csv", "Department\nSales\n");
+    let fake = FakeVelt::start(FakeConfig::default());
+    assert_eq!(import(&w, &fake, &["--report", "r.csv", "hr.csv"]).code, 0);
+    let sent = fake.requests();
+    // A run in progress holds the lock file beside the state.
+    let held = std::fs::File::create(w.path("state.db.lock")).unwrap();
+    held.try_lock().unwrap();
+    let run = import(&w, &fake, &["--full", "--report", "r.csv", "hr.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("another velt-groups run is using this state file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.requests(), sent, "the second run sent nothing");
+    drop(held);
+    assert_eq!(import(&w, &fake, &["--full", "--report", "r.csv", "hr.csv"]).code, 0);
+    assert_eq!(fake.requests(), sent + 1);
+}

@@ -16,6 +16,12 @@ mod read;
 mod golden;
 // `import` against the fake server: every fault, the rate, the chunking, the outcomes.
 mod upload;
+// A server that redirects, quotes secrets, sends escapes or endless answers.
+mod hostile;
+// Output paths: never an input, checked before sending, a fallback when the report fails.
+mod outputs;
+// What stderr tells: failure causes, 429s, the dry run's table.
+mod feedback;
 // Results reports in every format, fed back as input, and CSV injection.
 mod report;
 // The state file: incremental runs, renames, stale groups, kill -9 and resume.

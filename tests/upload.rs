@@ -394,10 +394,19 @@ fn validation_failures_send_nothing_unless_partial_is_allowed() {
     let w = Workdir::new();
     w.write("hr.csv", "Department\nSales\nR&D\nR-D\nLegal\n");
     let fake = FakeVelt::start(FakeConfig::default());
+    // Last night's report at the fixed path must not pass for tonight's.
+    w.write("report.csv", "organization_id,group_id\nacme,yesterday\n");
     let run = import(&w, &fake, &["--strict-names", "--org", "acme", "hr.csv"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(fake.requests(), 0);
-    assert!(!w.path("report.csv").exists(), "no empty report is left behind");
+    assert_eq!(
+        statuses(&w),
+        BTreeMap::from([("failed".to_owned(), 2), ("invalid".to_owned(), 2)])
+    );
+    assert!(report_rows(&w)
+        .iter()
+        .filter(|r| r.1 == "failed")
+        .all(|r| r.3.starts_with("not attempted: validation failed (2 held back")));
     assert!(
         run.stderr.contains("error: nothing was sent: 2 held back (conflicting names or invalid rows, see above); fix the input, or pass --allow-partial to send the 2 valid groups"),
         "{}",

@@ -44,8 +44,10 @@ pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
     })
 }
 
+/// The table's columns; `import --dry-run` prints the same table of the groups it would send.
+pub(super) const TABLE_HEADERS: [&str; 4] = ["ORGANIZATION", "GROUP ID", "GROUP NAME", "ROWS"];
+
 fn write_table(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    let headers = ["ORGANIZATION", "GROUP ID", "GROUP NAME", "ROWS"];
     let rows: Vec<[String; 4]> = plan
         .organizations
         .iter()
@@ -55,8 +57,13 @@ fn write_table(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
                 .map(|g| [o.id.clone(), g.id.clone(), g.name.clone(), g.sources.len().to_string()])
         })
         .collect();
+    write_rows(TABLE_HEADERS, &rows, out)
+}
+
+/// Aligned columns, the last one (a count) right-aligned.
+pub(super) fn write_rows(headers: [&str; 4], rows: &[[String; 4]], out: &mut dyn Write) -> std::io::Result<()> {
     let mut widths = headers.map(UnicodeWidthStr::width);
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.width());
         }
@@ -76,7 +83,7 @@ fn write_table(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{}", text.trim_end())
     };
     line(headers, out)?;
-    for row in &rows {
+    for row in rows {
         line([&row[0], &row[1], &row[2], &row[3]], out)?;
     }
     Ok(())

@@ -10,7 +10,7 @@ use crate::console::progress::{self, Mode};
 use crate::error::{Error, Exit};
 use crate::input;
 use crate::plan::Work;
-use crate::plan::{Known, Plan, PlanOptions};
+use crate::plan::{Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
 use crate::state::State;
@@ -19,6 +19,9 @@ use crate::upload::{self, Confirmations, Stop, UploadSettings};
 /// Runs `import`.
 pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let report = ReportFile::new(s.report.clone())?;
+    if let Some(path) = &s.summary_json {
+        report::check_summary(path)?;
+    }
     let state = match &s.state {
         Some(path) => Some(Arc::new(State::open(path, s.upload.api_base.as_str())?)),
         None => None,
@@ -38,6 +41,13 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let mut plan = Plan::build(&normalized, &known, options);
     let held_back = plan.held_back();
     if held_back > 0 && !s.allow_partial {
+        // The report still replaces the last one, so a fixed nightly path never shows
+        // yesterday's outcome as today's.
+        let why = format!("not attempted: validation failed ({held_back} held back; see the invalid rows)");
+        not_attempted(&mut plan, &why);
+        let mut summary = Summary::count(&plan.groups, plan.users.as_deref(), plan.members.as_deref());
+        summary.stopped = Some("validation failed; nothing was sent".into());
+        write_outputs(s, &report, &normalized, &plan, &mut summary)?;
         return Err(Error::Invalid {
             held_back,
             valid: normalized.group_count(),
@@ -48,6 +58,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     }
     let mut stats = Stats::default();
     let exit = if s.dry_run {
+        dry_run_table(&plan).map_err(Error::Output)?;
         console::dry_run(&plan, &s.upload);
         Exit::Success
     } else {
@@ -56,23 +67,87 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     };
     let mut summary = Summary::count(&plan.groups, plan.users.as_deref(), plan.members.as_deref());
     stats.fill(&mut summary);
-    summary.report = Some(report.path().display().to_string());
-    report.write(&Report {
-        input: &normalized,
-        groups: &plan.groups,
-        users: plan.users.as_deref(),
-        members: plan.members.as_deref(),
-        summary: &summary,
-    })?;
+    write_outputs(s, &report, &normalized, &plan, &mut summary)?;
     console::summary(&summary);
-    if let Some(path) = &s.summary_json {
-        report::write_summary(path, &summary)?;
-    }
     Ok(if plan.complete() {
         exit
     } else {
         exit.max(Exit::Incomplete)
     })
+}
+
+/// What a dry run would send, on stdout as `check` prints its table: each group to add, per
+/// organization, with its source row count.
+fn dry_run_table(plan: &Plan) -> std::io::Result<()> {
+    use std::io::Write;
+    let rows: Vec<[String; 4]> = plan
+        .groups
+        .iter()
+        .filter(|o| o.status == Status::Planned)
+        .map(|o| {
+            [
+                o.organization_id.clone(),
+                o.group_id.clone(),
+                o.group_name.clone(),
+                o.sources.len().to_string(),
+            ]
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    super::check::write_rows(super::check::TABLE_HEADERS, &rows, &mut out)?;
+    out.flush()
+}
+
+/// Marks everything that was planned as failed, never sent, for `why`.
+fn not_attempted(plan: &mut Plan, why: &str) {
+    let groups = plan.groups.iter_mut().map(|o| (&mut o.status, &mut o.error));
+    let members = plan.members.iter_mut().flatten().map(|m| (&mut m.status, &mut m.error));
+    for (status, error) in groups.chain(members) {
+        if *status == Status::Planned {
+            *status = Status::Failed;
+            *error = why.to_owned();
+        }
+    }
+}
+
+/// Writes the report (or its CSV fallback) and the summary JSON.
+fn write_outputs(
+    s: &ImportSettings,
+    report: &ReportFile,
+    normalized: &crate::normalize::Plan,
+    plan: &Plan,
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    summary.report = Some(report.path().display().to_string());
+    let written = report.write(&Report {
+        input: normalized,
+        groups: &plan.groups,
+        users: plan.users.as_deref(),
+        members: plan.members.as_deref(),
+        summary,
+    });
+    if let Err(e) = written {
+        // What was sent must not be lost to a report-format problem: the plainest format
+        // beside it, and the exit code by what happened to the groups.
+        let fallback = report.fallback();
+        summary.report = Some(fallback.path().display().to_string());
+        let retry = fallback.write(&Report {
+            input: normalized,
+            groups: &plan.groups,
+            users: plan.users.as_deref(),
+            members: plan.members.as_deref(),
+            summary,
+        });
+        if let Err(second) = retry {
+            console::error(&second);
+            return Err(e.into());
+        }
+        console::report_fallback(&e, fallback.path());
+    }
+    if let Some(path) = &s.summary_json {
+        report::write_summary(path, summary)?;
+    }
+    Ok(())
 }
 
 /// Every organization the export names, held-back rows included (their stale groups count).
@@ -166,6 +241,8 @@ struct Stats {
     retries: u64,
     elapsed: std::time::Duration,
     stopped: Option<String>,
+    rate_limited: u64,
+    final_rate: Option<f64>,
 }
 
 impl Stats {
@@ -174,7 +251,10 @@ impl Stats {
         self.requests += outcome.requests;
         self.retries += outcome.retries;
         self.elapsed += outcome.elapsed;
+        self.rate_limited += outcome.rate_limited;
+        self.final_rate = Some(outcome.final_rate.min(self.final_rate.unwrap_or(f64::INFINITY)));
         console::advise_concurrency(settings, outcome);
+        console::failure_causes(outcome);
         let mut exit = Exit::Success;
         if let Some(stop) = &outcome.stop {
             console::stopped(stop);
@@ -196,5 +276,7 @@ impl Stats {
         summary.elapsed_seconds = self.elapsed.as_secs_f64();
         summary.achieved_rate = self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9);
         summary.stopped = self.stopped.clone();
+        summary.rate_limited = self.rate_limited;
+        summary.final_rate = self.final_rate.unwrap_or(0.0);
     }
 }

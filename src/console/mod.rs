@@ -162,6 +162,12 @@ pub fn record_failed(e: &upload::RecordError) {
     error(format!("{e}; what was confirmed after that may be sent again next run"));
 }
 
+/// Says the report could not be written and where the fallback CSV went instead.
+pub fn report_fallback(error: &crate::report::ReportError, fallback: &std::path::Path) {
+    eprintln!("error: {error}");
+    eprintln!("the report was written as CSV to {} instead", fallback.display());
+}
+
 /// Says Ctrl-C or SIGTERM arrived.
 pub fn interrupted() {
     eprintln!("velt-groups: interrupted; finishing the report");
@@ -184,6 +190,38 @@ pub fn advise_concurrency(settings: &UploadSettings, outcome: &upload::Outcome) 
             latency * 1000.0,
             settings.concurrency
         );
+    }
+}
+
+/// Lines of failure causes printed at most; the report has every one.
+const MAX_CAUSES: usize = 3;
+
+/// Why things failed, grouped by cause, most common first ("12 groups failed: cannot connect:
+/// connection refused"), so the cause is on the terminal, not only in the report. Items never
+/// sent are left out: [`stopped`] already said why.
+pub fn failure_causes(outcome: &upload::Outcome) {
+    let mut causes: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for (key, done) in &outcome.results {
+        if done.confirmed || done.error.starts_with("not attempted") {
+            continue;
+        }
+        let noun = match key.endpoint {
+            crate::plan::Endpoint::AddGroups => "group",
+            _ => "membership change",
+        };
+        *causes.entry((noun, done.error.as_str())).or_default() += 1;
+    }
+    let mut causes: Vec<_> = causes.into_iter().collect();
+    causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for ((noun, cause), n) in causes.iter().take(MAX_CAUSES) {
+        error(format!("{} failed: {cause}", count(*n, noun)));
+    }
+    if causes.len() > MAX_CAUSES {
+        let rest: usize = causes[MAX_CAUSES..].iter().map(|c| c.1).sum();
+        error(format!(
+            "{rest} more failed for {} other causes; see the report",
+            causes.len() - MAX_CAUSES
+        ));
     }
 }
 
@@ -210,7 +248,24 @@ pub fn summary(summary: &Summary) {
             summary.achieved_rate
         );
     }
+    if summary.rate_limited > 0 {
+        eprintln!(
+            "the server asked to slow down {}; the run ended at {:.1} requests/s; try --rate {}",
+            count(summary.rate_limited as usize, "time"),
+            summary.final_rate,
+            suggested_rate(summary.final_rate)
+        );
+    }
     if let Some(report) = &summary.report {
         eprintln!("report: {report}");
+    }
+}
+
+/// A `--rate` to try after 429s: the rate the run settled at, rounded down to a plain number.
+fn suggested_rate(final_rate: f64) -> String {
+    if final_rate >= 1.0 {
+        format!("{}", final_rate.floor())
+    } else {
+        format!("{:.2}", final_rate.max(0.01))
     }
 }

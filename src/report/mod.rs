@@ -171,6 +171,10 @@ pub struct Summary {
     pub elapsed_seconds: f64,
     /// Requests per second achieved.
     pub achieved_rate: f64,
+    /// 429 answers: how often the server asked to slow down.
+    pub rate_limited: u64,
+    /// The rate in force at the end, requests per second (below `--rate` after 429s).
+    pub final_rate: f64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Where the report is.
@@ -276,19 +280,28 @@ impl ReportFile {
         &self.path
     }
 
-    /// `<report>-members.csv`, beside a CSV report.
-    pub fn members_path(&self) -> PathBuf {
-        self.part_path("members")
-    }
-
-    /// `<report>-<part>.csv`, beside a CSV report.
-    fn part_path(&self, part: &str) -> PathBuf {
+    /// `<name>.fallback.csv` beside the report: where a report that failed after sending goes
+    /// instead, in the plainest format, so the record of what was sent is not lost.
+    pub fn fallback(&self) -> ReportFile {
         let stem = self
             .path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.path.with_file_name(format!("{stem}-{part}.csv"))
+        ReportFile {
+            path: self.path.with_file_name(format!("{stem}.fallback.csv")),
+            format: Format::Csv,
+        }
+    }
+
+    /// `<report>-members.csv`, beside a CSV report.
+    pub fn members_path(&self) -> PathBuf {
+        members_path(&self.path)
+    }
+
+    /// `<report>-<part>.csv`, beside a CSV report.
+    fn part_path(&self, part: &str) -> PathBuf {
+        part_path(&self.path, part)
     }
 
     /// Writes every part of the report, each replacing its file whole.
@@ -317,6 +330,20 @@ impl ReportFile {
         }
         Ok(())
     }
+}
+
+/// `<report>-members.csv` beside `report`, where a CSV report puts the memberships.
+pub fn members_path(report: &Path) -> PathBuf {
+    part_path(report, "members")
+}
+
+/// `<report>-<part>.csv`.
+fn part_path(report: &Path, part: &str) -> PathBuf {
+    let stem = report
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    report.with_file_name(format!("{stem}-{part}.csv"))
 }
 
 /// Proves a file can be written there, without leaving anything behind: an existing file must
@@ -353,6 +380,16 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
         let _ = std::fs::remove_file(&tmp);
     }
     done
+}
+
+/// Checks up front that the summary can be written at `path`, as [`ReportFile::new`] does for
+/// the report, so a bad path fails before anything is sent.
+pub fn check_summary(path: &Path) -> Result<(), ReportError> {
+    probe(path).map_err(|source| ReportError::Io {
+        what: "summary",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Writes the summary as JSON for schedulers.

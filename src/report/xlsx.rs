@@ -12,6 +12,9 @@ use crate::plan::Status;
 /// Widest column, in characters.
 const MAX_WIDTH: usize = 80;
 
+/// Excel's limit on the characters of one cell; rust_xlsxwriter refuses longer text.
+const MAX_CELL: usize = 32_767;
+
 /// The XLSX format: a "Results" sheet, and a "Members" sheet with `--members`.
 #[derive(Debug, Clone, Copy)]
 pub struct Xlsx;
@@ -82,6 +85,7 @@ fn sheet<'a, const N: usize>(
         for (c, cell) in cells.iter().enumerate() {
             let width = match cell {
                 Cell::Text(text) => {
+                    let text = fit_cell(text);
                     sheet.write_string_with_format(r, c as u16, text.as_ref(), format)?;
                     text.chars().count()
                 }
@@ -99,4 +103,48 @@ fn sheet<'a, const N: usize>(
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, last, (N - 1) as u16)?;
     Ok(())
+}
+
+/// `text`, or as much of it as a cell holds, ending with how long it was.
+fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    let total = text.chars().count();
+    if total <= MAX_CELL {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let note = format!("… (cut: {} characters)", thousands(total));
+    let head: String = text.chars().take(MAX_CELL - note.chars().count()).collect();
+    std::borrow::Cow::Owned(head + &note)
+}
+
+/// `123456` as `123,456`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_cells_are_cut_to_what_excel_holds_and_say_so() {
+        let long = "r".repeat(123_456);
+        let cut = fit_cell(&long);
+        assert_eq!(cut.chars().count(), MAX_CELL);
+        assert!(
+            cut.ends_with("… (cut: 123,456 characters)"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+        assert_eq!(fit_cell("short"), "short");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+    }
 }

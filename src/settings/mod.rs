@@ -4,6 +4,7 @@
 //! flag string.
 
 mod file;
+mod paths;
 mod server;
 
 use std::ffi::OsString;
@@ -82,6 +83,16 @@ pub enum SettingsError {
         needs: &'static str,
         /// What the first flag does, so the operator can tell whether to add or drop it.
         why: &'static str,
+    },
+    /// An output would be written over an input.
+    #[error("{flag} {} is the input {}; writing it would destroy the export; name another file", output.display(), input.display())]
+    OutputIsInput {
+        /// `--report`, `--summary-json` or `--state`.
+        flag: &'static str,
+        /// The output path.
+        output: PathBuf,
+        /// The input it is.
+        input: PathBuf,
     },
     /// `--encoding` names no encoding.
     #[error("unknown encoding '{0}'; try utf-8, utf-16le, utf-16be or windows-1252")]
@@ -284,8 +295,20 @@ fn import_settings(
     }
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
     let upload = upload_settings(server, run.dry_run)?;
+    let input = input_settings(input)?;
+    let members_report = run.report.as_deref().map(crate::report::members_path);
+    let outputs: Vec<(&'static str, &std::path::Path)> = [
+        ("--report", run.report.as_deref()),
+        ("--report (its members file)", members_report.as_deref()),
+        ("--summary-json", run.summary_json.as_deref()),
+        ("--state", run.state.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path?)))
+    .collect();
+    paths::refuse_outputs_over_inputs(&outputs, &input.paths)?;
     Ok(ImportSettings {
-        input: input_settings(input)?,
+        input,
         upload,
         dry_run: run.dry_run,
         allow_partial: run.allow_partial,

@@ -4,10 +4,11 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use thiserror::Error;
 
 use super::api::{self, Answer};
+use super::sanitize;
 use super::UploadSettings;
 use crate::plan::Endpoint;
 
@@ -22,8 +23,12 @@ pub enum ClientError {
     Tls(#[source] reqwest::Error),
 }
 
-/// Builds the HTTP client: rustls, timeouts, and the secrets as sensitive default headers
-/// (reqwest keeps sensitive values out of its `Debug` output).
+/// The most bytes of an answer read; Velt's answers are a few kilobytes per chunk.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Builds the HTTP client: rustls, timeouts, the secrets as sensitive default headers
+/// (reqwest keeps sensitive values out of its `Debug` output), and no redirects: a redirect
+/// would carry the secrets to wherever it points, and its answer would be believed.
 pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError> {
     let mut headers = HeaderMap::new();
     for (name, value) in [
@@ -40,23 +45,44 @@ pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError>
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(ClientError::Tls)
 }
 
 /// Posts `body` and classifies the answer; every transport failure is an [`Answer`] too.
+/// Every text the answer carries is cleaned here ([`sanitize::answer`]), before anything
+/// stores or prints it.
 pub(super) async fn post(
     client: &reqwest::Client,
     settings: &UploadSettings,
     endpoint: Endpoint,
     body: Bytes,
 ) -> Answer {
+    let secrets = [
+        settings.credentials.api_key.expose(),
+        settings.credentials.auth_token.expose(),
+    ];
+    sanitize::answer(exchange(client, settings, endpoint, body).await, &secrets)
+}
+
+async fn exchange(client: &reqwest::Client, settings: &UploadSettings, endpoint: Endpoint, body: Bytes) -> Answer {
     let url = match settings.api_base.join(api::path(endpoint)) {
         Ok(url) => url,
         Err(e) => return Answer::Fatal(format!("bad --api-base: {e}")),
     };
     let sent = client.post(url).body(body).send().await;
     match sent {
+        Ok(resp) if resp.status().is_redirection() => {
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .map_or("nowhere".into(), |v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            Answer::Fatal(format!(
+                "HTTP {}: the server redirects to {location}; redirects are not followed (nothing was sent there); check --api-base",
+                resp.status().as_u16()
+            ))
+        }
         Ok(resp) => {
             let status = resp.status().as_u16();
             let retry_after = resp
@@ -64,9 +90,15 @@ pub(super) async fn post(
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            match resp.bytes().await {
+            match read_capped(resp, MAX_ANSWER_BYTES).await {
                 Ok(bytes) => api::classify(status, retry_after.as_deref(), &bytes, SystemTime::now()),
-                Err(e) => Answer::Transient(format!("HTTP {status}: the answer was cut off ({})", root_cause(&e))),
+                Err(Read::TooLarge) => Answer::Fatal(format!(
+                    "HTTP {status}: the answer is larger than {} MB; it was not read, and these items are not confirmed",
+                    MAX_ANSWER_BYTES / (1024 * 1024)
+                )),
+                Err(Read::Cut(e)) => {
+                    Answer::Transient(format!("HTTP {status}: the answer was cut off ({})", root_cause(&e)))
+                }
             }
         }
         Err(e) if e.is_timeout() => Answer::Transient(format!(
@@ -76,6 +108,30 @@ pub(super) async fn post(
         Err(e) if e.is_connect() => Answer::Transient(format!("cannot connect: {}", root_cause(&e))),
         Err(e) => Answer::Transient(format!("connection failed: {}", root_cause(&e))),
     }
+}
+
+/// Why an answer's body was not read whole.
+enum Read {
+    /// It is longer than the cap.
+    TooLarge,
+    /// The connection broke.
+    Cut(reqwest::Error),
+}
+
+/// Reads the body a chunk at a time, stopping past `max` bytes, so a runaway answer costs
+/// `max` bytes of memory, not its length.
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Bytes, Read> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(Read::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Read::Cut)? {
+        if body.len() + chunk.len() > max {
+            return Err(Read::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 /// The innermost cause, which says what happened ("connection reset by peer") where the outer

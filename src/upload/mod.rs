@@ -17,12 +17,13 @@ mod http;
 pub mod pace;
 pub mod progress;
 pub mod retry;
+pub mod sanitize;
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -122,6 +123,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The rate in force at the end (lower than `--rate` after 429s).
     pub final_rate: f64,
+    /// 429 answers: how often the server asked to slow down.
+    pub rate_limited: u64,
     /// Set when the run stopped early.
     pub stop: Option<Stop>,
     /// The first failure to record a confirmation, if any.
@@ -138,6 +141,7 @@ struct Inner {
     queue: Mutex<VecDeque<Vec<usize>>>,
     stop: watch::Sender<Option<Stop>>,
     down_streak: AtomicUsize,
+    rate_limited: AtomicU64,
     progress: Arc<Progress>,
     record: Option<Arc<dyn Confirmations>>,
     record_error: Mutex<Option<RecordError>>,
@@ -195,6 +199,7 @@ pub async fn upload(
         queue: Mutex::new(queue),
         stop,
         down_streak: AtomicUsize::new(0),
+        rate_limited: AtomicU64::new(0),
         progress,
         record,
         record_error: Mutex::new(None),
@@ -253,6 +258,7 @@ pub async fn upload(
         retries: inner.progress.retries(),
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
+        rate_limited: inner.rate_limited.load(Ordering::Relaxed),
         stop,
         record_error,
     })
@@ -403,7 +409,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                 }
             };
             match &answer {
-                Answer::RateLimited { .. } => tries.rate_limited += 1,
+                Answer::RateLimited { .. } => {
+                    tries.rate_limited += 1;
+                    inner.rate_limited.fetch_add(1, Ordering::Relaxed);
+                }
                 Answer::Transient(_) => tries.errors += 1,
                 _ => {}
             }

@@ -103,6 +103,15 @@ pub struct FakeConfig {
     pub fail_first: u64,
     /// Every request is answered with this status (a server that is down).
     pub always: Option<u16>,
+    /// The error message of [`FakeConfig::always`] answers (ANSI escapes, forged lines...).
+    pub always_message: Option<String>,
+    /// [`FakeConfig::always`] answers quote the request's headers in their message, as some
+    /// debugging proxies do (secrets included).
+    pub echo_headers: bool,
+    /// Every request is answered `307 Temporary Redirect` to this URL.
+    pub redirect_to: Option<String>,
+    /// Every request is answered 200 with a body of this many bytes (a runaway server).
+    pub huge_body: Option<usize>,
     /// More groups (or user IDs, or users) than this in one request is a 400 `INVALID_ARGUMENT`.
     pub max_chunk: Option<usize>,
     /// Groups whose presence makes the whole request a 400 (a value the server refuses).
@@ -151,6 +160,10 @@ impl Default for FakeConfig {
             hang_share: 0.0,
             fail_first: 0,
             always: None,
+            always_message: None,
+            echo_headers: false,
+            redirect_to: None,
+            huge_body: None,
             max_chunk: None,
             bad_request_groups: HashSet::new(),
             reject_groups: HashSet::new(),

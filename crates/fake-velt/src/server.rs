@@ -157,10 +157,36 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
         tokio::time::sleep(Duration::from_secs(3600)).await;
         return Err(Dropped);
     }
+    if let Some(location) = &config.redirect_to {
+        record(307);
+        return Ok(Response::builder()
+            .status(StatusCode::TEMPORARY_REDIRECT)
+            .header("location", location.as_str())
+            .body(Full::new(Bytes::new()))
+            .unwrap());
+    }
+    if let Some(size) = config.huge_body {
+        record(200);
+        return Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(vec![b' '; size])))
+            .unwrap());
+    }
     if let Some(code) = config.always {
         record(code);
         let status = StatusCode::from_u16(code).unwrap();
-        return Ok(error(status, word_for(code), "the fake is told to answer this"));
+        let mut message = config
+            .always_message
+            .clone()
+            .unwrap_or_else(|| "the fake is told to answer this".into());
+        if config.echo_headers {
+            message.push_str("\nrequest headers:");
+            for (name, value) in &parts.headers {
+                message.push_str(&format!("\n{name}: {}", value.to_str().unwrap_or("?")));
+            }
+        }
+        return Ok(error(status, word_for(code), &message));
     }
     if index < config.fail_first as usize {
         record(503);

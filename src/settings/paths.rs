@@ -1,0 +1,70 @@
+//! Output paths checked against the inputs before anything is read: a report, summary or
+//! state written over an input would destroy the export it was made from.
+
+use std::path::{Path, PathBuf};
+
+use super::SettingsError;
+
+/// Refuses any output (`(flag, path)`) that is the same file as one of `inputs`, by name,
+/// symlink or hard link.
+pub(super) fn refuse_outputs_over_inputs(
+    outputs: &[(&'static str, &Path)],
+    inputs: &[PathBuf],
+) -> Result<(), SettingsError> {
+    for (flag, output) in outputs {
+        if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
+            return Err(SettingsError::OutputIsInput {
+                flag,
+                output: output.to_path_buf(),
+                input: input.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one existing file: the same (device, inode) on Unix, so symlinks
+/// and hard links count; the same canonical path elsewhere.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_links_and_hard_links_are_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("hr.csv");
+        std::fs::write(&input, "x").unwrap();
+        let other = dir.path().join("other.csv");
+        std::fs::write(&other, "x").unwrap();
+        assert!(same_file(&input, &dir.path().join("./hr.csv")));
+        assert!(!same_file(&input, &other));
+        assert!(!same_file(&input, &dir.path().join("missing.csv")));
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.csv");
+            std::os::unix::fs::symlink(&input, &link).unwrap();
+            let hard = dir.path().join("hard.csv");
+            std::fs::hard_link(&input, &hard).unwrap();
+            assert!(same_file(&link, &input));
+            assert!(same_file(&hard, &input));
+        }
+    }
+}

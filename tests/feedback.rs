@@ -1,0 +1,132 @@
+//! What the operator is told on the terminal: why things failed, that the server slowed the
+//! run, and what a dry run would send.
+
+use fake_velt::{FakeConfig, FakeVelt};
+
+use crate::workdir::{Workdir, CREDS};
+
+#[test]
+fn the_cause_of_failures_is_on_stderr_grouped() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Organization ID,Department\nacme,Sales\nacme,Ops\nacme,Legal\n",
+    );
+    // Bound then dropped: a loopback port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let run = w.run_env(
+        &[
+            "import",
+            "--quiet",
+            "--api-base",
+            &url,
+            "--max-retries",
+            "0",
+            "--report",
+            "r.csv",
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let line = run
+        .err_lines()
+        .into_iter()
+        .find(|l| l.starts_with("error: 3 groups failed: cannot connect: "))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(line.to_ascii_lowercase().contains("refused"), "{line}");
+}
+
+#[test]
+fn a_run_slowed_by_429s_says_so_with_a_rate_to_try() {
+    let w = Workdir::new();
+    let mut text = String::from("Organization ID,Department\n");
+    for i in 0..12 {
+        text.push_str(&format!("acme,Dept {i}\n"));
+    }
+    w.write("hr.csv", text);
+    let fake = FakeVelt::start(FakeConfig {
+        rate_limit: Some(20.0),
+        rate_burst: Some(2.0),
+        retry_after: false,
+        ..FakeConfig::default()
+    });
+    let url = fake.url();
+    let run = w.run_env(
+        &[
+            "import",
+            "--quiet",
+            "--api-base",
+            &url,
+            "--rate",
+            "200",
+            "--burst",
+            "10",
+            "--chunk-size",
+            "1",
+            "--backoff-min-ms",
+            "10",
+            "--backoff-max-ms",
+            "50",
+            "--report",
+            "r.csv",
+            "--summary-json",
+            "s.json",
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answered_429 = fake.answered(429) as u64;
+    assert!(answered_429 > 0, "the fake slowed the run");
+    let summary: serde_json::Value = serde_json::from_str(&w.read("s.json")).unwrap();
+    assert_eq!(summary["rate_limited"].as_u64(), Some(answered_429));
+    assert!(summary["final_rate"].as_f64().unwrap() < 200.0, "{summary}");
+    assert!(
+        run.stderr.contains("the server asked to slow down ") && run.stderr.contains("; try --rate "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_dry_run_shows_the_groups_it_would_send_per_organization() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Organization ID,Department\nacme,Sales\nacme,Sales\nglobex,Ops\n",
+    );
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let run = w.run_env(
+        &[
+            "import",
+            "--quiet",
+            "--dry-run",
+            "--api-base",
+            &url,
+            "--report",
+            "r.csv",
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.requests(), 0);
+    let lines: Vec<Vec<&str>> = run.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            vec!["ORGANIZATION", "GROUP", "ID", "GROUP", "NAME", "ROWS"],
+            vec!["acme", "sales", "Sales", "2"],
+            vec!["globex", "ops", "Ops", "1"],
+        ],
+        "{}",
+        run.stdout
+    );
+}
