@@ -26,3 +26,9 @@ mod config;
 mod reliability;
 // --members: first sync, joiners, leavers, transfers, per-user failures, the removal guard.
 mod members;
+// Header detection, sniffing and column flags under title blocks; merged cells.
+mod read_header;
+// Department names as Unicode text: NFC, invisible formatting characters.
+mod read_text;
+// FIFOs, standard input, the reader child's lifetime, sparse sheets.
+mod read_stream;
