@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::map::{self, MapError, MapOptions, Mapping};
 use crate::normalize::{
-    Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source, TableId, TableRef,
+    ListKind, Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source, TableId, TableRef,
 };
 use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 
@@ -140,7 +140,7 @@ fn load_file(
             }
         }
     }
-    let file = crate::location::Location::file(path.display().to_string());
+    let file = crate::location::Location::file(read::display_name(path));
     Err(best.unwrap_or(MapError::NoRows(file)).into())
 }
 
@@ -222,6 +222,9 @@ fn stream(
                 return Ok(());
             }
         }
+        if !screen_name(table, m, &row, &row_in, sink) {
+            return Ok(());
+        }
         let has_department = !row_in.name.trim().is_empty() || row_in.code.is_some_and(|c| !c.trim().is_empty());
         if row_in.organization.is_empty() && has_department {
             let column = m.org.as_ref().map_or("", |c| c.header.as_str());
@@ -248,6 +251,51 @@ fn stream(
         });
     }
     Ok(())
+}
+
+/// Checks the department name beyond its text; `false` when the row was reported and is not
+/// to be used: a second header (exports pasted together), a header word as a name, or an empty
+/// cell under a merged one. Invisible formatting characters only earn a warning (the
+/// normalizer removes them).
+fn screen_name(table: &Table, m: &Mapping, row: &read::Row<'_>, row_in: &RowIn<'_>, sink: &mut dyn RowSink) -> bool {
+    let (name, column) = (row_in.name.trim(), m.name.header.as_str());
+    if map::is_name_header(name) || (!name.is_empty() && name.eq_ignore_ascii_case(column)) {
+        let cell = |i: usize| row.cell(i).text().unwrap_or("").to_owned();
+        if map::repeats_header(&m.header, cell) {
+            sink.warning(row_in, column, "this row repeats the header; it is skipped".into());
+        } else {
+            let message = format!("'{name}' is a column header, not a department; is this a second header row?");
+            sink.problem(row_in, column, message);
+        }
+        return false;
+    }
+    if name.is_empty() {
+        if let Some(range) = table.merged_below_first_row(row.number, m.name.index) {
+            let what = match m.kind {
+                ListKind::Departments => "this row has no department name",
+                ListKind::Employees => "this employee is in no group",
+            };
+            let message = format!(
+                "row {} is part of the merged cell {range}; only its first row holds the value, so {what} (unmerge the cells and fill in every row)",
+                row.number
+            );
+            match m.kind {
+                ListKind::Departments => sink.problem(row_in, column, message),
+                ListKind::Employees => sink.warning(row_in, column, message),
+            }
+            return false;
+        }
+    }
+    let hidden = crate::normalize::slug::hidden_format_chars(name);
+    if !hidden.is_empty() {
+        let codes: Vec<String> = hidden.iter().map(|c| format!("U+{:04X}", u32::from(*c))).collect();
+        let message = format!(
+            "the department name holds invisible formatting characters ({}) that could make it display as something else; they are removed",
+            codes.join(", ")
+        );
+        sink.warning(row_in, column, message);
+    }
+    true
 }
 
 /// The user ID sent for a cell: its text, trimmed; an e-mail address lower-cased (mail systems

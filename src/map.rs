@@ -8,7 +8,12 @@
 //! better tier wins; two columns in the best tier are ambiguous and the operator must choose.
 //! An employee list's person columns (name, e-mail) are found too (`map/person.rs`).
 
+mod header;
+
 use thiserror::Error;
+
+use header::{advice, closest};
+pub use header::{detect, is_name_header, repeats_header};
 
 use crate::location::Location;
 
@@ -86,6 +91,8 @@ pub struct Mapping {
     pub user: Option<Column>,
     /// The person's name and e-mail columns, in an employee list.
     pub person: PersonColumns,
+    /// The header row's cells, up to `width`: a data row equal to it is a repeated header.
+    pub header: Vec<String>,
 }
 
 /// Why no mapping could be made.
@@ -100,7 +107,7 @@ pub enum MapError {
         headers: String,
     },
     /// A flag names a column that is not there.
-    #[error("{location}: no column '{wanted}' (from {flag}) among the headers ({headers})")]
+    #[error("{location}: no column '{wanted}' (from {flag}) among the headers in row {row} ({headers}){}", advice(.suggestion.as_deref(), *.row))]
     NoSuchColumn {
         /// The table and header row.
         location: Location,
@@ -108,6 +115,26 @@ pub enum MapError {
         flag: &'static str,
         /// What it asked for.
         wanted: String,
+        /// The header row looked at.
+        row: u64,
+        /// The headers found.
+        headers: String,
+        /// The header closest to what was asked for, when one is close.
+        suggestion: Option<String>,
+    },
+    /// A flag gives a column number past the header's last column.
+    #[error("{location}: no column {number} (from {flag}): the header in row {row} has {count} columns ({headers}); if the header is not row {row}, give its row with --header-row")]
+    NoSuchColumnNumber {
+        /// The table and header row.
+        location: Location,
+        /// The flag.
+        flag: &'static str,
+        /// The 1-based number asked for.
+        number: usize,
+        /// The header row looked at.
+        row: u64,
+        /// Columns in the header row.
+        count: usize,
         /// The headers found.
         headers: String,
     },
@@ -157,7 +184,7 @@ impl MapError {
         match self {
             MapError::NoRows(_) | MapError::NoHeaderRow(_) => 0,
             MapError::NoNameColumn { .. } => 1,
-            MapError::NoSuchColumn { .. } => 2,
+            MapError::NoSuchColumn { .. } | MapError::NoSuchColumnNumber { .. } => 2,
             MapError::Ambiguous { .. } => 3,
             MapError::NoOrganization { .. } | MapError::NoUserColumn { .. } => 4,
             MapError::HeaderOnly(_) => 5,
@@ -189,33 +216,6 @@ pub fn list_headers(cells: &[String]) -> String {
     }
 }
 
-/// Finds the header among the top rows of a table and maps its columns.
-pub fn detect(head: &[(u64, Vec<String>)], table: &Location, opts: &MapOptions) -> Result<Mapping, MapError> {
-    if head.is_empty() {
-        return Err(MapError::NoRows(table.clone()));
-    }
-    if let Some(wanted) = opts.header_row {
-        let (row, cells) = head
-            .iter()
-            .find(|(n, _)| *n == wanted)
-            .ok_or_else(|| MapError::NoHeaderRow(table.clone().with_row(wanted)))?;
-        return map_row(*row, cells, table, opts);
-    }
-    // The first row that maps wins; the most telling failure is reported when none does.
-    let mut best: Option<MapError> = None;
-    for (row, cells) in head {
-        match map_row(*row, cells, table, opts) {
-            Ok(mapping) => return Ok(mapping),
-            Err(err) => {
-                if best.as_ref().is_none_or(|b| err.rank() > b.rank()) {
-                    best = Some(err);
-                }
-            }
-        }
-    }
-    Err(best.expect("head is not empty"))
-}
-
 /// Maps one candidate header row.
 fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> Result<Mapping, MapError> {
     let at = table.clone().with_row(row);
@@ -234,17 +234,29 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         // A 1-based column number, for files whose headers are blank or unusable.
         if let Ok(n) = wanted.trim().parse::<usize>() {
             if (1..=cells.len()).contains(&n) {
-                return Ok(Column {
-                    index: n - 1,
-                    header: cells[n - 1].trim().to_owned(),
-                });
+                // A blank header is named by its letter in messages.
+                let header = match cells[n - 1].trim() {
+                    "" => crate::location::column_letter(n - 1),
+                    text => text.to_owned(),
+                };
+                return Ok(Column { index: n - 1, header });
             }
+            return Err(MapError::NoSuchColumnNumber {
+                location: at.clone(),
+                flag,
+                number: n,
+                row,
+                count: cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1),
+                headers: headers(),
+            });
         }
         Err(MapError::NoSuchColumn {
             location: at.clone(),
             flag,
             wanted: wanted.to_owned(),
+            row,
             headers: headers(),
+            suggestion: closest(wanted, cells).map(str::to_owned),
         })
     };
     let by_alias = |tiers: &[&[&str]], role: &'static str, flag: &'static str| -> Result<Option<Column>, MapError> {
@@ -334,6 +346,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         report_status: is_report.then(|| column(3)),
         user,
         person,
+        header: cells[..width].to_vec(),
     })
 }
 

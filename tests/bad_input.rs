@@ -134,7 +134,7 @@ fn no_department_column() {
     refused(
         &w,
         &["--name-column", "Division", "people.csv"],
-        "error: people.csv, row 1: no column 'Division' (from --name-column) among the headers ('Name', 'Email', 'Site')",
+        "error: people.csv, row 1: no column 'Division' (from --name-column) among the headers in row 1 ('Name', 'Email', 'Site'); if the header is not row 1, give its row with --header-row",
     );
 }
 

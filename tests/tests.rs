@@ -38,3 +38,9 @@ mod members;
 mod corpus;
 // Issue #16: mis-coded rows named by majority, spellings merged, --strict-names.
 mod dirty;
+// Header detection, sniffing and column flags under title blocks; merged cells.
+mod read_header;
+// Department names as Unicode text: NFC, invisible formatting characters.
+mod read_text;
+// FIFOs, standard input, the reader child's lifetime, sparse sheets.
+mod read_stream;

@@ -5,6 +5,8 @@
 //! `deunicode` (whose tables change between versions) that moves any ID fails the test suite.
 
 use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// The longest group ID velt-groups produces.
 pub const MAX_ID_LEN: usize = 64;
@@ -16,15 +18,16 @@ pub const MAX_NAME_CHARS: usize = 200;
 const HASH_LEN: usize = 8;
 
 /// The display name as people wrote it, cleaned: trimmed, inner runs of white space (tabs and
-/// non-breaking spaces included) made one space, control and zero-width characters removed.
-/// Case and accents are kept.
+/// non-breaking spaces included) made one space, control and invisible formatting characters
+/// (see [`is_hidden_format`]) removed, and composed to Unicode NFC, so "é" typed as one
+/// character or as "e" plus an accent is one name. Case and accents are kept.
 pub fn clean_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut space = false;
     for ch in raw.chars() {
         if ch.is_whitespace() {
             space = true;
-        } else if ch.is_control() || matches!(ch, '\u{200B}' | '\u{2060}' | '\u{FEFF}') {
+        } else if ch.is_control() || is_hidden_format(ch) {
             // Dropped without a space: they are invisible, so nobody meant a word break.
         } else {
             if space && !out.is_empty() {
@@ -34,7 +37,33 @@ pub fn clean_name(raw: &str) -> String {
             out.push(ch);
         }
     }
-    out
+    if unicode_normalization::is_nfc_quick(out.chars()) == unicode_normalization::IsNormalized::Yes {
+        out
+    } else {
+        out.nfc().collect()
+    }
+}
+
+/// True for a character that shows nothing by itself but changes how the text around it is
+/// shown: Unicode's format characters (general category Cf), such as the bidi overrides and
+/// isolates (U+202A-202E, U+2066-2069), the direction marks (U+200E, U+200F, U+061C), zero-width
+/// spaces and joiners, the soft hyphen and the byte order mark. A name holding one can display
+/// as something else than it is.
+pub fn is_hidden_format(ch: char) -> bool {
+    !ch.is_ascii() && ch.general_category() == GeneralCategory::Format
+}
+
+/// The distinct invisible formatting characters in `text`, in order of appearance.
+pub fn hidden_format_chars(text: &str) -> Vec<char> {
+    let mut found = Vec::new();
+    if !text.is_ascii() {
+        for ch in text.chars().filter(|&c| is_hidden_format(c)) {
+            if !found.contains(&ch) {
+                found.push(ch);
+            }
+        }
+    }
+    found
 }
 
 /// The ID for a name or a department code: transliterated to ASCII, lower case, every run of
@@ -109,9 +138,27 @@ mod tests {
             ("Zero\u{200B}Width", "ZeroWidth"),
             ("Recherche & Développement", "Recherche & Développement"),
             ("\u{3000}東京 営業\u{3000}", "東京 営業"),
+            // One name, composed or decomposed: the composed form (NFC).
+            ("Re\u{301}seau", "R\u{E9}seau"),
+            ("R\u{E9}seau", "R\u{E9}seau"),
+            // Format characters go, and a mark they separated composes with its letter.
+            ("\u{202E}selaS", "selaS"),
+            ("Le\u{200E}gal\u{200F}", "Legal"),
+            ("\u{2066}Ops\u{2069} \u{61C}HR", "Ops HR"),
+            ("IT\u{AD}\u{FEFF}\u{2060}", "IT"),
+            ("e\u{200D}\u{301}", "\u{E9}"),
         ] {
             assert_eq!(clean_name(raw), want, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn hidden_format_characters_are_listed_once() {
+        assert_eq!(
+            hidden_format_chars("\u{2066}a\u{202E}b\u{2066}\u{200B}"),
+            vec!['\u{2066}', '\u{202E}', '\u{200B}']
+        );
+        assert!(hidden_format_chars("Recherche & Développement 東京").is_empty());
     }
 
     #[test]

@@ -1,22 +1,17 @@
-//! Delimited text: encoding detection, delimiter sniffing and a streaming record reader.
-//!
-//! Nothing here loads the whole file. The encoding is decided once, before parsing: a BOM wins
-//! (UTF-8, UTF-16LE as in Excel's "Unicode Text" export, UTF-16BE); without one, a streaming pass
-//! checks the whole file is UTF-8, and if it is not, that it is Windows-1252 (the other thing
-//! Excel writes). A file that is neither is refused with the first offending byte's row, rather
-//! than read with replacement characters that would silently change department names.
+//! Delimited text: delimiter sniffing and a streaming record reader, over the encoding that
+//! `super::encoding` decides before parsing. Nothing here loads the whole file.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use super::{Cells, ReadError, Row, MAX_CELL_CHARS};
+use super::encoding::{sniff_encoding, utf16_without_bom, validate};
+use super::{Cells, ReadError, Row, HEADER_SCAN_ROWS, MAX_CELL_CHARS};
 use crate::location::{column_letter, Location};
 
 /// The delimiters tried when none is given, in order of preference on a tie.
@@ -25,21 +20,27 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// How much decoded text the delimiter sniffer looks at.
 const SAMPLE_BYTES: usize = 64 * 1024;
 
+/// A delimiter byte that UTF-8 text never holds: a file whose header has no delimiter is one
+/// column, and its lines are read whole (quotes still work).
+const NO_DELIMITER: u8 = 0xFF;
+
 /// A CSV file whose encoding and delimiter are known.
 pub struct CsvSource {
-    path: PathBuf,
+    /// Opened once; every pass seeks back (see `super::open_once`).
+    file: File,
     encoding: &'static Encoding,
     bom_len: u64,
     delimiter: u8,
 }
 
 impl CsvSource {
-    /// Decides encoding and delimiter for `path`.
-    pub(super) fn open(path: &Path, loc: &Location, opts: &super::ReadOptions) -> Result<Self, ReadError> {
+    /// Decides encoding and delimiter for `file`.
+    pub(super) fn open(file: File, loc: &Location, opts: &super::ReadOptions) -> Result<Self, ReadError> {
         let io_err = |e| ReadError::Io(loc.clone(), e);
-        let mut file = File::open(path).map_err(io_err)?;
         let mut head = [0u8; 1024];
-        let n = super::read_up_to(&mut file, &mut head).map_err(io_err)?;
+        let n = rewound(&file)
+            .and_then(|mut f| super::read_up_to(&mut f, &mut head))
+            .map_err(io_err)?;
         let (bom_encoding, bom_len) = match Encoding::for_bom(&head[..n]) {
             Some((enc, len)) => (Some(enc), len as u64),
             None => (None, 0),
@@ -48,19 +49,19 @@ impl CsvSource {
             (Some(enc), _) | (None, Some(enc)) => {
                 // Named or announced, but not yet proven: a broken sequence would otherwise
                 // turn into U+FFFD in a department name without anyone noticing.
-                validate(path, loc, enc, bom_len)?;
+                validate(&file, loc, enc, bom_len)?;
                 enc
             }
             (None, None) => match utf16_without_bom(&head[..n]) {
                 Some(enc) => {
-                    validate(path, loc, enc, 0)?;
+                    validate(&file, loc, enc, 0)?;
                     enc
                 }
-                None => sniff_encoding(path, loc)?,
+                None => sniff_encoding(&file, loc)?,
             },
         };
         let mut source = CsvSource {
-            path: path.to_owned(),
+            file,
             encoding,
             bom_len,
             delimiter: opts.delimiter.unwrap_or(b','),
@@ -82,8 +83,8 @@ impl CsvSource {
     }
 
     /// The file as UTF-8 bytes, BOM skipped.
-    fn decoded(&self) -> io::Result<Box<dyn Read>> {
-        let mut file = File::open(&self.path)?;
+    fn decoded(&self) -> io::Result<Box<dyn Read + '_>> {
+        let mut file = &self.file;
         file.seek(SeekFrom::Start(self.bom_len))?;
         if self.encoding == UTF_8 {
             return Ok(Box::new(file));
@@ -96,7 +97,7 @@ impl CsvSource {
         ))
     }
 
-    fn reader(&self, loc: &Location) -> Result<(CsvReader, Lines), ReadError> {
+    fn reader(&self, loc: &Location) -> Result<(CsvReader<'_>, Lines), ReadError> {
         let input = self.decoded().map_err(|e| ReadError::Io(loc.clone(), e))?;
         let lines = Lines::default();
         let rdr = csv::ReaderBuilder::new()
@@ -118,10 +119,11 @@ impl CsvSource {
         let mut rec = csv::ByteRecord::new();
         let mut out = Vec::new();
         while out.len() < limit && read_record(&mut rdr, &mut rec, &mut lines, loc)? {
+            // Every record moves the line count on, blank ones too (`,` or `;;;` above a header).
+            let line = lines.first_line(&rdr);
             if is_blank(&rec) {
                 continue;
             }
-            let line = lines.first_line(&rdr);
             check_sizes(&rec, loc, line)?;
             let cells = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
             out.push((line, cells));
@@ -162,10 +164,10 @@ impl CsvSource {
     }
 }
 
-type CsvReader = csv::Reader<BreakCounter<Box<dyn Read>>>;
+type CsvReader<'a> = csv::Reader<BreakCounter<Box<dyn Read + 'a>>>;
 
 fn read_record(
-    rdr: &mut CsvReader,
+    rdr: &mut CsvReader<'_>,
     rec: &mut csv::ByteRecord,
     lines: &mut Lines,
     loc: &Location,
@@ -213,7 +215,7 @@ impl Lines {
     }
 
     /// The first line of the record the reader just read.
-    fn first_line(&mut self, rdr: &CsvReader) -> u64 {
+    fn first_line(&mut self, rdr: &CsvReader<'_>) -> u64 {
         let mut start = self.end;
         self.pass(start);
         {
@@ -258,6 +260,13 @@ impl<R: Read> Read for BreakCounter<R> {
     }
 }
 
+/// The file, read from its start.
+pub(super) fn rewound(file: &File) -> io::Result<&File> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(0))?;
+    Ok(f)
+}
+
 /// Number of fields once trailing empty ones are dropped.
 pub(super) fn trimmed_len(rec: &csv::ByteRecord) -> usize {
     rec.iter()
@@ -285,179 +294,61 @@ fn check_sizes(rec: &csv::ByteRecord, loc: &Location, line: u64) -> Result<(), R
     Ok(())
 }
 
-/// UTF-16 without a BOM shows as NUL bytes in every other position of ASCII text.
-fn utf16_without_bom(head: &[u8]) -> Option<&'static Encoding> {
-    if head.len() < 16 {
-        return None;
-    }
-    let pairs = head.len() / 2;
-    let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    if odd_nul * 10 >= pairs * 9 && even_nul == 0 {
-        Some(UTF_16LE)
-    } else if even_nul * 10 >= pairs * 9 && odd_nul == 0 {
-        Some(UTF_16BE)
-    } else {
-        None
-    }
-}
+/// How many records of the sample the delimiter sniffer weighs.
+const SNIFF_RECORDS: usize = 200;
 
-/// Bytes that Windows-1252 leaves undefined.
-const CP1252_UNDEFINED: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
-
-/// Reads the whole file once: UTF-8 if it all decodes, else Windows-1252 if every byte is
-/// defined there and none is a control character that text never holds.
-fn sniff_encoding(path: &Path, loc: &Location) -> Result<&'static Encoding, ReadError> {
-    let io_err = |e| ReadError::Io(loc.clone(), e);
-    let mut file = File::open(path).map_err(io_err)?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut carry = 0usize;
-    let mut line = 1u64;
-    // The first byte that is not UTF-8.
-    let mut not_utf8: Option<(u64, u8)> = None;
-    let mut first_chunk = true;
-    loop {
-        let n = file.read(&mut buf[carry..]).map_err(io_err)?;
-        let len = carry + n;
-        if n == 0 {
-            if carry > 0 && not_utf8.is_none() {
-                not_utf8 = Some((line, buf[0]));
-            }
-            break;
-        }
-        let chunk = &buf[..len];
-        let utf8 = std::str::from_utf8(chunk);
-        // Binary data is looked for at the start (a valid-UTF-8 NUL-filled file is still not
-        // text) and wherever the text stops being UTF-8; clean UTF-8 chunks skip the byte scan.
-        if first_chunk || utf8.as_ref().is_err_and(|e| e.error_len().is_some()) {
-            if let Some(pos) = chunk.iter().position(|&b| is_binary_control(b)) {
-                return Err(ReadError::NotTabular(
-                    loc.clone().with_row(line + count_lines(&chunk[..pos])),
-                    format!("it holds binary data: byte 0x{:02X}", chunk[pos]),
-                ));
-            }
-        }
-        first_chunk = false;
-        let valid_up_to = match utf8 {
-            Ok(_) => len,
-            // A character cut by the chunk's end: keep its bytes for the next round.
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            Err(e) => {
-                if not_utf8.is_none() {
-                    let pos = e.valid_up_to();
-                    not_utf8 = Some((line + count_lines(&chunk[..pos]), chunk[pos]));
-                }
-                len
-            }
-        };
-        line += count_lines(&chunk[..valid_up_to]);
-        buf.copy_within(valid_up_to..len, 0);
-        carry = len - valid_up_to;
-    }
-    if not_utf8.is_none() {
-        return Ok(UTF_8);
-    }
-    // Rare: a second pass, from the start, for bytes that Windows-1252 leaves undefined.
-    let mut file = File::open(path).map_err(io_err)?;
-    let mut line = 1u64;
-    loop {
-        let n = file.read(&mut buf).map_err(io_err)?;
-        if n == 0 {
-            return Ok(WINDOWS_1252);
-        }
-        if let Some(pos) = buf[..n].iter().position(|b| CP1252_UNDEFINED.contains(b)) {
-            return Err(ReadError::Encoding(
-                loc.clone().with_row(line + count_lines(&buf[..pos])),
-                format!(
-                    "the text is neither UTF-8 nor Windows-1252 (byte 0x{:02X}); save it as UTF-8 or name its encoding with --encoding",
-                    buf[pos]
-                ),
-            ));
-        }
-        line += count_lines(&buf[..n]);
-    }
-}
-
-/// Decodes the whole file once, without replacement, and names the line of the first byte
-/// sequence that `enc` cannot decode.
-fn validate(path: &Path, loc: &Location, enc: &'static Encoding, skip: u64) -> Result<(), ReadError> {
-    let io_err = |e| ReadError::Io(loc.clone(), e);
-    let mut file = File::open(path).map_err(io_err)?;
-    file.seek(SeekFrom::Start(skip)).map_err(io_err)?;
-    let mut decoder = enc.new_decoder_without_bom_handling();
-    let mut input = vec![0u8; 64 * 1024];
-    let mut output = vec![0u8; 3 * 64 * 1024 + 16];
-    let mut line = 1u64;
-    loop {
-        let n = file.read(&mut input).map_err(io_err)?;
-        let last = n == 0;
-        let mut chunk = &input[..n];
-        loop {
-            let (result, read, written) = decoder.decode_to_utf8_without_replacement(chunk, &mut output, last);
-            line += count_lines(&output[..written]);
-            chunk = &chunk[read..];
-            match result {
-                encoding_rs::DecoderResult::InputEmpty => break,
-                encoding_rs::DecoderResult::OutputFull => continue,
-                encoding_rs::DecoderResult::Malformed(_, _) => {
-                    return Err(ReadError::Encoding(
-                        loc.clone().with_row(line),
-                        format!(
-                            "the text is not valid {}; save it again, or name its real encoding with --encoding",
-                            enc.name()
-                        ),
-                    ))
-                }
-            }
-        }
-        if last {
-            return Ok(());
-        }
-    }
-}
-
-fn count_lines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
-}
-
-/// Control bytes that never occur in text exports (tab, LF, CR, FF and SUB are allowed).
-fn is_binary_control(b: u8) -> bool {
-    matches!(b, 0x00..=0x08 | 0x0E..=0x19 | 0x1B..=0x1F | 0x0B)
-}
-
-/// Picks the candidate delimiter that splits the sample's rows most consistently into more than
-/// one field. `truncated` says the sample was cut, so its last record is partial and ignored.
+/// Picks the delimiter from the header line. For each candidate, the header is the first of the
+/// first [`HEADER_SCAN_ROWS`] non-blank records that splits into two or more fields and that
+/// the records after it fit (are not ragged, as `for_each_row` judges rows): at least half of
+/// them for the first line, most of them for a line under a title block. The candidate whose
+/// header comes first wins (then the one more records fit, then more fields, then the order of
+/// [`CANDIDATES`]). When no candidate has a header the file is one column, so a name holding
+/// `;` or `|` in a plain list is not a delimiter. `truncated` says the sample was cut, so its
+/// last record is partial and ignored.
 fn sniff_delimiter(sample: &[u8], truncated: bool) -> u8 {
-    let mut best = (b',', 0usize, 0usize);
+    // (header index, records that fit it, fields, delimiter) of the best candidate so far.
+    let mut best: Option<(usize, usize, usize, u8)> = None;
     for &delim in &CANDIDATES {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delim)
             .from_reader(sample);
-        let mut counts: Vec<usize> = rdr
+        // (fields without trailing empty ones, all fields) per non-blank record.
+        let mut records: Vec<(usize, usize)> = rdr
             .byte_records()
             .map_while(Result::ok)
             .filter(|r| !is_blank(r))
-            .take(100)
-            .map(|r| trimmed_len(&r))
+            .take(SNIFF_RECORDS)
+            .map(|r| (trimmed_len(&r), r.len()))
             .collect();
-        if truncated && counts.len() > 1 {
-            counts.pop();
+        if truncated && records.len() > 1 {
+            records.pop();
         }
-        // The mode among multi-field rows, and how many rows have it.
-        let mut freq = std::collections::BTreeMap::new();
-        for &c in counts.iter().filter(|&&c| c > 1) {
-            *freq.entry(c).or_insert(0usize) += 1;
-        }
-        let Some((&fields, &rows)) = freq.iter().max_by_key(|(&c, &n)| (n, c)) else {
-            continue;
-        };
-        if (rows, fields) > (best.1, best.2) {
-            best = (delim, rows, fields);
+        let header = records
+            .iter()
+            .enumerate()
+            .take(HEADER_SCAN_ROWS)
+            .filter(|&(_, &(fields, _))| fields > 1)
+            .map(|(i, &(fields, _))| {
+                let after = &records[i + 1..];
+                let fit = after
+                    .iter()
+                    .filter(|&&(trimmed, all)| trimmed <= fields && all >= fields)
+                    .count();
+                (i, fit, after.len(), fields)
+            })
+            // Below the first line, a split line that few records fit is as likely a name that
+            // happens to hold the delimiter as a header under a title block.
+            .find(|&(i, fit, after, _)| if i == 0 { fit * 2 >= after } else { fit * 2 > after });
+        if let Some((at, fit, _, fields)) = header {
+            let rank = |(at, fit, fields): (usize, usize, usize)| (at, std::cmp::Reverse((fit, fields)));
+            if best.is_none_or(|(b_at, b_fit, b_fields, _)| rank((at, fit, fields)) < rank((b_at, b_fit, b_fields))) {
+                best = Some((at, fit, fields, delim));
+            }
         }
     }
-    best.0
+    best.map_or(NO_DELIMITER, |(.., delim)| delim)
 }
 
 #[cfg(test)]
@@ -471,8 +362,23 @@ mod tests {
             (b"Name;Dept\nAda;Sales, EMEA\nBob;Ops\n", b';'),
             (b"Name\tDept\nAda\tEng\n", b'\t'),
             (b"Name|Dept|Site\nAda|Eng|X\n", b'|'),
-            (b"Department\nSales\nEngineering\n", b','),
+            (b"Department\nSales\nEngineering\n", NO_DELIMITER),
             (b"Name,Dept\n\"Ada; Lovelace\",Eng\n", b','),
+            // A plain list whose names hold candidate delimiters: the header has none.
+            (b"Department\nSales\nOps\nLegal\nSales; EMEA\nHR\n", NO_DELIMITER),
+            (b"Department\nSales\nOps\nSales; EMEA\n", NO_DELIMITER),
+            (b"Department\nR|D\nOps\nHR\n", NO_DELIMITER),
+            (b"Department\n\"Sales, EMEA\"\n", NO_DELIMITER),
+            // A title block above the header, padded by Excel or not.
+            (b"Acme directory;;\n;;\nID;Dept;Site\n1;Sales;X\n", b';'),
+            (b"Acme, Inc. directory\n\nName;Dept\nAda;Sales, EMEA\nBob;Ops\n", b';'),
+            (b",\nDepartment,Email\nSales,a@x.com\n", b','),
+            // A ragged row is the reader's error to report, not a reason to change delimiter.
+            (b"Name,Department\nAda,Sales\nBob,Sales,Paris,extra\nCy,Ops\n", b','),
+            (b"Name;Department\n", b';'),
+            (b"Name,Department,Site\nAda,Sales,Paris\nBob\n", b','),
+            // Both split the header: the one the rows fit.
+            (b"Name;Dept, Team\nAda;Sales\nBob;Ops\n", b';'),
         ] {
             assert_eq!(
                 sniff_delimiter(text, false) as char,
@@ -481,20 +387,5 @@ mod tests {
                 String::from_utf8_lossy(text)
             );
         }
-    }
-
-    #[test]
-    fn utf16_guess() {
-        let le: Vec<u8> = "Name\tDept\r\nAda\tEng"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        let be: Vec<u8> = "Name\tDept\r\nAda\tEng"
-            .encode_utf16()
-            .flat_map(u16::to_be_bytes)
-            .collect();
-        assert_eq!(utf16_without_bom(&le), Some(UTF_16LE));
-        assert_eq!(utf16_without_bom(&be), Some(UTF_16BE));
-        assert_eq!(utf16_without_bom(b"Name,Dept\nAda,Engineering"), None);
     }
 }

@@ -7,14 +7,15 @@
 //! sends back the cells as text; a child that dies is reported as an unreadable file. Library
 //! users (benchmarks, fuzzing) read in-process unless they call [`enable`].
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::OnceLock;
 
 use calamine::Data;
 use serde::{Deserialize, Serialize};
 
-use super::sheet::{self, SheetSource};
+use super::sheet::{self, Merge, SheetSource};
 use super::{Format, ReadError, ReadOptions};
 use crate::location::Location;
 
@@ -38,8 +39,9 @@ pub fn enable(exe: PathBuf) {
 #[derive(Serialize, Deserialize)]
 struct SheetData {
     name: String,
-    first_row: u64,
-    rows: Vec<Vec<Option<String>>>,
+    /// 1-based row numbers with their non-empty cells by 0-based column, as text.
+    rows: Vec<(u64, Vec<(u32, String)>)>,
+    merged: Vec<Merge>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,26 +68,28 @@ fn format_from(name: &str) -> Format {
     }
 }
 
-/// Opens a workbook: in a child when enabled, else in this process.
+/// Opens a workbook: in a child when enabled, else in this process. The child reads the
+/// workbook from its standard input, which is `file` itself, so a spooled pipe works too.
 pub(super) fn open(
-    path: &Path,
+    file: &File,
     guess: Format,
     loc: &Location,
     opts: &ReadOptions,
 ) -> Result<Vec<(Location, SheetSource)>, ReadError> {
     let Some(exe) = EXE.get() else {
-        return sheet::open(path, guess, loc, opts);
+        return sheet::open(file, guess, loc, opts);
     };
     let mut cmd = Command::new(exe);
-    cmd.arg(ARG).arg(path).arg(guess.name());
+    cmd.arg(ARG).arg(std::process::id().to_string()).arg(guess.name());
     if let Some(s) = &opts.sheet {
         cmd.arg(s);
     }
     // The child needs nothing from the environment, and must not hold the credentials.
     cmd.env_clear();
-    limit_memory(&mut cmd);
+    confine(&mut cmd);
     let crashed = |why: String| ReadError::Corrupt(loc.clone(), guess.name(), why);
-    let (status, stdout) = run_bounded(cmd).map_err(|e| ReadError::Io(loc.clone(), e))?;
+    let stdin = file.try_clone().map_err(|e| ReadError::Io(loc.clone(), e))?;
+    let (status, stdout) = run_bounded(cmd, stdin).map_err(|e| ReadError::Io(loc.clone(), e))?;
     let Some(status) = status else {
         return Err(crashed(format!("reading it took more than {} s", TIME_LIMIT.as_secs())));
     };
@@ -101,12 +105,9 @@ pub(super) fn open(
                 let rows = s
                     .rows
                     .into_iter()
-                    .map(|r| r.into_iter().map(|c| c.map_or(Data::Empty, Data::String)).collect())
+                    .map(|(n, r)| (n, r.into_iter().map(|(c, t)| (c, Data::String(t))).collect()))
                     .collect();
-                (
-                    loc.clone().with_sheet(Some(&s.name)),
-                    SheetSource::new(s.first_row, rows),
-                )
+                (loc.clone().with_sheet(Some(&s.name)), SheetSource::new(rows, s.merged))
             })
             .collect()),
         Answer::NoSuchSheet { wanted, names } => Err(ReadError::NoSuchSheet(loc.clone(), wanted, names)),
@@ -120,13 +121,18 @@ pub(super) fn open(
 }
 
 /// Caps the child's address space, so a file that claims a gigantic sheet fails fast instead
-/// of eating the machine's memory (fuzzing found XLS files that take 16 GB and a minute).
+/// of eating the machine's memory (fuzzing found XLS files that take 16 GB and a minute), and
+/// on Linux has the kernel kill the child when the parent dies, so a killed run leaves no
+/// reader behind (elsewhere the child watches its parent itself, see [`child_main`]).
 #[cfg(unix)]
-fn limit_memory(cmd: &mut Command) {
+fn confine(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: setrlimit is async-signal-safe and affects only the child about to exec.
+    #[cfg(target_os = "linux")]
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: setrlimit, prctl and getppid are async-signal-safe and affect only the child
+    // about to exec; the closure allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let limit = libc::rlimit {
                 rlim_cur: MEMORY_LIMIT as libc::rlim_t,
                 rlim_max: MEMORY_LIMIT as libc::rlim_t,
@@ -134,20 +140,29 @@ fn limit_memory(cmd: &mut Command) {
             if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            #[cfg(target_os = "linux")]
+            {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died before the signal was armed.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+                }
+            }
             Ok(())
         });
     }
 }
 
 #[cfg(not(unix))]
-fn limit_memory(_: &mut Command) {}
+fn confine(_: &mut Command) {}
 
 /// Runs the child, collecting its stdout; `None` for the status when it ran out of time.
-fn run_bounded(mut cmd: Command) -> std::io::Result<(Option<std::process::ExitStatus>, Vec<u8>)> {
+fn run_bounded(mut cmd: Command, stdin: File) -> std::io::Result<(Option<std::process::ExitStatus>, Vec<u8>)> {
     use std::io::Read;
-    use std::process::Stdio;
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(Stdio::from(stdin))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
@@ -173,25 +188,28 @@ fn run_bounded(mut cmd: Command) -> std::io::Result<(Option<std::process::ExitSt
     Ok((status, out))
 }
 
-/// The child's side: `velt-groups __read-workbook PATH FORMAT [SHEET]`; the answer is JSON on
-/// stdout, errors included, so that only a crash exits non-zero.
+/// The child's side: `velt-groups __read-workbook PARENT_PID FORMAT [SHEET]`, the workbook on
+/// standard input; the answer is JSON on stdout, errors included, so that only a crash exits
+/// non-zero.
 pub fn child_main(args: &[String]) -> ExitCode {
-    let (Some(path), Some(format)) = (args.first(), args.get(1)) else {
+    let (Some(parent), Some(format)) = (args.first(), args.get(1)) else {
         return ExitCode::from(2);
     };
+    watch_parent(parent.parse().unwrap_or(0));
     let opts = ReadOptions {
         sheet: args.get(2).cloned(),
         ..ReadOptions::default()
     };
-    let loc = Location::file(path.clone());
-    let answer = match sheet::open(Path::new(path), format_from(format), &loc, &opts) {
+    let loc = Location::file(super::STDIN_NAME);
+    let opened = super::stdin_file().map_err(|e| ReadError::Io(loc.clone(), e));
+    let answer = match opened.and_then(|file| sheet::open(&file, format_from(format), &loc, &opts)) {
         Ok(sheets) => Answer::Sheets(
             sheets
                 .into_iter()
                 .map(|(l, s)| SheetData {
                     name: l.sheet.unwrap_or_default(),
-                    first_row: s.first_row(),
                     rows: s.text_rows(),
+                    merged: s.merged().to_vec(),
                 })
                 .collect(),
         ),
@@ -201,6 +219,8 @@ pub fn child_main(args: &[String]) -> ExitCode {
             format: format.to_owned(),
             detail,
         },
+        // The parent names the file; the child's own location would name it twice.
+        Err(ReadError::Io(_, e)) => Answer::Io(e.to_string()),
         Err(other) => Answer::Io(other.to_string()),
     };
     let stdout = std::io::stdout();
@@ -209,3 +229,19 @@ pub fn child_main(args: &[String]) -> ExitCode {
         Err(_) => ExitCode::from(2),
     }
 }
+
+/// Ends this reader when its parent is gone. Linux does it in the kernel (see [`confine`]);
+/// other Unix systems have no such signal, so a thread notices the child being re-parented.
+#[cfg(all(unix, not(target_os = "linux")))]
+fn watch_parent(parent: u32) {
+    std::thread::spawn(move || loop {
+        // SAFETY: getppid has no preconditions.
+        if unsafe { libc::getppid() } as u32 != parent {
+            std::process::exit(3);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    });
+}
+
+#[cfg(not(all(unix, not(target_os = "linux"))))]
+fn watch_parent(_: u32) {}

@@ -7,12 +7,13 @@
 //! [`Row`]s whose cells are fetched by column index only when needed.
 
 pub mod delimited;
+mod encoding;
 pub mod isolate;
 pub mod sheet;
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -131,7 +132,8 @@ pub struct Row<'a> {
 
 enum Cells<'a> {
     Csv(&'a csv::ByteRecord),
-    Sheet(&'a [calamine::Data]),
+    /// The row's non-empty cells with their 0-based columns, in column order.
+    Sheet(&'a [(u32, calamine::Data)]),
 }
 
 impl<'a> Row<'a> {
@@ -140,7 +142,10 @@ impl<'a> Row<'a> {
         let cell = match self.cells {
             // The CSV readers hand over UTF-8 only (validated or transcoded up front).
             Cells::Csv(rec) => Cell::Text(rec.get(col).map(String::from_utf8_lossy).unwrap_or(Cow::Borrowed(""))),
-            Cells::Sheet(cells) => cells.get(col).map_or(Cell::Text(Cow::Borrowed("")), sheet::cell_text),
+            Cells::Sheet(cells) => match cells.binary_search_by_key(&col, |(c, _)| *c as usize) {
+                Ok(i) => sheet::cell_text(&cells[i].1),
+                Err(_) => Cell::Text(Cow::Borrowed("")),
+            },
         };
         match cell {
             // Excel writes error values into CSV as text, and ODS stores them as strings: an
@@ -192,6 +197,15 @@ impl Table {
         }
     }
 
+    /// The merged region (as `B11:B13`) that covers row `row`, 0-based column `col`, when the
+    /// cell is in it but not in its first row: such a cell is empty although it shows a value.
+    pub fn merged_below_first_row(&self, row: u64, col: usize) -> Option<String> {
+        match &self.source {
+            Source::Csv(_) => None,
+            Source::Sheet(s) => s.merged_below_first_row(row, col),
+        }
+    }
+
     /// Streams the rows after `header_row`, checking each against the header's `width`.
     /// Blank rows are skipped. The callback's error stops the stream.
     pub fn for_each_row<E: From<ReadError>>(
@@ -217,12 +231,27 @@ pub struct Input {
     pub tables: Vec<Table>,
 }
 
-/// Opens `path`, detects its format and prepares its tables.
+/// The path that means standard input.
+pub const STDIN_PATH: &str = "-";
+/// How messages name standard input.
+pub const STDIN_NAME: &str = "standard input";
+
+/// The name messages give an input path.
+pub fn display_name(path: &Path) -> String {
+    if path == Path::new(STDIN_PATH) {
+        STDIN_NAME.to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Opens `path` (`-`: standard input), detects its format and prepares its tables.
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, ReadError> {
-    let loc = Location::file(path.display().to_string());
+    let loc = Location::file(display_name(path));
+    let file = open_once(path).map_err(|e| ReadError::Io(loc.clone(), e))?;
     let mut head = [0u8; 8];
-    let n = File::open(path)
-        .and_then(|mut f| read_up_to(&mut f, &mut head))
+    let n = read_up_to(&mut &file, &mut head)
+        .and_then(|n| (&file).seek(SeekFrom::Start(0)).map(|_| n))
         .map_err(|e| ReadError::Io(loc.clone(), e))?;
     if n == 0 {
         return Err(ReadError::Empty(loc));
@@ -231,9 +260,9 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, ReadError> {
     let tables = match format {
         Format::Csv => vec![Table {
             location: loc.clone(),
-            source: Source::Csv(delimited::CsvSource::open(path, &loc, opts)?),
+            source: Source::Csv(delimited::CsvSource::open(file, &loc, opts)?),
         }],
-        _ => isolate::open(path, format, &loc, opts)?
+        _ => isolate::open(&file, format, &loc, opts)?
             .into_iter()
             .map(|(location, s)| Table {
                 location,
@@ -246,6 +275,43 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, ReadError> {
         format,
         tables,
     })
+}
+
+/// Opens an input exactly once. The readers make several passes (the encoding check, the
+/// header, the rows) and calamine seeks, so an input that cannot be read twice (a pipe, a
+/// FIFO, standard input) is copied once into an unnamed temporary file; opening a FIFO a
+/// second time would wait forever for a writer that has gone.
+fn open_once(path: &Path) -> std::io::Result<File> {
+    let file = if path == Path::new(STDIN_PATH) {
+        stdin_file()?
+    } else {
+        File::open(path)?
+    };
+    if file.metadata()?.is_file() {
+        return Ok(file);
+    }
+    spool(&mut &file)
+}
+
+/// Copies a stream into an unnamed temporary file, rewound.
+fn spool(from: &mut impl Read) -> std::io::Result<File> {
+    let mut file = tempfile::tempfile()?;
+    std::io::copy(from, &mut file)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(file)
+}
+
+/// Standard input as a file (a duplicate of its descriptor), or spooled where that cannot be.
+#[cfg(unix)]
+pub(crate) fn stdin_file() -> std::io::Result<File> {
+    use std::os::fd::AsFd;
+    Ok(File::from(std::io::stdin().as_fd().try_clone_to_owned()?))
+}
+
+/// Standard input as a file (a duplicate of its descriptor), or spooled where that cannot be.
+#[cfg(not(unix))]
+pub(crate) fn stdin_file() -> std::io::Result<File> {
+    spool(&mut std::io::stdin().lock())
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -3,52 +3,99 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
+use std::io::{BufReader, Seek, SeekFrom};
 
-use calamine::{Data, Range, Reader, SheetType, SheetVisible, Sheets};
+use calamine::{Data, Dimensions, Reader, SheetType, SheetVisible, Sheets};
+use serde::{Deserialize, Serialize};
 
 use super::{Cell, Cells, Format, ReadError, ReadOptions, Row, MAX_CELL_CHARS};
-use crate::location::Location;
+use crate::location::{column_letter, Location};
 
-/// One sheet, loaded.
+/// One row of a sheet: its 1-based number and its non-empty cells, by 0-based column.
+pub(super) type SheetRow = (u64, Vec<(u32, Data)>);
+
+/// A merged region, 0-based and inclusive: first (row, column), last (row, column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merge {
+    first: (u32, u32),
+    last: (u32, u32),
+}
+
+impl From<Dimensions> for Merge {
+    fn from(d: Dimensions) -> Self {
+        Merge {
+            first: d.start,
+            last: d.end,
+        }
+    }
+}
+
+/// One sheet, loaded as the cells it holds: a sheet's declared size, or one far cell, costs
+/// nothing (a whole 1,048,576 x 16,384 grid would not fit in memory).
 pub struct SheetSource {
-    /// 0-based index of the first stored row.
-    first_row: u64,
-    rows: Vec<Vec<Data>>,
+    /// Rows with at least one non-empty cell, in order.
+    rows: Vec<SheetRow>,
+    merged: Vec<Merge>,
 }
 
 impl SheetSource {
-    pub(super) fn new(first_row: u64, rows: Vec<Vec<Data>>) -> Self {
-        SheetSource { first_row, rows }
+    pub(super) fn new(rows: Vec<SheetRow>, merged: Vec<Merge>) -> Self {
+        SheetSource { rows, merged }
     }
 
-    fn from_range(range: Range<Data>) -> Self {
-        let first_row = range.start().map_or(0, |(r, _)| r as u64);
-        SheetSource {
-            first_row,
-            rows: range.rows().map(<[Data]>::to_vec).collect(),
+    /// Groups `(row, column, value)` cells, in any order, into rows; empty cells are dropped.
+    fn from_cells(mut cells: Vec<(u32, u32, Data)>, merged: Vec<Merge>) -> Self {
+        cells.retain(|(_, _, d)| !matches!(d, Data::Empty));
+        cells.sort_by_key(|&(r, c, _)| (r, c));
+        let mut rows: Vec<SheetRow> = Vec::new();
+        for (r, c, d) in cells {
+            let number = u64::from(r) + 1;
+            match rows.last_mut() {
+                Some((n, row)) if *n == number => row.push((c, d)),
+                _ => rows.push((number, vec![(c, d)])),
+            }
         }
+        SheetSource { rows, merged }
     }
 
-    pub(super) fn first_row(&self) -> u64 {
-        self.first_row
+    pub(super) fn merged(&self) -> &[Merge] {
+        &self.merged
     }
 
-    /// The cells as the text people see (error values as their literal), `None` when empty.
-    pub(super) fn text_rows(&self) -> Vec<Vec<Option<String>>> {
+    /// The cells as the text people see (error values as their literal).
+    pub(super) fn text_rows(&self) -> Vec<(u64, Vec<(u32, String)>)> {
         self.rows
             .iter()
-            .map(|row| {
-                row.iter()
-                    .map(|c| match (c, cell_text(c)) {
-                        (Data::Empty, _) => None,
-                        (_, Cell::Text(t)) => Some(t.into_owned()),
-                        (_, Cell::Error(e)) => Some(e),
+            .map(|(n, row)| {
+                let cells = row
+                    .iter()
+                    .map(|(c, d)| {
+                        let text = match cell_text(d) {
+                            Cell::Text(t) => t.into_owned(),
+                            Cell::Error(e) => e,
+                        };
+                        (*c, text)
                     })
-                    .collect()
+                    .collect();
+                (*n, cells)
             })
             .collect()
+    }
+
+    pub(super) fn merged_below_first_row(&self, row: u64, col: usize) -> Option<String> {
+        let (r, c) = (u32::try_from(row.checked_sub(1)?).ok()?, u32::try_from(col).ok()?);
+        self.merged
+            .iter()
+            .find(|m| m.first.0 < r && r <= m.last.0 && (m.first.1..=m.last.1).contains(&c))
+            .map(|m| {
+                format!(
+                    "{}{}:{}{}",
+                    column_letter(m.first.1 as usize),
+                    m.first.0 + 1,
+                    column_letter(m.last.1 as usize),
+                    m.last.0 + 1
+                )
+            })
     }
 }
 
@@ -85,13 +132,13 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// Opens a workbook and returns the sheets worth looking at: the one `--sheet` names, or every
 /// visible worksheet in workbook order (hidden sheets and chart sheets are skipped).
 pub(crate) fn open(
-    path: &Path,
+    file: &File,
     guess: Format,
     loc: &Location,
     opts: &ReadOptions,
 ) -> Result<Vec<(Location, SheetSource)>, ReadError> {
     let mut book =
-        guarded(|| open_book(path, guess, loc)).map_err(|e| ReadError::Corrupt(loc.clone(), guess.name(), e))??;
+        guarded(|| open_book(file, guess, loc)).map_err(|e| ReadError::Corrupt(loc.clone(), guess.name(), e))??;
     let metadata = book.sheets_metadata().to_vec();
     let chosen: Vec<String> = match &opts.sheet {
         Some(wanted) => {
@@ -124,12 +171,63 @@ pub(crate) fn open(
         .into_iter()
         .map(|name| {
             let sheet_loc = loc.clone().with_sheet(Some(&name));
-            let range = guarded(|| book.worksheet_range(&name))
+            let sheet = guarded(|| load_sheet(&mut book, &name))
                 .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e))?
-                .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e.to_string()))?;
-            Ok((sheet_loc, SheetSource::from_range(range)))
+                .map_err(|e| ReadError::Corrupt(sheet_loc.clone(), format_name, e))?;
+            Ok((sheet_loc, sheet))
         })
         .collect()
+}
+
+/// Reads one sheet by the cells it holds. XLSX and XLSB are streamed cell by cell: calamine's
+/// `worksheet_range` allocates the rectangle from the first to the last cell, so one cell at
+/// XFD1048576 asks for 17 billion cells. XLS and ODS have no cell reader in calamine; XLS
+/// sheets are capped at 65,536 x 256 by the format.
+fn load_sheet(book: &mut Sheets<BufReader<File>>, name: &str) -> Result<SheetSource, String> {
+    let mut cells = Vec::new();
+    let merged = match book {
+        Sheets::Xlsx(x) => {
+            let mut reader = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+            while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+                let (r, c) = cell.get_position();
+                cells.push((r, c, Data::from(cell.get_value().clone())));
+            }
+            drop(reader);
+            x.merge_cells_by_sheet_name(name).map_err(|e| e.to_string())?
+        }
+        Sheets::Xlsb(x) => {
+            let mut reader = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+            while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+                let (r, c) = cell.get_position();
+                cells.push((r, c, Data::from(cell.get_value().clone())));
+            }
+            Vec::new()
+        }
+        Sheets::Xls(x) => {
+            let range = x.worksheet_range(name).map_err(|e| e.to_string())?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            cells.extend(
+                range
+                    .used_cells()
+                    .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone())),
+            );
+            x.merge_cells_by_sheet_name(name).map_err(|e| e.to_string())?
+        }
+        Sheets::Ods(x) => {
+            let range = x.worksheet_range(name).map_err(|e| e.to_string())?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            cells.extend(
+                range
+                    .used_cells()
+                    .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone())),
+            );
+            Vec::new()
+        }
+    };
+    Ok(SheetSource::from_cells(
+        cells,
+        merged.into_iter().map(Merge::from).collect(),
+    ))
 }
 
 fn format_of<R>(book: &Sheets<R>) -> Format {
@@ -142,10 +240,10 @@ fn format_of<R>(book: &Sheets<R>) -> Format {
 }
 
 /// Opens the workbook as `guess`, then as the other zip-based formats: a zip's extension may lie.
-fn open_book(path: &Path, guess: Format, loc: &Location) -> Result<Sheets<BufReader<File>>, ReadError> {
+fn open_book(file: &File, guess: Format, loc: &Location) -> Result<Sheets<BufReader<File>>, ReadError> {
     let reader = || {
-        File::open(path)
-            .map(BufReader::new)
+        file.try_clone()
+            .and_then(|mut f| f.seek(SeekFrom::Start(0)).map(|_| BufReader::new(f)))
             .map_err(|e| ReadError::Io(loc.clone(), e))
     };
     let order: &[Format] = match guess {
@@ -183,28 +281,26 @@ fn open_book(path: &Path, guess: Format, loc: &Location) -> Result<Sheets<BufRea
 }
 
 impl SheetSource {
-    /// Absolute 1-based row numbers and the rows, as calamine stores them from the used range.
-    fn rows(&self) -> impl Iterator<Item = (u64, &[Data])> {
-        let first = self.first_row;
-        self.rows
-            .iter()
-            .enumerate()
-            .map(move |(i, row)| (first + i as u64 + 1, row.as_slice()))
-    }
-
     pub(super) fn head(&self, limit: usize) -> Vec<(u64, Vec<String>)> {
-        self.rows()
-            .filter(|(_, row)| !is_blank(row))
-            .take(limit)
+        let rows: Vec<&SheetRow> = self.rows.iter().filter(|(_, row)| !is_blank(row)).take(limit).collect();
+        // As wide as the widest of these rows, as a spreadsheet shows them: a column with a blank
+        // header can still be named by its number.
+        let width = rows
+            .iter()
+            .filter_map(|(_, row)| row.last())
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
+        rows.into_iter()
             .map(|(n, row)| {
-                let cells = row
-                    .iter()
-                    .map(|c| match cell_text(c) {
+                let mut cells = vec![String::new(); width];
+                for (c, d) in row {
+                    cells[*c as usize] = match cell_text(d) {
                         Cell::Text(t) => t.into_owned(),
                         Cell::Error(e) => e,
-                    })
-                    .collect();
-                (n, cells)
+                    };
+                }
+                (*n, cells)
             })
             .collect()
     }
@@ -218,23 +314,20 @@ impl SheetSource {
     ) -> Result<(), E> {
         // Cells right of the header are notes people keep beside the data; a spreadsheet has no
         // delimiter to shift columns, so unlike CSV they are not an error.
-        for (number, cells) in self.rows() {
-            if number <= header_row || is_blank(cells) {
+        for (number, cells) in &self.rows {
+            if *number <= header_row || is_blank(cells) {
                 continue;
             }
-            for (i, c) in cells.iter().enumerate() {
-                if let Data::String(s) = c {
+            for (c, d) in cells {
+                if let Data::String(s) = d {
                     if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {
-                        let at = loc
-                            .clone()
-                            .with_row(number)
-                            .with_column(crate::location::column_letter(i));
+                        let at = loc.clone().with_row(*number).with_column(column_letter(*c as usize));
                         return Err(ReadError::CellTooLarge(at, s.chars().count()).into());
                     }
                 }
             }
             f(Row {
-                number,
+                number: *number,
                 cells: Cells::Sheet(cells),
             })?;
         }
@@ -242,8 +335,8 @@ impl SheetSource {
     }
 }
 
-fn is_blank(row: &[Data]) -> bool {
-    row.iter().all(|c| match c {
+fn is_blank(row: &[(u32, Data)]) -> bool {
+    row.iter().all(|(_, c)| match c {
         Data::Empty => true,
         Data::String(s) => s.trim().is_empty(),
         Data::Int(_)

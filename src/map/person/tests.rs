@@ -148,7 +148,7 @@ fn overrides_win_and_a_missing_one_is_an_error() {
     let err = map(&["Nom", "Department"], missing).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "f.csv, row 1: no column 'Courriel' (from --email-column) among the headers ('Nom', 'Department')"
+        "f.csv, row 1: no column 'Courriel' (from --email-column) among the headers in row 1 ('Nom', 'Department'); if the header is not row 1, give its row with --header-row"
     );
 }
 
