@@ -29,6 +29,36 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Create the groups in Velt (credentials from VELT_API_KEY and VELT_AUTH_TOKEN).
     Import(Box<ImportArgs>),
+    /// Read back every group's members from the server and compare them with the export
+    /// (exit 0 in sync, 1 drift found, 2 could not check).
+    Verify(Box<VerifyArgs>),
+}
+
+/// `velt-groups verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Output options.
+    #[command(flatten)]
+    pub output: CheckOptions,
+    /// What to compare against.
+    #[command(flatten)]
+    pub verify: VerifyOptions,
+    /// Server options.
+    #[command(flatten)]
+    pub server: ServerOptions,
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputOptions,
+}
+
+/// `verify`'s own options.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct VerifyOptions {
+    /// State file: also say which differences it believes otherwise (read only).
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<PathBuf>,
 }
 
 /// `velt-groups check`.
@@ -118,6 +148,11 @@ pub struct RunOptions {
     #[arg(long, value_name = "N|P%")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_removals: Option<String>,
+    /// With --members: read back each group's members first and send what the server lacks,
+    /// whatever the state believes (what `verify` reports missing).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub repair: bool,
     /// No progress bar or progress lines.
     #[arg(long, short)]
     #[serde(skip_serializing_if = "is_false")]

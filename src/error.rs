@@ -55,6 +55,9 @@ pub enum Error {
     /// The HTTP client could not be set up.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// The server's members could not be read back.
+    #[error(transparent)]
+    Readback(#[from] crate::upload::readback::ReadbackError),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -77,6 +80,7 @@ impl Error {
             | Error::State(_)
             | Error::Report(_)
             | Error::Client(_)
+            | Error::Readback(_)
             | Error::Runtime(_)
             | Error::Output(_) => Exit::NothingAttempted,
         }

@@ -38,6 +38,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> Exit {
         match &settings.command {
             CommandSettings::Check(s) => cmd::check::run(s),
             CommandSettings::Import(s) => cmd::import::run(s),
+            CommandSettings::Verify(s) => cmd::verify::run(s),
         }
     });
     match result {

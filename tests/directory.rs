@@ -142,3 +142,120 @@ fn items_the_server_failed_on_its_side_are_retried_alone() {
     );
     assert_eq!(counts(&w, "r.json", "groups"), map(&[("added", 3)]));
 }
+
+fn verify(w: &Workdir, fake: &FakeVelt, extra: &[&str]) -> Run {
+    let url = fake.url();
+    let mut args = vec!["verify", "--org", "acme", "--api-base", &url, "--rate", "500"];
+    args.extend_from_slice(extra);
+    args.push("staff.csv");
+    w.run_env(&args, &CREDS)
+}
+
+#[test]
+fn verify_finds_a_member_removed_on_the_server_and_repair_sends_exactly_that() {
+    let w = Workdir::new();
+    w.write("staff.csv", STAFF);
+    let fake = FakeVelt::start(FakeConfig::strict());
+    let first = import(&w, &fake, "r1.json", &["--state", "state.db"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let clean = verify(&w, &fake, &["--members"]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert_eq!(clean.stdout, "");
+    assert!(
+        clean.stderr.contains("verify: 3 groups read back, 0 differences found"),
+        "{}",
+        clean.stderr
+    );
+
+    // Someone removes Dorothy from Sales in the Velt console.
+    assert!(fake.remove_member("acme", "sales", "dorothy@example.com"));
+    let drift = verify(&w, &fake, &["--members", "--state", "state.db"]);
+    assert_eq!(drift.code, 1, "{}", drift.stderr);
+    assert_eq!(
+        drift.stdout.lines().collect::<Vec<_>>(),
+        vec![
+            "acme, group 'sales': user dorothy@example.com is not in the group on the server; \
+             the export puts them there; the state file believes it added them"
+        ]
+    );
+    let json = verify(&w, &fake, &["--format", "json"]);
+    assert_eq!(json.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc[0]["difference"], "missing");
+    assert_eq!(doc[0]["user_id"], "dorothy@example.com");
+
+    // The state believes nothing changed: a plain nightly run sends nothing ...
+    let before = fake.requests();
+    let nightly = import(&w, &fake, "r2.json", &["--state", "state.db"]);
+    assert_eq!(nightly.code, 0, "{}", nightly.stderr);
+    assert_eq!(fake.requests(), before, "the state says all is there");
+    // ... and --repair reads back (one page per group) and sends exactly the missing member.
+    let repaired = import(&w, &fake, "r3.json", &["--state", "state.db", "--repair"]);
+    assert_eq!(repaired.code, 0, "{}", repaired.stderr);
+    let sent: Vec<(String, Vec<String>)> = fake.log()[before..]
+        .iter()
+        .filter(|l| l.path != fake_velt::GET_USERS)
+        .map(|l| (l.path.clone(), l.groups.clone()))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![(
+            fake_velt::ADD_MEMBERS.to_owned(),
+            vec!["dorothy@example.com".to_owned()]
+        )]
+    );
+    // Three verifies and the repair, each one page per group.
+    assert_eq!(fake.requests_to(fake_velt::GET_USERS), 4 * 3);
+    assert_eq!(verify(&w, &fake, &[]).code, 0);
+}
+
+#[test]
+fn verify_says_how_to_turn_on_advanced_queries() {
+    let w = Workdir::new();
+    w.write("staff.csv", STAFF);
+    let fake = FakeVelt::start(FakeConfig {
+        advanced_queries: false,
+        ..FakeConfig::default()
+    });
+    let run = verify(&w, &fake, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.err_lines().len(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("turn them on in the Velt console"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn verify_reads_every_page_and_names_extra_members_and_changed_names() {
+    let w = Workdir::new();
+    w.write("staff.csv", STAFF);
+    let fake = FakeVelt::start(FakeConfig {
+        max_page_size: 1,
+        page_token_field: "pageToken".into(),
+        ..FakeConfig::default()
+    });
+    assert_eq!(import(&w, &fake, "r.json", &[]).code, 0);
+    fake.add_member("acme", "legal", "ada@example.com");
+    fake.add_org_user(
+        "acme",
+        "grace@example.com",
+        fake_velt::OrgUser {
+            name: Some("G. Hopper".into()),
+            email: Some("grace@example.com".into()),
+            access_role: None,
+        },
+    );
+    let run = verify(&w, &fake, &["--format", "csv"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "organization_id,group_id,user_id,difference,server,export,state_believes_added",
+            "acme,engineering,grace@example.com,name,G. Hopper,Grace Hopper,false",
+            "acme,legal,ada@example.com,extra,,,false",
+        ]
+    );
+}

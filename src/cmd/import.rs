@@ -28,10 +28,13 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     };
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
     console::problems(&normalized.problems);
-    let known = match &state {
+    let mut known = match &state {
         Some(state) => state.known(organizations(&normalized).iter().map(String::as_str))?,
         None => Known::default(),
     };
+    if s.repair {
+        repair(&mut known, &normalized, &s.upload, state.is_some())?;
+    }
     let options = PlanOptions {
         full: s.full,
         members: s.input.map.members,
@@ -146,6 +149,42 @@ fn write_outputs(
     }
     if let Some(path) = &s.summary_json {
         report::write_summary(path, summary)?;
+    }
+    Ok(())
+}
+
+/// `--repair`: what the server really holds replaces what the state believes. A member counts
+/// as there only when the server lists them (and, with a state, the state records them, so a
+/// removal never touches a user someone else added); an organization user the server lists
+/// counts as there with the name and e-mail it shows (others as the state recorded them).
+fn repair(
+    known: &mut Known,
+    normalized: &crate::normalize::Plan,
+    settings: &UploadSettings,
+    has_state: bool,
+) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    for org in &normalized.organizations {
+        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        let server = runtime.block_on(upload::readback::members(settings, &org.id, &groups))?;
+        let members = known.members.entry(org.id.clone()).or_default();
+        let users = known.users.entry(org.id.clone()).or_default();
+        for (group, held) in &server {
+            let there: BTreeSet<String> = held.keys().cloned().collect();
+            let believed = members.entry(group.clone()).or_default();
+            *believed = if has_state {
+                believed.intersection(&there).cloned().collect()
+            } else {
+                there
+            };
+            for u in held.values() {
+                let seen = (u.name.clone().unwrap_or_default(), u.email.clone().unwrap_or_default());
+                users.insert(u.user_id.clone(), seen);
+            }
+        }
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::SettingsError;
-use crate::cli::{CheckOptions, Cli, InputOptions, RunOptions, ServerOptions};
+use crate::cli::{CheckOptions, Cli, InputOptions, RunOptions, ServerOptions, VerifyOptions};
 
 /// A config file, read and checked for unknown keys.
 #[derive(Debug)]
@@ -146,6 +146,14 @@ impl Rebase for RunOptions {
             .into_iter()
             .flatten()
         {
+            rebase(path, base);
+        }
+    }
+}
+
+impl Rebase for VerifyOptions {
+    fn rebase(&mut self, base: &Path) {
+        if let Some(path) = &mut self.state {
             rebase(path, base);
         }
     }

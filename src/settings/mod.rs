@@ -177,6 +177,21 @@ pub enum CommandSettings {
     Check(Box<CheckSettings>),
     /// `import`.
     Import(Box<ImportSettings>),
+    /// `verify`.
+    Verify(Box<VerifySettings>),
+}
+
+/// `verify`.
+#[derive(Debug)]
+pub struct VerifySettings {
+    /// The inputs and how to read them (members always on).
+    pub input: InputSettings,
+    /// The server and how hard to push it.
+    pub upload: UploadSettings,
+    /// `--state`, read only.
+    pub state: Option<PathBuf>,
+    /// How to print the differences.
+    pub format: OutputFormat,
 }
 
 /// `check`.
@@ -213,6 +228,8 @@ pub struct ImportSettings {
     pub max_removals: Option<Limit>,
     /// `--quiet`.
     pub quiet: bool,
+    /// `--repair`.
+    pub repair: bool,
 }
 
 /// Parses the command line, lays it over the config file and the environment, and validates.
@@ -240,6 +257,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             let input = merge(config.as_ref(), args.input)?;
             CommandSettings::Import(Box::new(import_settings(run, server, input)?))
+        }
+        Command::Verify(args) => {
+            let mut input: InputOptions = merge(config.as_ref(), args.input)?;
+            // Members are what can be read back: verify always compares them.
+            input.members = true;
+            let server: ServerOptions = merge(config.as_ref(), args.server)?;
+            CommandSettings::Verify(Box::new(VerifySettings {
+                input: input_settings(input)?,
+                upload: upload_settings(server, false)?,
+                state: merge(config.as_ref(), args.verify)?.state,
+                format: merge(config.as_ref(), args.output)?
+                    .format
+                    .unwrap_or(OutputFormat::Table),
+            }))
         }
     };
     Ok(Settings { command, warnings })
@@ -293,6 +324,13 @@ fn import_settings(
             why: "only users this tool added, as the state records them, are ever removed",
         });
     }
+    if run.repair && !input.members {
+        return Err(SettingsError::Requires {
+            flag: "--repair",
+            needs: "--members",
+            why: "it sends the memberships the server lacks",
+        });
+    }
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
     let upload = upload_settings(server, run.dry_run)?;
     let input = input_settings(input)?;
@@ -319,6 +357,7 @@ fn import_settings(
         remove_departed: run.remove_departed,
         max_removals,
         quiet: run.quiet,
+        repair: run.repair,
     })
 }
 

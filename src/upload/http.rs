@@ -63,11 +63,45 @@ pub(super) async fn post(
         settings.credentials.api_key.expose(),
         settings.credentials.auth_token.expose(),
     ];
-    sanitize::answer(exchange(client, settings, endpoint, body).await, &secrets)
+    let answer = exchange(client, settings, api::path(endpoint), body, api::classify).await;
+    sanitize::answer(answer, &secrets)
 }
 
-async fn exchange(client: &reqwest::Client, settings: &UploadSettings, endpoint: Endpoint, body: Bytes) -> Answer {
-    let url = match settings.api_base.join(api::path(endpoint)) {
+/// Posts a `users/get` page request: a 2xx is read as a page of users, anything else as
+/// [`post`] reads it; the users' texts are cleaned like every other server text.
+pub(super) async fn get_users(client: &reqwest::Client, settings: &UploadSettings, body: Bytes) -> Answer {
+    let secrets = [
+        settings.credentials.api_key.expose(),
+        settings.credentials.auth_token.expose(),
+    ];
+    let answer = exchange(
+        client,
+        settings,
+        api::GET_USERS,
+        body,
+        |status, retry_after, body, now| {
+            if (200..300).contains(&status) {
+                api::users_page(status, body)
+            } else {
+                api::classify(status, retry_after, body, now)
+            }
+        },
+    )
+    .await;
+    sanitize::answer(answer, &secrets)
+}
+
+/// How an answer's status, `Retry-After` and body become an [`Answer`].
+type Reader = fn(u16, Option<&str>, &[u8], SystemTime) -> Answer;
+
+async fn exchange(
+    client: &reqwest::Client,
+    settings: &UploadSettings,
+    path: &str,
+    body: Bytes,
+    read: Reader,
+) -> Answer {
+    let url = match settings.api_base.join(path) {
         Ok(url) => url,
         Err(e) => return Answer::Fatal(format!("bad --api-base: {e}")),
     };
@@ -91,7 +125,7 @@ async fn exchange(client: &reqwest::Client, settings: &UploadSettings, endpoint:
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             match read_capped(resp, MAX_ANSWER_BYTES).await {
-                Ok(bytes) => api::classify(status, retry_after.as_deref(), &bytes, SystemTime::now()),
+                Ok(bytes) => read(status, retry_after.as_deref(), &bytes, SystemTime::now()),
                 Err(Read::TooLarge) => Answer::Fatal(format!(
                     "HTTP {status}: the answer is larger than {} MB; it was not read, and these items are not confirmed",
                     MAX_ANSWER_BYTES / (1024 * 1024)

@@ -16,6 +16,7 @@ pub mod api;
 mod http;
 pub mod pace;
 pub mod progress;
+pub mod readback;
 pub mod retry;
 pub mod sanitize;
 

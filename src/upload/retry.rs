@@ -60,7 +60,7 @@ pub fn decide(
     next_delay: impl FnOnce() -> Duration,
 ) -> Decision {
     match answer {
-        Answer::Entries(_) => Decision::Settle,
+        Answer::Entries(_) | Answer::Users(_) => Decision::Settle,
         Answer::Refused(_) if items > 1 => Decision::Split,
         Answer::Refused(_) | Answer::Fatal(_) => Decision::Fail,
         Answer::Credentials(_) => Decision::Halt,

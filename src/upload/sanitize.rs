@@ -29,6 +29,14 @@ pub fn answer(answer: Answer, secrets: &[&str]) -> Answer {
         Answer::Refused(e) => Answer::Refused(clean(e)),
         Answer::Credentials(e) => Answer::Credentials(clean(e)),
         Answer::Fatal(e) => Answer::Fatal(clean(e)),
+        Answer::Users(mut page) => {
+            for user in &mut page.users {
+                user.user_id = clean(std::mem::take(&mut user.user_id));
+                user.name = user.name.take().map(clean);
+                user.email = user.email.take().map(clean);
+            }
+            Answer::Users(page)
+        }
     }
 }
 

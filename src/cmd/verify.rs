@@ -1,0 +1,206 @@
+//! `velt-groups verify`: read back every group's members from the server (`users/get`) and
+//! compare them with the export: members missing on the server, members the export does not
+//! put there, and organization users whose name or e-mail differ. The state file is a belief;
+//! this is the check of it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::console::{self, count};
+use crate::error::{Error, Exit};
+use crate::input;
+use crate::normalize::Organization;
+use crate::settings::VerifySettings;
+use crate::state::State;
+use crate::upload::readback::{self, Members};
+
+/// What differs for one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The export puts the user in the group; the server does not have them there.
+    Missing,
+    /// The server has the user in the group; the export does not put them there.
+    Extra,
+    /// The server's name for the user differs from the export's.
+    Name,
+    /// The server's e-mail for the user differs from the export's.
+    Email,
+}
+
+/// One difference between the export and the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// Organization.
+    pub organization_id: String,
+    /// Group (for names and e-mails: a group the user is in).
+    pub group_id: String,
+    /// User.
+    pub user_id: String,
+    /// What differs.
+    pub difference: Kind,
+    /// The server's value (names and e-mails).
+    pub server: Option<String>,
+    /// The export's value (names and e-mails).
+    pub export: Option<String>,
+    /// Whether the state file records this member as added (it believes otherwise).
+    pub state_believes_added: bool,
+}
+
+/// Runs `verify`.
+pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
+    let state = match &s.state {
+        Some(path) => Some(State::open(path, s.upload.api_base.as_str())?),
+        None => None,
+    };
+    let normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    console::problems(&normalized.problems);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let mut differences = Vec::new();
+    for org in &normalized.organizations {
+        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        let server = runtime.block_on(readback::members(&s.upload, &org.id, &groups))?;
+        let recorded = match &state {
+            Some(state) => state.members(&org.id)?,
+            None => Default::default(),
+        };
+        differences.extend(compare(org, &server, &recorded));
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write(&differences, s.format, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)?;
+    let groups: usize = normalized.organizations.iter().map(|o| o.groups.len()).sum();
+    console::line(format!(
+        "verify: {} read back, {} found",
+        count(groups, "group"),
+        count(differences.len(), "difference")
+    ));
+    Ok(if differences.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Incomplete
+    })
+}
+
+/// The differences between one organization of the export and what the server holds.
+pub fn compare(
+    org: &Organization,
+    server: &Members,
+    recorded: &std::collections::HashMap<String, BTreeSet<String>>,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let empty = BTreeMap::new();
+    let mut compared: BTreeSet<&str> = BTreeSet::new();
+    for g in &org.groups {
+        let held = server.get(&g.id).unwrap_or(&empty);
+        let believed = |user: &str| recorded.get(&g.id).is_some_and(|u| u.contains(user));
+        let diff = |user: &str, difference, server: Option<&str>, export: Option<&str>| Difference {
+            organization_id: org.id.clone(),
+            group_id: g.id.clone(),
+            user_id: user.to_owned(),
+            difference,
+            server: server.map(str::to_owned),
+            export: export.map(str::to_owned),
+            state_believes_added: believed(user),
+        };
+        let wanted: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
+        for m in &g.members {
+            let Some(there) = held.get(&m.user) else {
+                out.push(diff(&m.user, Kind::Missing, None, None));
+                continue;
+            };
+            if !compared.insert(m.user.as_str()) {
+                continue;
+            }
+            if let Some(name) = m.name.as_deref().filter(|n| there.name.as_deref() != Some(*n)) {
+                out.push(diff(&m.user, Kind::Name, there.name.as_deref(), Some(name)));
+            }
+            if let Some(email) = m.email.as_deref().filter(|e| there.email.as_deref() != Some(*e)) {
+                out.push(diff(&m.user, Kind::Email, there.email.as_deref(), Some(email)));
+            }
+        }
+        for user in held.keys().filter(|u| !wanted.contains(u.as_str())) {
+            out.push(diff(user, Kind::Extra, None, None));
+        }
+    }
+    out
+}
+
+/// The line a person reads for one difference.
+pub fn describe(d: &Difference) -> String {
+    let quote = |v: &Option<String>| v.as_deref().map_or("nothing".to_owned(), |v| format!("'{v}'"));
+    let what = match d.difference {
+        Kind::Missing => "is not in the group on the server; the export puts them there".to_owned(),
+        Kind::Extra => "is in the group on the server; the export does not put them there".to_owned(),
+        Kind::Name => format!(
+            "has the name {} on the server and {} in the export",
+            quote(&d.server),
+            quote(&d.export)
+        ),
+        Kind::Email => format!(
+            "has the e-mail {} on the server and {} in the export",
+            quote(&d.server),
+            quote(&d.export)
+        ),
+    };
+    let belief = if d.state_believes_added && d.difference == Kind::Missing {
+        "; the state file believes it added them"
+    } else {
+        ""
+    };
+    format!(
+        "{}, group '{}': user {} {what}{belief}",
+        d.organization_id, d.group_id, d.user_id
+    )
+}
+
+fn write(differences: &[Difference], format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Table => {
+            for d in differences {
+                writeln!(out, "{}", describe(d))?;
+            }
+            Ok(())
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "organization_id",
+                "group_id",
+                "user_id",
+                "difference",
+                "server",
+                "export",
+                "state_believes_added",
+            ])?;
+            for d in differences {
+                let kind = serde_json::to_value(&d.difference).ok();
+                let kind = kind.as_ref().and_then(|v| v.as_str()).unwrap_or_default();
+                let believed = d.state_believes_added.to_string();
+                let cells = [
+                    d.organization_id.as_str(),
+                    &d.group_id,
+                    &d.user_id,
+                    kind,
+                    d.server.as_deref().unwrap_or(""),
+                    d.export.as_deref().unwrap_or(""),
+                    &believed,
+                ];
+                w.write_record(cells.map(|c| crate::report::neutralize(c).into_owned()))?;
+            }
+            w.flush()
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, differences)?;
+            writeln!(out)
+        }
+    }
+}
