@@ -6,7 +6,7 @@
 //! - 2,000 groups, `--chunk-size 1`, `--rate 50`, server latency 100 ms;
 //! - the same with the server limiting each key to half of `--rate` (25/s, 429 with Retry-After);
 //! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`;
-//! - with `--members` (alone): a 20,000-employee `--members` sync (200 departments) at `--rate 50`.
+//! - with `--members` (alone): a 20,000-employee directory sync (200 departments, strict server) at `--rate 50`, then the next night with 1% joiners and leavers.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -149,60 +149,110 @@ fn main() {
     }
 }
 
-/// A full membership sync: groups first, then every employee into their department's group.
+/// A full directory sync against the strictest server (no upsert, 500 partial failures,
+/// organization users required): groups, then every employee as an organization user, then
+/// into their department's group; and the next night with 1% joiners and 1% leavers.
 fn members(dir: &std::path::Path, employees: usize) {
     let departments = 200;
-    let input = dir.join(format!("employees-{employees}.csv"));
-    let mut text = String::from("Employee ID,Work Email,Department\n");
-    for i in 0..employees {
-        text.push_str(&format!("{i},e{i}@example.com,Department {:03}\n", i % departments));
-    }
-    std::fs::write(&input, text).unwrap();
+    let rate = 50.0;
     let fake = FakeVelt::start(FakeConfig {
         latency: Duration::from_millis(50),
-        ..FakeConfig::default()
+        ..FakeConfig::strict()
     });
-    let rate = 50.0;
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_velt-groups"))
-        .args([
-            "import",
-            "--quiet",
-            "--members",
-            "--org",
-            "bench",
-            "--rate",
-            "50",
-            "--chunk-size",
-            "20",
-        ])
-        .args(["--member-chunk-size", "25", "--api-base", &fake.url()])
-        .args(["--report", dir.join("members-report.csv").to_str().unwrap()])
-        .arg(&input)
-        .env("VELT_API_KEY", API_KEY)
-        .env("VELT_AUTH_TOKEN", AUTH_TOKEN)
-        .output()
-        .expect("run velt-groups");
-    let wall = start.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let log = fake.log();
-    let members: usize = fake.members().values().map(|m| m.len()).sum();
-    let groups = departments.div_ceil(20);
-    let member_requests = departments * (employees / departments).div_ceil(25);
-    let ideal = (groups + member_requests) as f64 / rate;
+    let write = |name: &str, people: &[usize]| {
+        let path = dir.join(name);
+        let mut text = String::from("Employee ID,First Name,Last Name,Work Email,Department\n");
+        for &i in people {
+            text.push_str(&format!(
+                "{i},Ada{i},Lovelace,e{i}@example.com,Department {:03}\n",
+                i % departments
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let run = |input: &std::path::Path| {
+        let start = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_velt-groups"))
+            .args(["import", "--quiet", "--members", "--org", "bench", "--rate", "50"])
+            .args(["--state", dir.join("state.db").to_str().unwrap(), "--remove-departed"])
+            .args(["--api-base", &fake.url()])
+            .args(["--report", dir.join("members-report.csv").to_str().unwrap()])
+            .arg(input)
+            .env("VELT_API_KEY", API_KEY)
+            .env("VELT_AUTH_TOKEN", AUTH_TOKEN)
+            .output()
+            .expect("run velt-groups");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        start.elapsed()
+    };
+    // Ideal requests: groups by 20, users by 30, each group's adds and removals by 25.
+    let ideal = |groups: usize, users: usize, per_group: &[(usize, usize)]| {
+        let members: usize = per_group.iter().map(|(a, r)| a.div_ceil(25) + r.div_ceil(25)).sum();
+        (groups.div_ceil(20), users.div_ceil(30), members)
+    };
     println!();
     println!(
-        "Membership sync: {employees} employees in {departments} departments, --rate {rate}, server latency 50 ms"
+        "Directory sync against the strict fake: {employees} employees in {departments} departments, --rate {rate}, server latency 50 ms"
     );
     println!();
-    println!("| requests | ideal requests | members on the server | wall time | ideal | wall vs ideal |");
-    println!("|---|---|---|---|---|---|");
     println!(
-        "| {} | {} | {members} | {:.2} s | {:.2} s | {:+.1}% |",
-        log.len(),
-        groups + member_requests,
-        wall.as_secs_f64(),
-        ideal,
-        100.0 * (wall.as_secs_f64() / ideal - 1.0)
+        "| night | group / user / member requests | ideal | all requests | wall time | ideal time | wall vs ideal |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let row = |night: &str,
+               wall: Duration,
+               before: &std::collections::BTreeMap<String, usize>,
+               ideal: (usize, usize, usize)| {
+        let after = fake.requests_by_path();
+        let count = |path: &str| after.get(path).copied().unwrap_or(0) - before.get(path).copied().unwrap_or(0);
+        let sent = (
+            count(fake_velt::ADD_GROUPS),
+            count(fake_velt::ADD_USERS),
+            count(fake_velt::ADD_MEMBERS) + count(fake_velt::REMOVE_MEMBERS),
+        );
+        let all = sent.0 + sent.1 + sent.2;
+        let ideal_all = ideal.0 + ideal.1 + ideal.2;
+        let ideal_time = ideal_all as f64 / rate;
+        println!(
+            "| {night} | {} / {} / {} | {} / {} / {} | {all} | {:.2} s | {:.2} s | {:.2}x |",
+            sent.0,
+            sent.1,
+            sent.2,
+            ideal.0,
+            ideal.1,
+            ideal.2,
+            wall.as_secs_f64(),
+            ideal_time,
+            wall.as_secs_f64() / ideal_time
+        );
+    };
+    let everyone: Vec<usize> = (0..employees).collect();
+    let first = write("night1.csv", &everyone);
+    let before = fake.requests_by_path();
+    let wall = run(&first);
+    let per_group = vec![(employees / departments, 0); departments];
+    row("first import", wall, &before, ideal(departments, employees, &per_group));
+    assert_eq!(fake.org_users("bench").len(), employees);
+
+    // 1% leave (every 100th), 1% join (new IDs).
+    let churn = employees / 100;
+    let mut tonight: Vec<usize> = everyone.iter().copied().filter(|i| i % 100 != 7).collect();
+    tonight.extend(employees..employees + churn);
+    let second = write("night2.csv", &tonight);
+    let mut per_group = vec![(0usize, 0usize); departments];
+    for i in (0..employees).filter(|i| i % 100 == 7) {
+        per_group[i % departments].1 += 1;
+    }
+    for i in employees..employees + churn {
+        per_group[i % departments].0 += 1;
+    }
+    let before = fake.requests_by_path();
+    let wall = run(&second);
+    row(
+        "next night, 1% joiners and leavers",
+        wall,
+        &before,
+        ideal(0, churn, &per_group),
     );
 }

@@ -386,3 +386,71 @@ fn check_warns_about_two_departments_and_missing_users() {
     ]);
     assert_eq!(none.code, 2);
 }
+
+/// Regression (issue 12, item 16): a membership in flight when the run was killed was never
+/// recorded, so `--remove-departed` never removed that user later (access not revoked). Now
+/// the intent is recorded before the request goes, and the next run removes the leaver.
+#[test]
+fn a_membership_in_flight_at_kill_9_is_still_removed_when_the_user_leaves() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let args = [
+        "import",
+        "--quiet",
+        "--members",
+        "--org",
+        "acme",
+        "--api-base",
+        &url,
+        "--rate",
+        "500",
+        "--state",
+        "state.db",
+        "--report",
+        "r1.csv",
+        "day1.csv",
+    ];
+    let mut child = w
+        .command(&args, &CREDS)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let the groups and organization users through, then hold every membership request.
+    let wait_for = |path: &str| {
+        for _ in 0..2_000 {
+            if fake.log().iter().any(|l| l.path == path) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("no request to {path}");
+    };
+    wait_for(fake_velt::ADD_USERS);
+    fake.configure(|c| c.hang_share = 1.0);
+    wait_for(fake_velt::ADD_MEMBERS);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    fake.configure(|c| c.hang_share = 0.0);
+
+    // Mary left; her membership of Legal was in flight when the run died.
+    w.write("day2.csv", DAY1.replace("5,mary@example.com,Legal\n", ""));
+    let run = import(&w, &fake, &["--remove-departed", "--report", "r2.csv", "day2.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let removals: Vec<Vec<String>> = fake
+        .log()
+        .iter()
+        .filter(|l| l.path == fake_velt::REMOVE_MEMBERS)
+        .map(|l| l.groups.clone())
+        .collect();
+    assert_eq!(removals, vec![vec!["mary@example.com".to_owned()]]);
+    assert_eq!(
+        members_of(&fake),
+        expected(&[
+            ("engineering", &["ada@example.com", "grace@example.com"]),
+            ("sales", &["dorothy@example.com", "katherine@example.com"]),
+        ])
+    );
+}

@@ -76,7 +76,16 @@ pub(super) fn plan(
     let nobody = Default::default();
     for org in &normalized.organizations {
         let had_by_group = known.members.get(&org.id).unwrap_or(&nobody);
-        recorded += had_by_group.values().map(BTreeSet::len).sum::<usize>();
+        // Removal candidates: members on record, and members a stopped run was adding (they
+        // may be on the server; a removal of one that is not costs nothing).
+        let mut removable = had_by_group.clone();
+        for (group, users) in known.pending.get(&org.id).unwrap_or(&nobody) {
+            removable
+                .entry(group.clone())
+                .or_default()
+                .extend(users.iter().cloned());
+        }
+        recorded += removable.values().map(BTreeSet::len).sum::<usize>();
         let row = |group: &str, user: &str, action, status, sources| MemberOutcome {
             organization_id: org.id.clone(),
             group_id: group.to_owned(),
@@ -90,7 +99,7 @@ pub(super) fn plan(
         // A department gone from the export takes its members with it (within the cap below).
         if opts.remove_departed {
             let today: BTreeSet<&str> = org.groups.iter().map(|g| g.id.as_str()).collect();
-            for (group, users) in had_by_group.iter().filter(|(g, _)| !today.contains(g.as_str())) {
+            for (group, users) in removable.iter().filter(|(g, _)| !today.contains(g.as_str())) {
                 for user in users {
                     out.push(row(group, user, Action::Remove, Status::Planned, Vec::new()));
                 }
@@ -111,7 +120,12 @@ pub(super) fn plan(
             }
             if opts.remove_departed {
                 let today: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
-                for user in had.into_iter().flatten().filter(|u| !today.contains(u.as_str())) {
+                for user in removable
+                    .get(&g.id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|u| !today.contains(u.as_str()))
+                {
                     out.push(row(&g.id, user, Action::Remove, Status::Planned, Vec::new()));
                 }
             }

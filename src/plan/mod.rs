@@ -20,6 +20,9 @@ pub struct Known {
     pub groups: HashMap<String, HashMap<String, String>>,
     /// Per organization, the members this tool added: group -> users.
     pub members: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    /// Per organization, memberships a stopped run was adding and never saw confirmed:
+    /// group -> users.
+    pub pending: HashMap<String, HashMap<String, BTreeSet<String>>>,
     /// Per organization, the organization users this tool added: user -> (name, e-mail) as
     /// sent (empty: none).
     pub users: HashMap<String, HashMap<String, (String, String)>>,
@@ -169,6 +172,7 @@ impl Plan {
         let today: BTreeSet<(&str, &str)> = self
             .groups
             .iter()
+            .filter(|o| o.status != Status::Stale)
             .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
             .collect();
         for m in self

@@ -151,6 +151,12 @@ struct Inner {
 /// Where confirmations are recorded as they arrive (the state file), so a run killed at any
 /// moment loses none that it recorded.
 pub trait Confirmations: Send + Sync {
+    /// These items of one request are about to be sent (recorded before the request goes, so
+    /// a run killed with it in flight still knows it may have happened).
+    fn intend(&self, _items: &[&Work]) -> Result<(), RecordError> {
+        Ok(())
+    }
+
     /// The server holds these items of one request (one endpoint, organization and group).
     fn confirmed(&self, items: &[&Work]) -> Result<(), RecordError>;
 }
@@ -367,6 +373,15 @@ impl Inner {
         }
     }
 
+    /// Records the intent to send `chunk` before it goes.
+    fn intend(&self, chunk: &[usize]) {
+        let Some(record) = &self.record else { return };
+        let items: Vec<&Work> = chunk.iter().map(|&i| &self.work[i]).collect();
+        if let Err(e) = tokio::task::block_in_place(|| record.intend(&items)) {
+            self.record_error.lock().expect("record lock").get_or_insert(e);
+        }
+    }
+
     /// A chunk failed after all its retries: the server may be down.
     fn chunk_exhausted(&self, error: &str) {
         if self.down_streak.fetch_add(1, Ordering::Relaxed) + 1 >= DOWN_AFTER_CHUNKS {
@@ -385,6 +400,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
         let mut chunk = chunk;
         let endpoint = inner.work[chunk[0]].key.endpoint;
         let mut body = inner.body(&chunk);
+        inner.intend(&chunk);
         let mut backoff = inner.backoff();
         let mut tries = Tries::default();
         let mut stop_rx = inner.stop.subscribe();

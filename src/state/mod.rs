@@ -7,7 +7,7 @@
 //! update would need the same care (write, fsync, rename, fsync the directory) and would
 //! rewrite everything for every chunk.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -121,6 +121,14 @@ impl State {
                  added_at TEXT NOT NULL,
                  PRIMARY KEY (api_base, organization_id, user_id)
              ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS pending_members (
+                 api_base TEXT NOT NULL,
+                 organization_id TEXT NOT NULL,
+                 group_id TEXT NOT NULL,
+                 user_id TEXT NOT NULL,
+                 since TEXT NOT NULL,
+                 PRIMARY KEY (api_base, organization_id, group_id, user_id)
+             ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS members (
                  api_base TEXT NOT NULL,
                  organization_id TEXT NOT NULL,
@@ -197,86 +205,12 @@ impl State {
         tx.commit().map_err(|e| self.io(e))
     }
 
-    /// The members this tool added to `org`'s groups (and has not removed): group -> users.
-    pub fn members(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
-        let conn = self.conn.lock().expect("state lock");
-        let mut stmt = conn
-            .prepare_cached("SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2")
-            .map_err(|e| self.io(e))?;
-        let rows = stmt
-            .query_map(params![self.api_base, org], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.io(e))?;
-        let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for row in rows {
-            let (group, user) = row.map_err(|e| self.io(e))?;
-            out.entry(group).or_default().insert(user);
-        }
-        Ok(out)
-    }
-
-    /// Records users added to (`added`) or removed from a group, all or none.
-    pub fn record_members(&self, org: &str, group: &str, users: &[&str], added: bool) -> Result<(), StateError> {
-        let now = jiff::Timestamp::now().to_string();
-        let mut conn = self.conn.lock().expect("state lock");
-        let tx = conn.transaction().map_err(|e| self.io(e))?;
-        for user in users {
-            let done = if added {
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO members (api_base, organization_id, group_id, user_id, added_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user, now]))
-            } else {
-                tx.prepare_cached(
-                    "DELETE FROM members WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4",
-                )
-                .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user]))
-            };
-            done.map_err(|e| self.io(e))?;
-        }
-        tx.commit().map_err(|e| self.io(e))
-    }
-
     /// Number of groups recorded, all API bases and organizations.
     pub fn group_count(&self) -> Result<usize, StateError> {
         let conn = self.conn.lock().expect("state lock");
         conn.query_row("SELECT count(*) FROM groups", [], |r| r.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(|e| self.io(e))
-    }
-
-    /// The organization users this tool added to `org`: user -> (name, e-mail) as sent.
-    pub fn users(&self, org: &str) -> Result<HashMap<String, (String, String)>, StateError> {
-        let conn = self.conn.lock().expect("state lock");
-        let mut stmt = conn
-            .prepare_cached("SELECT user_id, name, email FROM org_users WHERE api_base = ?1 AND organization_id = ?2")
-            .map_err(|e| self.io(e))?;
-        let rows = stmt
-            .query_map(params![self.api_base, org], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
-            .map_err(|e| self.io(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
-    }
-
-    /// Records organization users as sent: (userId, name, e-mail), all or none.
-    pub fn record_users(&self, org: &str, users: &[(&str, &str, &str)]) -> Result<(), StateError> {
-        let now = jiff::Timestamp::now().to_string();
-        let mut conn = self.conn.lock().expect("state lock");
-        let tx = conn.transaction().map_err(|e| self.io(e))?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO org_users (api_base, organization_id, user_id, name, email, added_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(|e| self.io(e))?;
-            for (user, name, email) in users {
-                stmt.execute(params![self.api_base, org, user, name, email, now])
-                    .map_err(|e| self.io(e))?;
-            }
-        }
-        tx.commit().map_err(|e| self.io(e))
     }
 
     /// What the state knows of `orgs`: their confirmed groups and recorded members.
@@ -286,6 +220,7 @@ impl State {
             known.groups.insert(org.to_owned(), self.confirmed(org)?);
             known.members.insert(org.to_owned(), self.members(org)?);
             known.users.insert(org.to_owned(), self.users(org)?);
+            known.pending.insert(org.to_owned(), self.pending(org)?);
         }
         Ok(known)
     }
@@ -371,6 +306,18 @@ fn lock(path: &Path) -> Result<std::fs::File, StateError> {
 }
 
 impl crate::upload::Confirmations for State {
+    fn intend(&self, items: &[&Work]) -> Result<(), crate::upload::RecordError> {
+        let Some(first) = items.first().map(|w| &w.key) else {
+            return Ok(());
+        };
+        if first.endpoint != Endpoint::AddMembers {
+            return Ok(());
+        }
+        let users: Vec<&str> = items.iter().map(|w| w.key.item.as_str()).collect();
+        self.record_pending(&first.org, &first.group, &users)
+            .map_err(Into::into)
+    }
+
     fn confirmed(&self, items: &[&Work]) -> Result<(), crate::upload::RecordError> {
         let Some(first) = items.first().map(|w| &w.key) else {
             return Ok(());
@@ -395,6 +342,8 @@ impl crate::upload::Confirmations for State {
         .map_err(Into::into)
     }
 }
+
+mod people;
 
 #[cfg(test)]
 mod tests {
