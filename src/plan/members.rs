@@ -66,11 +66,7 @@ pub(super) fn plan(
     known: &Known,
     opts: PlanOptions,
 ) -> (Vec<MemberOutcome>, Option<RemovalGuard>) {
-    let sendable: BTreeSet<(&str, &str)> = groups
-        .iter()
-        .filter(|o| matches!(o.status, Status::Planned | Status::Unchanged))
-        .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
-        .collect();
+    let sendable = sendable(groups);
     let mut out = Vec::new();
     let mut recorded = 0usize;
     let nobody = Default::default();
@@ -165,11 +161,7 @@ pub(super) fn users(
     known: &Known,
     full: bool,
 ) -> Vec<UserOutcome> {
-    let sendable: BTreeSet<(&str, &str)> = groups
-        .iter()
-        .filter(|o| matches!(o.status, Status::Planned | Status::Unchanged))
-        .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
-        .collect();
+    let sendable = sendable(groups);
     let mut out = Vec::new();
     let nobody = Default::default();
     for org in &normalized.organizations {
@@ -208,6 +200,15 @@ pub(super) fn users(
         }
     }
     out
+}
+
+/// The groups whose members go: those to send and those already there.
+fn sendable(groups: &[GroupOutcome]) -> BTreeSet<(&str, &str)> {
+    groups
+        .iter()
+        .filter(|o| matches!(o.status, Status::Planned | Status::Unchanged))
+        .map(|o| (o.organization_id.as_str(), o.group_id.as_str()))
+        .collect()
 }
 
 #[cfg(test)]

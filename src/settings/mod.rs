@@ -303,33 +303,42 @@ fn import_settings(
     server: ServerOptions,
     input: InputOptions,
 ) -> Result<ImportSettings, SettingsError> {
-    if run.full && run.state.is_none() {
-        return Err(SettingsError::Requires {
-            flag: "--full",
-            needs: "--state",
-            why: "it sends the groups a state file says are there",
-        });
-    }
-    if run.remove_departed && !input.members {
-        return Err(SettingsError::Requires {
-            flag: "--remove-departed",
-            needs: "--members",
-            why: "it removes members who left a group",
-        });
-    }
-    if run.remove_departed && run.state.is_none() {
-        return Err(SettingsError::Requires {
-            flag: "--remove-departed",
-            needs: "--state",
-            why: "only users this tool added, as the state records them, are ever removed",
-        });
-    }
-    if run.repair && !input.members {
-        return Err(SettingsError::Requires {
-            flag: "--repair",
-            needs: "--members",
-            why: "it sends the memberships the server lacks",
-        });
+    // (given, flag, missing, needs, what the flag does)
+    let requirements = [
+        (
+            run.full,
+            "--full",
+            run.state.is_none(),
+            "--state",
+            "it sends the groups a state file says are there",
+        ),
+        (
+            run.remove_departed,
+            "--remove-departed",
+            !input.members,
+            "--members",
+            "it removes members who left a group",
+        ),
+        (
+            run.remove_departed,
+            "--remove-departed",
+            run.state.is_none(),
+            "--state",
+            "only users this tool added, as the state records them, are ever removed",
+        ),
+        (
+            run.repair,
+            "--repair",
+            !input.members,
+            "--members",
+            "it sends the memberships the server lacks",
+        ),
+    ];
+    if let Some((_, flag, _, needs, why)) = requirements
+        .into_iter()
+        .find(|(given, _, missing, _, _)| *given && *missing)
+    {
+        return Err(SettingsError::Requires { flag, needs, why });
     }
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
     let upload = upload_settings(server, run.dry_run)?;

@@ -11,10 +11,16 @@ use super::{State, StateError};
 impl State {
     /// The members this tool added to `org`'s groups (and has not removed): group -> users.
     pub fn members(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+        self.users_by_group(
+            "SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2",
+            org,
+        )
+    }
+
+    /// Rows of (group, user) for `org` as group -> users.
+    fn users_by_group(&self, sql: &str, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
         let conn = self.conn.lock().expect("state lock");
-        let mut stmt = conn
-            .prepare_cached("SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2")
-            .map_err(|e| self.io(e))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.io(e))?;
         let rows = stmt
             .query_map(params![self.api_base, org], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -114,22 +120,9 @@ impl State {
     /// Memberships of `org` sent but never confirmed (a run stopped with them in flight):
     /// group -> users. They may be on the server.
     pub fn pending(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
-        let conn = self.conn.lock().expect("state lock");
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT group_id, user_id FROM pending_members WHERE api_base = ?1 AND organization_id = ?2",
-            )
-            .map_err(|e| self.io(e))?;
-        let rows = stmt
-            .query_map(params![self.api_base, org], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.io(e))?;
-        let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for row in rows {
-            let (group, user) = row.map_err(|e| self.io(e))?;
-            out.entry(group).or_default().insert(user);
-        }
-        Ok(out)
+        self.users_by_group(
+            "SELECT group_id, user_id FROM pending_members WHERE api_base = ?1 AND organization_id = ?2",
+            org,
+        )
     }
 }
