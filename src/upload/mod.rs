@@ -12,6 +12,7 @@
 //!   row failed after all their retries): groups never sent are reported "not attempted".
 //! - A group is added only when its own entry in `result.data` says so.
 
+pub mod adaptive;
 pub mod api;
 mod chunking;
 mod http;
