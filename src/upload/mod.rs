@@ -2,10 +2,11 @@
 //! organization, as fast as the pace allows and never faster, and learns the outcome of every
 //! single group.
 //!
-//! - Every request, retries included, takes a permit from the shared [`pace::Pace`];
-//!   `--concurrency` bounds requests in flight.
+//! - Every request, retries included, takes a permit from the shared [`pace::Pace`], at the
+//!   rate its [`adaptive::Controller`] allows; `--concurrency` bounds requests in flight.
 //! - 429, 5xx, 408, timeouts and broken connections are retried with capped exponential
-//!   backoff; a 429 pauses every sender (see [`pace`]).
+//!   backoff; a 429 delays its own request by its `Retry-After` and lowers the rate (see
+//!   [`adaptive`]).
 //! - A 400 on a chunk of several groups splits it in two and resends both halves, so one bad
 //!   group (or a server cap below `--chunk-size`) cannot sink the others.
 //! - 401/403 stops the run at once; so does a server that is plainly down (several chunks in a
@@ -37,7 +38,7 @@ use crate::secret::Credentials;
 use api::{Answer, ItemOutcome};
 pub use chunking::chunks;
 pub use http::{client, ClientError};
-use pace::Pace;
+pub use pace::{Pace, Rate};
 use progress::Progress;
 use retry::{Decision, Tries};
 
@@ -58,8 +59,8 @@ pub struct UploadSettings {
     pub chunk_size: usize,
     /// User IDs per membership request.
     pub member_chunk_size: usize,
-    /// Requests per second.
-    pub rate: f64,
+    /// Requests per second, fixed or found (`--rate auto`).
+    pub rate: Rate,
     /// Requests allowed at once by the limiter.
     pub burst: NonZeroU32,
     /// Requests in flight at most.
@@ -126,6 +127,9 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The rate in force at the end (lower than `--rate` after 429s).
     pub final_rate: f64,
+    /// The mean rate held since the first 429 of the run (`None` before any): the rate to
+    /// pin a later run to.
+    pub settled_rate: Option<f64>,
     /// 429 answers: how often the server asked to slow down.
     pub rate_limited: u64,
     /// Set when the run stopped early.
@@ -138,7 +142,7 @@ struct Inner {
     settings: UploadSettings,
     client: reqwest::Client,
     work: Vec<Work>,
-    pace: Pace,
+    pace: Arc<Pace>,
     results: Mutex<Vec<Option<Done>>>,
     attempts: Mutex<Vec<u32>>,
     queue: Mutex<VecDeque<Vec<usize>>>,
@@ -167,13 +171,27 @@ pub async fn upload(
     record: Option<Arc<dyn Confirmations>>,
     interrupt: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Outcome, ClientError> {
+    let pace = Arc::new(Pace::new(settings.rate, settings.burst));
+    upload_paced(pace, settings, work, progress, record, interrupt).await
+}
+
+/// [`upload`] at a pace shared with other uploads of the run, so the groups, users and
+/// memberships stages go on at the rate the earlier ones found.
+pub async fn upload_paced(
+    pace: Arc<Pace>,
+    settings: UploadSettings,
+    work: Vec<Work>,
+    progress: Arc<Progress>,
+    record: Option<Arc<dyn Confirmations>>,
+    interrupt: impl Future<Output = ()> + Send + 'static,
+) -> Result<Outcome, ClientError> {
     let started = Instant::now();
     let client = client(&settings)?;
     let queue: VecDeque<Vec<usize>> = chunks(&work, |e| settings.chunk_limit(e)).into();
     let (stop, _) = watch::channel(None);
     let n = work.len();
     let inner = Arc::new(Inner {
-        pace: Pace::new(settings.rate, settings.burst),
+        pace,
         client,
         results: Mutex::new(vec![None; n]),
         attempts: Mutex::new(vec![0; n]),
@@ -239,6 +257,7 @@ pub async fn upload(
         retries: inner.progress.retries(),
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
+        settled_rate: inner.pace.learned().settled,
         rate_limited: inner.rate_limited.load(Ordering::Relaxed),
         stop,
         record_error,
@@ -372,10 +391,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             if let Some(stop) = inner.stopped() {
                 return inner.fail(&chunk, &stop.not_attempted());
             }
-            tokio::select! {
-                _ = inner.pace.permit() => {}
+            let sent = tokio::select! {
+                sent = inner.pace.permit() => sent,
                 _ = stop_rx.wait_for(Option::is_some) => continue,
-            }
+            };
             {
                 let mut attempts = inner.attempts.lock().expect("attempts lock");
                 for &i in &chunk {
@@ -403,10 +422,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             });
             if !matches!(answer, Answer::RateLimited { .. } | Answer::Transient(_)) {
                 inner.down_streak.store(0, Ordering::Relaxed);
+                inner.pace.answered();
             }
             match (decision, answer) {
                 (Decision::Settle, Answer::Entries(entries)) => {
-                    inner.pace.succeeded();
                     let (again, settled): (Vec<_>, Vec<_>) = chunk
                         .iter()
                         .map(|&i| (i, api::item_outcome(entries.get(&inner.work[i].key.item))))
@@ -442,13 +461,19 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     return inner.fail(&chunk, &error);
                 }
                 (Decision::Pause(wait), _) => {
-                    inner.pace.slow_down(wait);
+                    // Only this request waits out its Retry-After; the others go on at the
+                    // lowered rate (everyone waits only if the server refuses them all).
+                    inner.pace.rate_limited(sent, wait);
                     inner.progress.retry();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop_rx.wait_for(Option::is_some) => {}
+                    }
                 }
                 (Decision::GiveUp { pause }, answer) => {
                     let error = api::error_text(&answer);
                     if let Some(wait) = pause {
-                        inner.pace.slow_down(wait);
+                        inner.pace.rate_limited(sent, wait);
                         inner.chunk_exhausted(&error);
                         return inner.fail(&chunk, &error);
                     }
