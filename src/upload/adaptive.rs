@@ -54,7 +54,7 @@ const PROBED: f64 = 1.2;
 const MIN_SAMPLES: usize = 4;
 /// Time constant of the mean rate [`Controller::settled`] reports: a few CUBIC cycles, so it
 /// smooths the saw-tooth but follows a limit that changed.
-const SETTLE: Duration = Duration::from_secs(10);
+pub const SETTLE: Duration = Duration::from_secs(10);
 
 /// Where the controller is.
 #[derive(Debug, Clone, Copy, PartialEq)]
