@@ -7,6 +7,10 @@
 //! - the same with the server limiting each key to half of `--rate` (25/s, 429 with Retry-After);
 //! - with `--sweep`: latency 10/100/400 ms x `--concurrency` 1/4/16 at `--rate 50`;
 //! - with `--members` (alone): a 20,000-employee directory sync (200 departments, strict server) at `--rate 50`, then the next night with 1% joiners and leavers.
+//! - with `--auto` (alone, issue #13): `--rate auto` against a server limited to a rate it is
+//!   not told, `--rate` set to exactly that limit, `--rate auto` against an unlimited server,
+//!   and a limit that halves and recovers mid-run. `VELT_GROUPS_BEFORE=PATH` also runs another
+//!   build (the one before the change) on the fixed-rate scenario, for comparison.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -19,9 +23,26 @@ struct Result {
     achieved: f64,
     added: usize,
     limited: usize,
+    /// When each accepted (2xx) request arrived, from the fake's start.
+    accepted_at: Vec<Duration>,
 }
 
 fn run(dir: &std::path::Path, groups: usize, rate: f64, concurrency: usize, config: FakeConfig) -> Result {
+    let (rate, concurrency) = (rate.to_string(), concurrency.to_string());
+    let args = ["--rate", &rate, "--concurrency", &concurrency];
+    run_with(env!("CARGO_BIN_EXE_velt-groups"), dir, groups, &args, config, |_| {})
+}
+
+/// Runs `bin` on `groups` one-group requests with `args`; `during` gets the fake while the
+/// run goes on (to change its behaviour mid-run).
+fn run_with(
+    bin: &str,
+    dir: &std::path::Path,
+    groups: usize,
+    args: &[&str],
+    config: FakeConfig,
+    during: impl FnOnce(&FakeVelt),
+) -> Result {
     let input = dir.join(format!("groups-{groups}.csv"));
     if !input.exists() {
         let mut text = String::from("Department\n");
@@ -32,9 +53,9 @@ fn run(dir: &std::path::Path, groups: usize, rate: f64, concurrency: usize, conf
     }
     let fake = FakeVelt::start(config);
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_velt-groups"))
+    let child = Command::new(bin)
         .args(["import", "--quiet", "--org", "bench", "--chunk-size", "1"])
-        .args(["--rate", &rate.to_string(), "--concurrency", &concurrency.to_string()])
+        .args(args)
         .args([
             "--api-base",
             &fake.url(),
@@ -44,8 +65,12 @@ fn run(dir: &std::path::Path, groups: usize, rate: f64, concurrency: usize, conf
         .arg(&input)
         .env("VELT_API_KEY", API_KEY)
         .env("VELT_AUTH_TOKEN", AUTH_TOKEN)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run velt-groups");
+    during(&fake);
+    let out = child.wait_with_output().expect("run velt-groups");
     let wall = start.elapsed();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let log = fake.log();
@@ -56,6 +81,7 @@ fn run(dir: &std::path::Path, groups: usize, rate: f64, concurrency: usize, conf
         achieved: (log.len() - 1) as f64 / span.as_secs_f64(),
         added: fake.groups().values().map(|g| g.len()).sum(),
         limited: log.iter().filter(|l| l.status == 429).count(),
+        accepted_at: log.iter().filter(|l| l.status / 100 == 2).map(|l| l.at).collect(),
     }
 }
 
@@ -67,6 +93,9 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     if args.iter().any(|a| a == "--members") {
         return members(&dir, if quick { 2_000 } else { 20_000 });
+    }
+    if args.iter().any(|a| a == "--auto") {
+        return auto(&dir, quick);
     }
     let groups = if quick { 500 } else { 2000 };
     let rate = 50.0;
@@ -255,4 +284,130 @@ fn members(dir: &std::path::Path, employees: usize) {
         &before,
         ideal(0, churn, &per_group),
     );
+}
+
+/// Issue #13: `--rate auto`, and a fixed `--rate` at exactly the server's limit.
+fn auto(dir: &std::path::Path, quick: bool) {
+    let n = if quick { 500 } else { 2000 };
+    let (limit, burst) = (37.0, 5.0);
+    let latency = Duration::from_millis(50);
+    let limited = || FakeConfig {
+        latency,
+        rate_limit: Some(limit),
+        rate_burst: Some(burst),
+        ..FakeConfig::default()
+    };
+    let bin = env!("CARGO_BIN_EXE_velt-groups");
+    let before = std::env::var("VELT_GROUPS_BEFORE").ok();
+    println!("{n} one-group requests (--chunk-size 1), server latency 50 ms, --concurrency 16 unless said");
+    println!();
+    println!("| scenario | requests | 429s | 429 share | server-side rate | wall time | ideal | wall / ideal |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let row = |label: &str, r: &Result, ideal: f64| {
+        println!(
+            "| {label} | {} | {} | {:.1}% | {:.2}/s | {:.2} s | {:.2} s | {:.2}x |",
+            r.requests,
+            r.limited,
+            100.0 * r.limited as f64 / r.requests as f64,
+            r.achieved,
+            r.wall.as_secs_f64(),
+            ideal,
+            r.wall.as_secs_f64() / ideal
+        );
+        assert_eq!(r.added, n, "every group added");
+    };
+    let ideal = n as f64 / limit;
+    let r = run_with(bin, dir, n, &["--rate", "auto"], limited(), |_| {});
+    row(
+        &format!("`--rate auto`, server limited to {limit}/s, burst {burst} (not told)"),
+        &r,
+        ideal,
+    );
+    let fixed = ["--rate", "37", "--burst", "5"];
+    let r = run_with(bin, dir, n, &fixed, limited(), |_| {});
+    row("`--rate 37 --burst 5`, the server's exact limit", &r, ideal);
+    if let Some(before) = &before {
+        let r = run_with(before, dir, n, &fixed, limited(), |_| {});
+        row("the same, build before #13 (`VELT_GROUPS_BEFORE`)", &r, ideal);
+    }
+    let unlimited = FakeConfig {
+        latency,
+        ..FakeConfig::default()
+    };
+    let r = run_with(
+        bin,
+        dir,
+        n,
+        &["--rate", "auto", "--concurrency", "16"],
+        unlimited,
+        |_| {},
+    );
+    row(
+        "`--rate auto --concurrency 16`, no server limit",
+        &r,
+        n as f64 / (16.0 / 0.05),
+    );
+
+    // A limit that halves at 10 s and comes back at 20 s (from the start of the run).
+    let m = if quick { 600 } else { 1200 };
+    let (at_half, at_back) = (Duration::from_secs(10), Duration::from_secs(20));
+    let started = Instant::now();
+    let r = run_with(bin, dir, m, &["--rate", "auto"], limited(), |fake| {
+        std::thread::sleep(at_half.saturating_sub(started.elapsed()));
+        fake.configure(|c| c.rate_limit = Some(limit / 2.0));
+        std::thread::sleep(at_back.saturating_sub(started.elapsed()));
+        fake.configure(|c| c.rate_limit = Some(limit));
+    });
+    // Ideal: the time at which a client taking exactly what the server allows has had m
+    // requests accepted.
+    let by_back = limit * at_half.as_secs_f64() + limit / 2.0 * (at_back - at_half).as_secs_f64();
+    let ideal = if (m as f64) <= by_back {
+        f64::NAN
+    } else {
+        at_back.as_secs_f64() + (m as f64 - by_back) / limit
+    };
+    println!();
+    println!(
+        "{m} one-group requests, `--rate auto`, server limit {limit}/s, {}/s from 10 s to 20 s, then {limit}/s again",
+        limit / 2.0
+    );
+    println!();
+    println!("| requests | 429s | 429 share | wall time | ideal | wall / ideal |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {:.1}% | {:.2} s | {:.2} s | {:.2}x |",
+        r.requests,
+        r.limited,
+        100.0 * r.limited as f64 / r.requests as f64,
+        r.wall.as_secs_f64(),
+        ideal,
+        r.wall.as_secs_f64() / ideal
+    );
+    println!();
+    println!("Accepted (2xx) requests per second, as the server saw them, per 2-second stretch:");
+    println!();
+    let end = r.accepted_at.last().map_or(0, |t| t.as_secs() as usize / 2 + 1);
+    let mut bins = vec![0usize; end];
+    for t in &r.accepted_at {
+        bins[t.as_secs() as usize / 2] += 1;
+    }
+    println!("| from | limit | accepted | share of the limit |");
+    println!("|---|---|---|---|");
+    for (i, count) in bins.iter().enumerate() {
+        let from = Duration::from_secs(2 * i as u64);
+        let limit = if from >= at_half && from < at_back {
+            limit / 2.0
+        } else {
+            limit
+        };
+        // The last stretch is cut short by the end of the run.
+        let note = if i + 1 == end { " (run ends)" } else { "" };
+        println!(
+            "| {} s | {limit}/s | {:.1}/s | {:.0}%{note} |",
+            2 * i,
+            *count as f64 / 2.0,
+            100.0 * *count as f64 / 2.0 / limit
+        );
+    }
+    assert_eq!(r.added, m, "every group added");
 }

@@ -197,11 +197,16 @@ pub struct ServerOptions {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_role: Option<AccessRole>,
-    /// Requests per second, fractions allowed [default: 5]. Velt publishes no number for these
-    /// endpoints; a stricter server is detected (429) and the pace lowered.
+    /// Requests per second, fractions allowed, or `auto` to find the most the server accepts
+    /// [default: 5]. Velt publishes no number for these endpoints; a stricter server is
+    /// detected (429) and the pace lowered.
+    #[arg(long, value_name = "PER_SECOND|auto", allow_negative_numbers = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<RateArg>,
+    /// The most requests per second `--rate auto` may reach [default: 500].
     #[arg(long, value_name = "PER_SECOND", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate: Option<f64>,
+    pub max_rate: Option<f64>,
     /// Requests the rate limiter lets through at once [default: 1].
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,6 +231,83 @@ pub struct ServerOptions {
     #[arg(long, value_name = "MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff_max_ms: Option<u64>,
+}
+
+/// `--rate`: a number of requests per second, or `auto`. Any number parses; whether it can
+/// work (positive, finite) is the settings' call, which words the error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateArg {
+    /// Find the most the server accepts.
+    Auto,
+    /// This many requests per second.
+    PerSecond(f64),
+}
+
+/// What `--rate` and the `rate` key take, for error messages.
+const RATE_EXPECTED: &str = "a number of requests per second or \"auto\"";
+
+impl std::str::FromStr for RateArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(RateArg::Auto);
+        }
+        s.parse()
+            .map(RateArg::PerSecond)
+            .map_err(|_| format!("expected {RATE_EXPECTED}"))
+    }
+}
+
+impl std::fmt::Display for RateArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RateArg::Auto => f.write_str("auto"),
+            RateArg::PerSecond(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl Serialize for RateArg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RateArg::Auto => serializer.serialize_str("auto"),
+            RateArg::PerSecond(r) => serializer.serialize_f64(*r),
+        }
+    }
+}
+
+/// `rate = 5`, `rate = 2.5` and `rate = "auto"` in a config file.
+impl<'de> Deserialize<'de> for RateArg {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RateArg;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(RATE_EXPECTED)
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RateArg, E> {
+                Ok(RateArg::PerSecond(v))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RateArg, E> {
+                Ok(RateArg::PerSecond(v as f64))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RateArg, E> {
+                Ok(RateArg::PerSecond(v as f64))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RateArg, E> {
+                v.parse()
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// The `accessRole` of an organization user.

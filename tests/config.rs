@@ -82,7 +82,7 @@ fn a_bad_config_file_is_a_located_error() {
     assert_eq!(run.err_lines().len(), 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .starts_with("error: vg.toml, line 2: invalid type: string \"fast\", expected f64"),
+            .starts_with("error: vg.toml, line 2: invalid value: string \"fast\", expected a number of requests per second or \"auto\""),
         "{}",
         run.stderr
     );

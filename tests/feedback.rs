@@ -130,3 +130,97 @@ fn a_dry_run_shows_the_groups_it_would_send_per_organization() {
         run.stdout
     );
 }
+
+#[test]
+fn rate_auto_finds_a_limit_it_was_not_told_and_reports_it() {
+    let w = Workdir::new();
+    let mut text = String::from("Organization ID,Department\n");
+    for i in 0..150 {
+        text.push_str(&format!("acme,Dept {i}\n"));
+    }
+    w.write("hr.csv", text);
+    let fake = FakeVelt::start(FakeConfig {
+        rate_limit: Some(40.0),
+        rate_burst: Some(5.0),
+        ..FakeConfig::default()
+    });
+    let url = fake.url();
+    let run = w.run_env(
+        &[
+            "import",
+            "--quiet",
+            "--api-base",
+            &url,
+            "--rate",
+            "auto",
+            "--chunk-size",
+            "1",
+            "--report",
+            "r.csv",
+            "--summary-json",
+            "s.json",
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.groups_of("acme").len(), 150);
+    let summary: serde_json::Value = serde_json::from_str(&w.read("s.json")).unwrap();
+    assert_eq!(summary["auto_rate"], true, "{summary}");
+    assert_eq!(summary["rate_limited"].as_u64(), Some(fake.answered(429) as u64));
+    // Slow start from 5/s passes 40/s within the first 150 requests, so the server said no at
+    // least once, and the rate settled well under the default --max-rate of 500.
+    assert!(fake.answered(429) > 0, "{summary}");
+    let settled = summary["settled_rate"].as_f64().unwrap();
+    assert!(settled > 0.0 && settled < 200.0, "{summary}");
+    assert!(
+        run.stderr.contains("--rate auto settled at ") && run.stderr.contains("; to pin a nightly run to it: --rate "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rate_auto_is_a_config_value_and_a_dry_run_gives_a_range() {
+    let w = Workdir::new();
+    let mut text = String::from("Organization ID,Department\n");
+    for i in 0..41 {
+        text.push_str(&format!("acme,Dept {i}\n"));
+    }
+    w.write("hr.csv", text);
+    w.write("vg.toml", "rate = \"auto\"\nmax-rate = 20\nchunk-size = 1\n");
+    let run = w.run(&[
+        "import",
+        "--config",
+        "vg.toml",
+        "--dry-run",
+        "--report",
+        "r.csv",
+        "hr.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "in 41 requests to https://api.velt.dev/; at --rate auto that takes from about 2.0s (at --max-rate 20 requests/s) to about 8.0s (at 5 requests/s, where it starts)"
+        ),
+        "{}",
+        run.stderr
+    );
+    // A number on the command line beats the file's `auto`.
+    let run = w.run(&[
+        "import",
+        "--config",
+        "vg.toml",
+        "--rate",
+        "4",
+        "--dry-run",
+        "--report",
+        "r.csv",
+        "hr.csv",
+    ]);
+    assert!(
+        run.stderr.contains("at 4 requests/s that takes about 10.0s"),
+        "{}",
+        run.stderr
+    );
+}

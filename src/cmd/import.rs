@@ -14,7 +14,7 @@ use crate::plan::{Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
 use crate::state::State;
-use crate::upload::{self, Confirmations, Stop, UploadSettings};
+use crate::upload::{self, Confirmations, Pace, Stop, UploadSettings};
 
 /// Runs `import`.
 pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
@@ -214,14 +214,17 @@ fn execute(
         .build()
         .map_err(Error::Runtime)?;
     let mode = Mode::detect(s.quiet);
-    let groups = send(&runtime, &s.upload, plan.group_work(), record.clone(), mode)?;
+    // One pace for every stage: users and memberships go on at the rate the groups found.
+    let pace = Arc::new(Pace::new(s.upload.rate, s.upload.burst));
+    let stage = |work, record| send(&runtime, &pace, &s.upload, work, record, mode);
+    let groups = stage(plan.group_work(), record.clone())?;
     plan.record_groups(&groups.results);
     let mut exit = stats.add(&s.upload, &groups);
     plan.after_groups(groups.stop.as_ref().map(Stop::not_attempted).as_deref());
     // Only organization users can join groups: the users go before their memberships.
     let work = plan.user_work();
     if !work.is_empty() {
-        let users = send(&runtime, &s.upload, work, record.clone(), mode)?;
+        let users = stage(work, record.clone())?;
         exit = exit.max(stats.add(&s.upload, &users));
         plan.record_users(&users.results, users.stop.as_ref().map(Stop::not_attempted).as_deref());
     } else {
@@ -229,7 +232,7 @@ fn execute(
     }
     let work = plan.member_work();
     if !work.is_empty() {
-        let members = send(&runtime, &s.upload, work, record, mode)?;
+        let members = stage(work, record)?;
         plan.record_members(&members.results);
         exit = exit.max(stats.add(&s.upload, &members));
     }
@@ -238,6 +241,7 @@ fn execute(
 
 fn send(
     runtime: &tokio::runtime::Runtime,
+    pace: &Arc<Pace>,
     settings: &UploadSettings,
     work: Vec<Work>,
     record: Option<Arc<dyn Confirmations>>,
@@ -245,7 +249,8 @@ fn send(
 ) -> Result<upload::Outcome, Error> {
     runtime.block_on(async {
         let progress = progress::start(work.len() as u64, mode);
-        Ok(upload::upload(settings.clone(), work, progress, record, interrupted()).await?)
+        let pace = Arc::clone(pace);
+        Ok(upload::upload_paced(pace, settings.clone(), work, progress, record, interrupted()).await?)
     })
 }
 
@@ -282,6 +287,8 @@ struct Stats {
     stopped: Option<String>,
     rate_limited: u64,
     final_rate: Option<f64>,
+    settled_rate: Option<f64>,
+    auto_rate: bool,
 }
 
 impl Stats {
@@ -292,6 +299,9 @@ impl Stats {
         self.elapsed += outcome.elapsed;
         self.rate_limited += outcome.rate_limited;
         self.final_rate = Some(outcome.final_rate.min(self.final_rate.unwrap_or(f64::INFINITY)));
+        // The pace is shared by the stages, so the last stage's figure covers them all.
+        self.settled_rate = outcome.settled_rate.or(self.settled_rate);
+        self.auto_rate = matches!(settings.rate, upload::Rate::Auto { .. });
         console::advise_concurrency(settings, outcome);
         console::failure_causes(outcome);
         let mut exit = Exit::Success;
@@ -317,5 +327,7 @@ impl Stats {
         summary.stopped = self.stopped.clone();
         summary.rate_limited = self.rate_limited;
         summary.final_rate = self.final_rate.unwrap_or(0.0);
+        summary.settled_rate = self.settled_rate;
+        summary.auto_rate = self.auto_rate;
     }
 }

@@ -10,7 +10,7 @@ use crate::normalize::{Problem, Severity};
 use crate::plan::{Action, Plan, RemovalGuard, Status};
 use crate::report::Summary;
 use crate::settings::{SettingsError, Warning};
-use crate::upload::{self, Stop, UploadSettings};
+use crate::upload::{self, Rate, Stop, UploadSettings};
 use progress::human_duration;
 
 /// Prints a failure and returns its exit code.
@@ -118,7 +118,20 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
     let (group_count, user_count, member_count) = (groups.len(), users.len(), members.len());
     let work: Vec<_> = groups.into_iter().chain(users).chain(members).collect();
     let requests = upload::chunks(&work, |e| settings.chunk_limit(e)).len();
-    let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate;
+    let time = |rate: f64| {
+        let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / rate;
+        human_duration(std::time::Duration::from_secs_f64(seconds))
+    };
+    let pace = match settings.rate {
+        Rate::Fixed(rate) => format!("at {rate} requests/s that takes about {}", time(rate)),
+        // The server's limit is what `auto` finds out, so the time can only be a range.
+        Rate::Auto { max } => format!(
+            "at --rate auto that takes from about {} (at --max-rate {max} requests/s) to about {} (at {} requests/s, where it starts), as the server's limit, --concurrency and latency allow",
+            time(max),
+            time(settings.rate.start()),
+            settings.rate.start()
+        ),
+    };
     let memberships = match (user_count, member_count) {
         (0, 0) => String::new(),
         (0, n) => format!(" and {}", count(n, "membership change")),
@@ -129,12 +142,10 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
         ),
     };
     eprintln!(
-        "dry run: would send {}{memberships} in {} to {}; at {} requests/s that takes about {}",
+        "dry run: would send {}{memberships} in {} to {}; {pace}",
         count(group_count, "group"),
         count(requests, "request"),
         settings.api_base,
-        settings.rate,
-        human_duration(std::time::Duration::from_secs_f64(seconds))
     );
 }
 
@@ -173,20 +184,23 @@ pub fn interrupted() {
     eprintln!("velt-groups: interrupted; finishing the report");
 }
 
-/// Says so when concurrency, not the rate, held the run back.
+/// Says so when concurrency, not a fixed `--rate`, held the run back. (With `--rate auto`
+/// that is the expected end when the server sets no limit, and the summary says so.)
 pub fn advise_concurrency(settings: &UploadSettings, outcome: &upload::Outcome) {
+    let Rate::Fixed(rate) = settings.rate else {
+        return;
+    };
     let achieved = outcome.requests as f64 / outcome.elapsed.as_secs_f64().max(1e-9);
-    let slowed_by_server = outcome.final_rate < settings.rate;
+    let slowed_by_server = outcome.final_rate < rate;
     if outcome.requests as usize > 4 * settings.concurrency
-        && achieved < 0.9 * settings.rate
+        && achieved < 0.9 * rate
         && !slowed_by_server
         && outcome.retries == 0
     {
         let latency = settings.concurrency as f64 / achieved;
-        let needed = (settings.rate * latency).ceil() as usize + 1;
+        let needed = (rate * latency).ceil() as usize + 1;
         eprintln!(
-            "note: {achieved:.1} requests/s of --rate {}: with about {:.0} ms per request, --concurrency {} is the limit; --concurrency {needed} would reach the rate",
-            settings.rate,
+            "note: {achieved:.1} requests/s of --rate {rate}: with about {:.0} ms per request, --concurrency {} is the limit; --concurrency {needed} would reach the rate",
             latency * 1000.0,
             settings.concurrency
         );
@@ -248,13 +262,27 @@ pub fn summary(summary: &Summary) {
             summary.achieved_rate
         );
     }
-    if summary.rate_limited > 0 {
-        eprintln!(
-            "the server asked to slow down {}; the run ended at {:.1} requests/s; try --rate {}",
-            count(summary.rate_limited as usize, "time"),
-            summary.final_rate,
-            suggested_rate(summary.final_rate)
-        );
+    let refused = format!(
+        "{} ({:.1}% of requests)",
+        count(summary.rate_limited as usize, "time"),
+        100.0 * summary.rate_limited as f64 / summary.requests.max(1) as f64
+    );
+    match (summary.auto_rate, summary.settled_rate) {
+        (true, Some(settled)) if summary.rate_limited > 0 => eprintln!(
+            "--rate auto settled at {settled:.1} requests/s; the server asked to slow down {refused}; to pin a nightly run to it: --rate {}",
+            suggested_rate(settled)
+        ),
+        (true, Some(settled)) => eprintln!(
+            "--rate auto met no limit: it reached {settled:.1} requests/s, as far as --concurrency, latency and --max-rate allow"
+        ),
+        (false, settled) if summary.rate_limited > 0 => {
+            let held = settled.unwrap_or(summary.final_rate);
+            eprintln!(
+                "the server asked to slow down {refused}; the run held about {held:.1} requests/s; try --rate {} (or --rate auto)",
+                suggested_rate(held)
+            );
+        }
+        _ => {}
     }
     if let Some(report) = &summary.report {
         eprintln!("report: {report}");

@@ -175,6 +175,12 @@ pub struct Summary {
     pub rate_limited: u64,
     /// The rate in force at the end, requests per second (below `--rate` after 429s).
     pub final_rate: f64,
+    /// Whether the rate was `--rate auto`.
+    pub auto_rate: bool,
+    /// The rate the run settled on, requests per second: the mean rate held after the first
+    /// 429, or without any, the highest rate the server accepted. A `--rate` to pin a later
+    /// run to. `null` when too few requests went to tell.
+    pub settled_rate: Option<f64>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Where the report is.

@@ -218,7 +218,7 @@ mod tests {
                     clap::ArgAction::SetTrue => "true".to_owned(),
                     clap::ArgAction::Append => "[\"x.csv\"]".to_owned(),
                     _ => match key.as_str() {
-                        "rate" | "timeout" => "1.5".to_owned(),
+                        "rate" | "timeout" | "max-rate" => "1.5".to_owned(),
                         "chunk-size" | "member-chunk-size" | "user-chunk-size" | "burst" | "concurrency"
                         | "max-retries" | "backoff-min-ms" | "backoff-max-ms" | "header-row" => "7".to_owned(),
                         "format" => "\"json\"".to_owned(),
@@ -245,7 +245,7 @@ mod tests {
     fn flags_win_and_the_file_shows_through() {
         let file = ServerOptions {
             chunk_size: Some(3),
-            rate: Some(9.0),
+            rate: Some(crate::cli::RateArg::PerSecond(9.0)),
             create_organization: true,
             ..ServerOptions::default()
         };
@@ -255,8 +255,40 @@ mod tests {
         };
         let merged = overlay(file, flags).unwrap();
         assert_eq!(merged.chunk_size, Some(5));
-        assert_eq!(merged.rate, Some(9.0));
+        assert_eq!(merged.rate, Some(crate::cli::RateArg::PerSecond(9.0)));
         assert!(merged.create_organization);
+    }
+
+    #[test]
+    fn rate_takes_an_integer_a_fraction_or_auto() {
+        use crate::cli::RateArg;
+        for (text, want) in [
+            ("rate = 5\n", RateArg::PerSecond(5.0)),
+            ("rate = 2.5\n", RateArg::PerSecond(2.5)),
+            ("rate = \"auto\"\nmax-rate = 80\n", RateArg::Auto),
+        ] {
+            let (_dir, path) = file(text);
+            let server: ServerOptions = ConfigFile::load(&path).unwrap().section().unwrap();
+            assert_eq!(server.rate, Some(want), "{text}");
+        }
+        // A flag's `auto` beats the file's number, and back.
+        let file_rate = ServerOptions {
+            rate: Some(RateArg::PerSecond(9.0)),
+            max_rate: Some(80.0),
+            ..ServerOptions::default()
+        };
+        let flags = ServerOptions {
+            rate: Some(RateArg::Auto),
+            ..ServerOptions::default()
+        };
+        let merged = overlay(file_rate, flags).unwrap();
+        assert_eq!((merged.rate, merged.max_rate), (Some(RateArg::Auto), Some(80.0)));
+        let (_dir, path) = file("rate = \"fast\"\n");
+        let err = ConfigFile::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("line 1: invalid value: string \"fast\", expected a number"),
+            "{err}"
+        );
     }
 
     #[test]

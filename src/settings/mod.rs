@@ -34,6 +34,7 @@ pub(super) mod default {
     pub const MEMBER_CHUNK_SIZE: usize = 25;
     pub const USER_CHUNK_SIZE: usize = 30;
     pub const RATE: f64 = 5.0;
+    pub const MAX_RATE: f64 = crate::upload::adaptive::DEFAULT_MAX;
     pub const BURST: u32 = 1;
     pub const CONCURRENCY: usize = 16;
     pub const MAX_RETRIES: u32 = 5;
@@ -507,5 +508,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(err, "--rate must be a positive number of requests per second, not -1");
+        let err = parse(args("vg import --dry-run --rate auto --max-rate 0 x.csv"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "--max-rate must be a positive number of requests per second, not 0"
+        );
+    }
+
+    fn rate_of(line: &str) -> crate::upload::Rate {
+        match parse(args(line)).unwrap().command {
+            CommandSettings::Import(s) => s.upload.rate,
+            CommandSettings::Check(_) | CommandSettings::Verify(_) => unreachable!("an import line"),
+        }
+    }
+
+    #[test]
+    fn rate_is_a_number_or_auto() {
+        use crate::upload::Rate;
+        assert_eq!(rate_of("vg import --dry-run x.csv"), Rate::Fixed(5.0));
+        assert_eq!(rate_of("vg import --dry-run --rate 0.5 x.csv"), Rate::Fixed(0.5));
+        assert_eq!(
+            rate_of("vg import --dry-run --rate auto x.csv"),
+            Rate::Auto { max: 500.0 }
+        );
+        assert_eq!(
+            rate_of("vg import --dry-run --rate AUTO --max-rate 40 x.csv"),
+            Rate::Auto { max: 40.0 }
+        );
+        let err = parse(args("vg import --dry-run --rate fast x.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected a number of requests per second or \"auto\""),
+            "{err}"
+        );
     }
 }

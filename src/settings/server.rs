@@ -4,9 +4,9 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use super::{default, SettingsError};
-use crate::cli::ServerOptions;
+use crate::cli::{RateArg, ServerOptions};
 use crate::secret::{Credentials, Secret, API_KEY_ENV, AUTH_TOKEN_ENV};
-use crate::upload::UploadSettings;
+use crate::upload::{Rate, UploadSettings};
 
 /// The API base: https, or plain http only to a loopback address (a rehearsal against the
 /// fake server), never plain http across a network with the secrets in its headers.
@@ -59,13 +59,23 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
             "must be at least 1",
         ));
     }
-    let rate = args.rate.unwrap_or(default::RATE);
-    if !(rate.is_finite() && rate > 0.0) {
-        return Err(SettingsError::invalid(
-            "--rate",
-            format!("must be a positive number of requests per second, not {rate}"),
-        ));
-    }
+    let per_second = |flag: &'static str, rate: f64| {
+        if rate.is_finite() && rate > 0.0 {
+            Ok(rate)
+        } else {
+            Err(SettingsError::invalid(
+                flag,
+                format!("must be a positive number of requests per second, not {rate}"),
+            ))
+        }
+    };
+    // Checked with a fixed --rate too: a config file shared by both kinds of run must not
+    // hide a typo until the day it runs with `auto`.
+    let max_rate = per_second("--max-rate", args.max_rate.unwrap_or(default::MAX_RATE))?;
+    let rate = match args.rate.unwrap_or(RateArg::PerSecond(default::RATE)) {
+        RateArg::Auto => Rate::Auto { max: max_rate },
+        RateArg::PerSecond(r) => Rate::Fixed(per_second("--rate", r)?),
+    };
     let burst = NonZeroU32::new(args.burst.unwrap_or(default::BURST))
         .ok_or_else(|| SettingsError::invalid("--burst", "must be at least 1"))?;
     let concurrency = args.concurrency.unwrap_or(default::CONCURRENCY);

@@ -2,17 +2,20 @@
 //! organization, as fast as the pace allows and never faster, and learns the outcome of every
 //! single group.
 //!
-//! - Every request, retries included, takes a permit from the shared [`pace::Pace`];
-//!   `--concurrency` bounds requests in flight.
+//! - Every request, retries included, takes a permit from the shared [`pace::Pace`], at the
+//!   rate its [`adaptive::Controller`] allows; `--concurrency` bounds requests in flight.
 //! - 429, 5xx, 408, timeouts and broken connections are retried with capped exponential
-//!   backoff; a 429 pauses every sender (see [`pace`]).
+//!   backoff; a 429 delays its own request by its `Retry-After` and lowers the rate (see
+//!   [`adaptive`]).
 //! - A 400 on a chunk of several groups splits it in two and resends both halves, so one bad
 //!   group (or a server cap below `--chunk-size`) cannot sink the others.
 //! - 401/403 stops the run at once; so does a server that is plainly down (several chunks in a
 //!   row failed after all their retries): groups never sent are reported "not attempted".
 //! - A group is added only when its own entry in `result.data` says so.
 
+pub mod adaptive;
 pub mod api;
+mod chunking;
 mod http;
 pub mod pace;
 pub mod progress;
@@ -34,8 +37,9 @@ use tokio::sync::watch;
 use crate::plan::{Done, Endpoint, Results, Work};
 use crate::secret::Credentials;
 use api::{Answer, ItemOutcome};
+pub use chunking::chunks;
 pub use http::{client, ClientError};
-use pace::Pace;
+pub use pace::{Pace, Rate};
 use progress::Progress;
 use retry::{Decision, Tries};
 
@@ -56,8 +60,8 @@ pub struct UploadSettings {
     pub chunk_size: usize,
     /// User IDs per membership request.
     pub member_chunk_size: usize,
-    /// Requests per second.
-    pub rate: f64,
+    /// Requests per second, fixed or found (`--rate auto`).
+    pub rate: Rate,
     /// Requests allowed at once by the limiter.
     pub burst: NonZeroU32,
     /// Requests in flight at most.
@@ -124,6 +128,9 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The rate in force at the end (lower than `--rate` after 429s).
     pub final_rate: f64,
+    /// The mean rate held since the first 429 of the run (`None` before any): the rate to
+    /// pin a later run to.
+    pub settled_rate: Option<f64>,
     /// 429 answers: how often the server asked to slow down.
     pub rate_limited: u64,
     /// Set when the run stopped early.
@@ -136,7 +143,7 @@ struct Inner {
     settings: UploadSettings,
     client: reqwest::Client,
     work: Vec<Work>,
-    pace: Pace,
+    pace: Arc<Pace>,
     results: Mutex<Vec<Option<Done>>>,
     attempts: Mutex<Vec<u32>>,
     queue: Mutex<VecDeque<Vec<usize>>>,
@@ -161,32 +168,24 @@ pub trait Confirmations: Send + Sync {
     fn confirmed(&self, items: &[&Work]) -> Result<(), RecordError>;
 }
 
-/// Splits `work` (sorted) into requests of at most `limit(endpoint)` items: groups or users of
-/// one organization, or memberships of one group.
-pub fn chunks(work: &[Work], limit: impl Fn(Endpoint) -> usize) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for (i, w) in work.iter().enumerate() {
-        let w = &w.key;
-        let fits = |first: &Work, len: usize| {
-            let first = &first.key;
-            let same = len < limit(w.endpoint) && first.endpoint == w.endpoint && first.org == w.org;
-            match w.endpoint {
-                Endpoint::AddGroups | Endpoint::AddUsers => same,
-                Endpoint::AddMembers | Endpoint::RemoveMembers => same && first.group == w.group,
-            }
-        };
-        match out.last_mut() {
-            Some(last) if fits(&work[last[0]], last.len()) => last.push(i),
-            _ => out.push(vec![i]),
-        }
-    }
-    out
-}
-
 /// Sends every group of `work` and returns each one's outcome; confirmations go to `record` as
 /// they arrive. `interrupt` resolving (Ctrl-C) stops the run: requests in flight are abandoned,
 /// and nothing new is sent.
 pub async fn upload(
+    settings: UploadSettings,
+    work: Vec<Work>,
+    progress: Arc<Progress>,
+    record: Option<Arc<dyn Confirmations>>,
+    interrupt: impl Future<Output = ()> + Send + 'static,
+) -> Result<Outcome, ClientError> {
+    let pace = Arc::new(Pace::new(settings.rate, settings.burst));
+    upload_paced(pace, settings, work, progress, record, interrupt).await
+}
+
+/// [`upload`] at a pace shared with other uploads of the run, so the groups, users and
+/// memberships stages go on at the rate the earlier ones found.
+pub async fn upload_paced(
+    pace: Arc<Pace>,
     settings: UploadSettings,
     work: Vec<Work>,
     progress: Arc<Progress>,
@@ -199,7 +198,7 @@ pub async fn upload(
     let (stop, _) = watch::channel(None);
     let n = work.len();
     let inner = Arc::new(Inner {
-        pace: Pace::new(settings.rate, settings.burst),
+        pace,
         client,
         results: Mutex::new(vec![None; n]),
         attempts: Mutex::new(vec![0; n]),
@@ -265,6 +264,7 @@ pub async fn upload(
         retries: inner.progress.retries(),
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
+        settled_rate: inner.pace.learned().settled,
         rate_limited: inner.rate_limited.load(Ordering::Relaxed),
         stop,
         record_error,
@@ -408,10 +408,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             if let Some(stop) = inner.stopped() {
                 return inner.fail(&chunk, &stop.not_attempted());
             }
-            tokio::select! {
-                _ = inner.pace.permit() => {}
+            let sent = tokio::select! {
+                sent = inner.pace.permit() => sent,
                 _ = stop_rx.wait_for(Option::is_some) => continue,
-            }
+            };
             {
                 let mut attempts = inner.attempts.lock().expect("attempts lock");
                 for &i in &chunk {
@@ -439,10 +439,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             });
             if !matches!(answer, Answer::RateLimited { .. } | Answer::Transient(_)) {
                 inner.down_streak.store(0, Ordering::Relaxed);
+                inner.pace.answered();
             }
             match (decision, answer) {
                 (Decision::Settle, Answer::Entries(entries)) => {
-                    inner.pace.succeeded();
                     let (again, settled): (Vec<_>, Vec<_>) = chunk
                         .iter()
                         .map(|&i| (i, api::item_outcome(entries.get(&inner.work[i].key.item))))
@@ -478,13 +478,19 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     return inner.fail(&chunk, &error);
                 }
                 (Decision::Pause(wait), _) => {
-                    inner.pace.slow_down(wait);
+                    // Only this request waits out its Retry-After; the others go on at the
+                    // lowered rate (everyone waits only if the server refuses them all).
+                    inner.pace.rate_limited(sent, wait);
                     inner.progress.retry();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop_rx.wait_for(Option::is_some) => {}
+                    }
                 }
                 (Decision::GiveUp { pause }, answer) => {
                     let error = api::error_text(&answer);
                     if let Some(wait) = pause {
-                        inner.pace.slow_down(wait);
+                        inner.pace.rate_limited(sent, wait);
                         inner.chunk_exhausted(&error);
                         return inner.fail(&chunk, &error);
                     }
@@ -505,45 +511,4 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    use crate::plan::Action;
-
-    fn w(org: &str, id: &str) -> Work {
-        Work::group(org, id, &id.to_uppercase())
-    }
-
-    #[test]
-    fn chunks_never_mix_organizations() {
-        let work = vec![
-            w("a", "1"),
-            w("a", "2"),
-            w("a", "3"),
-            w("b", "1"),
-            w("c", "1"),
-            w("c", "2"),
-        ];
-        assert_eq!(chunks(&work, |_| 2), vec![vec![0, 1], vec![2], vec![3], vec![4, 5]]);
-        assert_eq!(chunks(&work, |_| 1).len(), 6);
-        assert_eq!(chunks(&work, |_| 100), vec![vec![0, 1, 2], vec![3], vec![4, 5]]);
-        assert!(chunks(&[], |_| 5).is_empty());
-    }
-
-    #[test]
-    fn member_chunks_never_mix_groups_or_actions() {
-        let m = |a, g: &str, u: &str| Work::member(a, "a", g, u);
-        let work = vec![
-            m(Action::Add, "g1", "u1"),
-            m(Action::Add, "g1", "u2"),
-            m(Action::Add, "g1", "u3"),
-            m(Action::Add, "g2", "u1"),
-            m(Action::Remove, "g2", "u2"),
-        ];
-        let limit = |e| if e == Endpoint::AddGroups { 99 } else { 2 };
-        assert_eq!(chunks(&work, limit), vec![vec![0, 1], vec![2], vec![3], vec![4]]);
-    }
 }

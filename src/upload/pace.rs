@@ -1,117 +1,170 @@
-//! Pacing: one shared `governor` limiter that every request (retries included) takes a permit
-//! from, plus the two ways a server's "slow down" changes it: a pause for every sender until the
-//! `Retry-After` has passed, and a lower rate afterwards (multiplicative decrease, slow
-//! recovery toward `--rate`), so a server stricter than the setting is not hammered again the
-//! moment the pause ends.
+//! Pacing: one schedule shared by every request of a run (retries included), at the rate the
+//! [`Controller`] allows, and the answers fed back to it. A 429 delays only its own request (by
+//! its `Retry-After`, see the uploader) and lowers the rate; every sender waits only when the
+//! server refuses request after request.
+//!
+//! The schedule is a GCRA ("virtual scheduling", as `governor` implements it) kept here
+//! rather than in a `governor` limiter because the rate changes all the time: a new limiter
+//! per change would hand out a fresh burst at every change, right into a server whose bucket
+//! the last 429 said was empty.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Jitter, Quota, RateLimiter};
 use tokio::time::Instant;
 
-/// After a 429 the rate drops to this share of what it was.
-const DECREASE: f64 = 0.7;
-/// Without a 429 for [`RECOVER_AFTER`], the rate rises by this factor (up to `--rate`).
-const INCREASE: f64 = 1.1;
-/// How long the rate must hold before it is raised again.
-const RECOVER_AFTER: Duration = Duration::from_secs(2);
-/// The rate never drops below this share of `--rate`.
-const FLOOR: f64 = 0.05;
+use super::adaptive::Controller;
+
+/// How the rate is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    /// `--rate R`: at most R requests per second, lowered for a while after 429s.
+    Fixed(f64),
+    /// `--rate auto`: found from the server's answers, up to `max` (`--max-rate`).
+    Auto {
+        /// `--max-rate`.
+        max: f64,
+    },
+}
+
+impl Rate {
+    /// The rate a run starts at.
+    pub fn start(self) -> f64 {
+        self.controller().rate()
+    }
+
+    /// The highest rate the run may reach.
+    pub fn ceiling(self) -> f64 {
+        match self {
+            Rate::Fixed(r) | Rate::Auto { max: r } => r,
+        }
+    }
+
+    fn controller(self) -> Controller {
+        match self {
+            Rate::Fixed(r) => Controller::fixed(r),
+            Rate::Auto { max } => Controller::auto(max),
+        }
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rate::Fixed(r) => write!(f, "{r}"),
+            Rate::Auto { .. } => f.write_str("auto"),
+        }
+    }
+}
+
+/// What the pace learned, for the summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Learned {
+    /// The rate in force now.
+    pub rate: f64,
+    /// The mean rate held since the first 429 (`None` before any).
+    pub settled: Option<f64>,
+    /// The rate where 429s last started (`None` before any).
+    pub limit: Option<f64>,
+}
 
 struct State {
-    rate: f64,
-    limiter: Arc<DefaultDirectRateLimiter>,
-    changed: Instant,
-    paused_until: Option<Instant>,
+    controller: Controller,
+    /// GCRA's theoretical arrival time: when the next request would go at an even pace.
+    tat: Instant,
 }
 
 /// The shared pace of a run.
 pub struct Pace {
-    max_rate: f64,
     burst: NonZeroU32,
     state: Mutex<State>,
-}
-
-fn limiter(rate: f64, burst: NonZeroU32) -> Arc<DefaultDirectRateLimiter> {
-    let period = Duration::from_secs_f64(1.0 / rate);
-    let quota = Quota::with_period(period)
-        .expect("a positive rate has a positive period")
-        .allow_burst(burst);
-    Arc::new(RateLimiter::direct(quota))
+    /// One waiter at a time, first come first served (tokio's mutex is fair): the others
+    /// queue behind it instead of all waking at every slot.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl Pace {
-    /// `rate` requests per second at most, `burst` at once.
-    pub fn new(rate: f64, burst: NonZeroU32) -> Self {
+    /// A pace set by `rate`, letting `burst` requests through at once.
+    pub fn new(rate: Rate, burst: NonZeroU32) -> Self {
         Pace {
-            max_rate: rate,
             burst,
             state: Mutex::new(State {
-                rate,
-                limiter: limiter(rate, burst),
-                changed: Instant::now(),
-                paused_until: None,
+                controller: rate.controller(),
+                tat: Instant::now(),
             }),
+            turn: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Waits until a request may go: past any pause, then a permit from the limiter.
-    pub async fn permit(&self) {
+    /// Waits until a request may go, and returns when it went (the uploader hands it back
+    /// with a 429, so a 429 for a request sent before the last cut is not counted twice).
+    pub async fn permit(&self) -> Instant {
+        let _turn = self.turn.lock().await;
         loop {
-            let (pause, limiter, period) = {
-                let s = self.state.lock().expect("pace lock");
-                (s.paused_until, Arc::clone(&s.limiter), 1.0 / s.rate)
+            let now = Instant::now();
+            let slot = {
+                let mut s = self.state.lock().expect("pace lock");
+                let period = Duration::from_secs_f64(1.0 / s.controller.rate());
+                let tolerance = period * (self.burst.get() - 1);
+                let paused = s.controller.paused_until().map(Instant::from_std);
+                let slot = s.tat.checked_sub(tolerance).unwrap_or(now).max(now);
+                let slot = paused.map_or(slot, |p| slot.max(p));
+                if slot <= now {
+                    s.tat = s.tat.max(now) + period;
+                    return now;
+                }
+                slot
             };
-            if let Some(until) = pause.filter(|u| *u > Instant::now()) {
-                tokio::time::sleep_until(until).await;
-                continue;
-            }
-            // A little jitter keeps the waiting workers from waking in step; it is kept well
-            // under the period so that it does not eat into the rate.
-            let jitter = Duration::from_secs_f64((period / 50.0).min(0.002));
-            limiter.until_ready_with_jitter(Jitter::up_to(jitter)).await;
-            // A 429 may have paused everyone while this worker waited for its permit.
-            let paused = self
-                .state
-                .lock()
-                .expect("pace lock")
-                .paused_until
-                .is_some_and(|u| u > Instant::now());
-            if !paused {
-                return;
-            }
+            // A cut while sleeping moves the schedule later: the loop looks again on waking.
+            tokio::time::sleep_until(slot).await;
         }
     }
 
-    /// The server said slow down: everyone waits `wait`, then goes on at a lower rate.
-    pub fn slow_down(&self, wait: Duration) {
+    /// A clean answer (anything but a 429 or a transient failure).
+    pub fn answered(&self) {
         let now = Instant::now();
-        let mut s = self.state.lock().expect("pace lock");
-        let until = now + wait;
-        s.paused_until = Some(s.paused_until.map_or(until, |u| u.max(until)));
-        // One decrease per pause: the other workers' 429s from the same burst say nothing new.
-        if now.duration_since(s.changed) >= wait.max(Duration::from_secs_f64(1.0 / s.rate)) {
-            s.rate = (s.rate * DECREASE).max(self.max_rate * FLOOR);
-            s.limiter = limiter(s.rate, self.burst);
-            s.changed = now;
-        }
+        self.update(|c| c.on_success(now.into_std()));
     }
 
-    /// A request went through: after a quiet spell, creep back toward `--rate`.
-    pub fn succeeded(&self) {
+    /// A 429 for the request sent at `sent`, which waits `wait` before it goes again.
+    pub fn rate_limited(&self, sent: Instant, wait: Duration) {
+        let now = Instant::now();
+        self.update(|c| c.on_rate_limited(now.into_std(), sent.into_std(), wait));
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Controller)) {
         let now = Instant::now();
         let mut s = self.state.lock().expect("pace lock");
-        if s.rate < self.max_rate && now.duration_since(s.changed) >= RECOVER_AFTER {
-            s.rate = (s.rate * INCREASE).min(self.max_rate);
-            s.limiter = limiter(s.rate, self.burst);
-            s.changed = now;
+        let before = s.controller.rate();
+        f(&mut s.controller);
+        let after = s.controller.rate();
+        if after == before {
+            return;
+        }
+        // The debt already scheduled was counted in periods of the old rate.
+        if s.tat > now {
+            s.tat = now + (s.tat - now).mul_f64(before / after);
+        }
+        if after < before {
+            // After a cut the server's bucket is empty: no burst of ours on top of it.
+            let tolerance = Duration::from_secs_f64(1.0 / after) * (self.burst.get() - 1);
+            s.tat = s.tat.max(now + tolerance);
         }
     }
 
     /// The rate in force now.
     pub fn rate(&self) -> f64 {
-        self.state.lock().expect("pace lock").rate
+        self.state.lock().expect("pace lock").controller.rate()
+    }
+
+    /// What the pace learned so far.
+    pub fn learned(&self) -> Learned {
+        let s = self.state.lock().expect("pace lock");
+        Learned {
+            rate: s.controller.rate(),
+            settled: s.controller.settled(),
+            limit: s.controller.limit(),
+        }
     }
 }

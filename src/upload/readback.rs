@@ -121,7 +121,7 @@ async fn page(
     let mut backoff = retry::Backoff::new(settings.backoff_base, settings.backoff_cap, fastrand::u64(..));
     let mut tries = Tries::default();
     loop {
-        pace.permit().await;
+        let sent = pace.permit().await;
         let answer = http::get_users(client, settings, body.clone()).await;
         match &answer {
             Answer::RateLimited { .. } => tries.rate_limited += 1,
@@ -133,11 +133,14 @@ async fn page(
         });
         match (decision, answer) {
             (_, Answer::Users(page)) => {
-                pace.succeeded();
+                pace.answered();
                 return Ok(page);
             }
             (Decision::Halt, Answer::Credentials(e)) => return Err(PageError::Credentials(e)),
-            (Decision::Pause(wait), _) => pace.slow_down(wait),
+            (Decision::Pause(wait), _) => {
+                pace.rate_limited(sent, wait);
+                tokio::time::sleep(wait).await;
+            }
             (Decision::Retry(wait), _) => tokio::time::sleep(wait).await,
             (_, answer @ Answer::Refused(_)) => return Err(PageError::Refused(api::error_text(&answer))),
             (_, answer) => return Err(PageError::Failed(api::error_text(&answer))),

@@ -21,12 +21,13 @@ pub enum Decision {
     Fail,
     /// The credentials were refused: stop the whole run.
     Halt,
-    /// The server asked to slow down: every sender pauses this long, then this chunk retries.
+    /// The server asked to slow down: this chunk waits this long, then retries (the pace
+    /// lowers the rate for everyone).
     Pause(Duration),
     /// A passing failure: wait this long, then retry.
     Retry(Duration),
     /// Out of retries: fail the chunk, and count it towards "the server is down". A 429 that
-    /// ends the tries still slows everyone down (`pause`).
+    /// ends the tries still lowers the rate (`pause`).
     GiveUp {
         /// The pause a last 429 asked for.
         pause: Option<Duration>,
@@ -45,7 +46,7 @@ pub struct Tries {
 /// Decides what to do after `answer` for a chunk of `items` items. Rules:
 /// - entries -> settle; 401/403 -> halt; a 400 on several items -> split, on one -> fail;
 ///   any other refusal -> fail;
-/// - 429 -> pause for `Retry-After` (or the next backoff delay), capped at `cap`; give up after
+/// - 429 -> wait `Retry-After` (or the next backoff delay), capped at `cap`; give up after
 ///   [`RATE_LIMIT_BUDGET`] x `max_retries` of them (at least that many for `max_retries` 0);
 /// - transient -> retry after the next backoff delay; give up after `max_retries` retries.
 ///
