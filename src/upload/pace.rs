@@ -6,7 +6,9 @@
 //! The schedule is a GCRA ("virtual scheduling", as `governor` implements it) kept here
 //! rather than in a `governor` limiter because the rate changes all the time: a new limiter
 //! per change would hand out a fresh burst at every change, right into a server whose bucket
-//! the last 429 said was empty.
+//! the last 429 said was empty. A `governor` limiter still holds the hard ceiling (`--rate`,
+//! or `--max-rate` with `auto`) that never changes: whatever the controller decides, no
+//! second ever carries more than that.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -78,6 +80,9 @@ struct State {
 /// The shared pace of a run.
 pub struct Pace {
     burst: NonZeroU32,
+    /// The ceiling, as a plain `governor` limiter: the controller's schedule stays under it,
+    /// and this makes sure of it.
+    ceiling: governor::DefaultDirectRateLimiter,
     state: Mutex<State>,
     /// One waiter at a time, first come first served (tokio's mutex is fair): the others
     /// queue behind it instead of all waking at every slot.
@@ -87,8 +92,13 @@ pub struct Pace {
 impl Pace {
     /// A pace set by `rate`, letting `burst` requests through at once.
     pub fn new(rate: Rate, burst: NonZeroU32) -> Self {
+        let period = Duration::from_secs_f64(1.0 / rate.ceiling());
+        let quota = governor::Quota::with_period(period)
+            .expect("a positive rate has a positive period")
+            .allow_burst(burst);
         Pace {
             burst,
+            ceiling: governor::RateLimiter::direct(quota),
             state: Mutex::new(State {
                 controller: rate.controller(),
                 tat: Instant::now(),
@@ -112,9 +122,14 @@ impl Pace {
                 let slot = paused.map_or(slot, |p| slot.max(p));
                 if slot <= now {
                     s.tat = s.tat.max(now) + period;
-                    return now;
+                    None
+                } else {
+                    Some(slot)
                 }
-                slot
+            };
+            let Some(slot) = slot else {
+                self.ceiling.until_ready().await;
+                return Instant::now();
             };
             // A cut while sleeping moves the schedule later: the loop looks again on waking.
             tokio::time::sleep_until(slot).await;
