@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -141,7 +141,6 @@ struct Inner {
     queue: Mutex<VecDeque<Vec<usize>>>,
     stop: watch::Sender<Option<Stop>>,
     down_streak: AtomicUsize,
-    rate_limited: AtomicU64,
     progress: Arc<Progress>,
     record: Option<Arc<dyn Confirmations>>,
     record_error: Mutex<Option<RecordError>>,
@@ -199,13 +198,13 @@ pub async fn upload(
         queue: Mutex::new(queue),
         stop,
         down_streak: AtomicUsize::new(0),
-        rate_limited: AtomicU64::new(0),
         progress,
         record,
         record_error: Mutex::new(None),
         work,
         settings,
     });
+    inner.progress.set_allowed_rate(inner.pace.rate());
     let watcher = {
         let inner = Arc::clone(&inner);
         tokio::spawn(async move {
@@ -258,7 +257,7 @@ pub async fn upload(
         retries: inner.progress.retries(),
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
-        rate_limited: inner.rate_limited.load(Ordering::Relaxed),
+        rate_limited: inner.progress.rate_limited(),
         stop,
         record_error,
     })
@@ -411,7 +410,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             match &answer {
                 Answer::RateLimited { .. } => {
                     tries.rate_limited += 1;
-                    inner.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    inner.progress.rate_limited_once();
                 }
                 Answer::Transient(_) => tries.errors += 1,
                 _ => {}
@@ -426,6 +425,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             match (decision, answer) {
                 (Decision::Settle, Answer::Entries(entries)) => {
                     inner.pace.succeeded();
+                    inner.progress.set_allowed_rate(inner.pace.rate());
                     let (again, settled): (Vec<_>, Vec<_>) = chunk
                         .iter()
                         .map(|&i| (i, api::item_outcome(entries.get(&inner.work[i].key.item))))
@@ -462,12 +462,14 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                 }
                 (Decision::Pause(wait), _) => {
                     inner.pace.slow_down(wait);
+                    inner.progress.set_allowed_rate(inner.pace.rate());
                     inner.progress.retry();
                 }
                 (Decision::GiveUp { pause }, answer) => {
                     let error = api::error_text(&answer);
                     if let Some(wait) = pause {
                         inner.pace.slow_down(wait);
+                        inner.progress.set_allowed_rate(inner.pace.rate());
                         inner.chunk_exhausted(&error);
                         return inner.fail(&chunk, &error);
                     }
