@@ -350,6 +350,7 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
     };
     Ok(InputSettings {
         paths: args.inputs,
+        names: Vec::new(),
         read: ReadOptions {
             delimiter,
             encoding,
