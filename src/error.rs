@@ -58,6 +58,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// The web page (`ui`) could not be served.
+    #[error("cannot serve the web page on 127.0.0.1: {0}")]
+    Serve(#[source] std::io::Error),
     /// Writing to stdout failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
@@ -78,6 +81,7 @@ impl Error {
             | Error::Report(_)
             | Error::Client(_)
             | Error::Runtime(_)
+            | Error::Serve(_)
             | Error::Output(_) => Exit::NothingAttempted,
         }
     }
