@@ -97,6 +97,19 @@ impl Ui {
 
 impl Drop for Ui {
     fn drop(&mut self) {
+        // Ctrl-C first, so it removes its temporary folder; a kill if it does not stop.
+        #[cfg(unix)]
+        {
+            // SAFETY: signalling our own child by its process ID.
+            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

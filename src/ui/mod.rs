@@ -41,6 +41,7 @@ async fn serve(settings: UiSettings) -> Result<Exit, Error> {
     let port = listener.local_addr().map_err(Error::Serve)?.port();
     let open = settings.open;
     let app = Arc::new(App::new(settings, port).map_err(Error::Serve)?);
+    let dir = app.dir.path().to_owned();
     let url = format!("http://127.0.0.1:{port}/?token={}", app.token);
     console::ui_address(&url);
     if open {
@@ -55,6 +56,8 @@ async fn serve(settings: UiSettings) -> Result<Exit, Error> {
         .with_graceful_shutdown(stop_signal())
         .await
         .map_err(Error::Serve)?;
+    // An import still running holds the folder's owner; the HR data must not outlive us anyway.
+    let _ = std::fs::remove_dir_all(&dir);
     console::ui_stopped();
     Ok(Exit::Success)
 }
