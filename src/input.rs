@@ -91,8 +91,7 @@ impl RowSink for Counter {
     fn warning(&mut self, _: &RowIn<'_>, _: &str, _: String) {}
 }
 
-/// What was made of one input file, for a person choosing columns: the table used (or the one
-/// whose header came closest), its header row and cells, and the mapping when one was made.
+/// What was made of one input file: its table, header row and cells, and mapping if one was made.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     /// The file as messages name it.

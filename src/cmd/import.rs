@@ -199,11 +199,9 @@ fn organizations(normalized: &crate::normalize::Plan) -> BTreeSet<String> {
         .collect()
 }
 
-/// How a run shows its progress and learns that it must stop: a bar and Ctrl-C at the
-/// terminal, a progress endpoint for the web page.
+/// How a run shows its progress and learns it must stop (the terminal, or the web page).
 pub trait Observer: Sync {
-    /// Counters for one upload of `total` items (`what`: "groups", "organization users" or
-    /// "memberships"); called inside the run's Tokio runtime.
+    /// Counters for one upload of `total` `what` ("groups"...), made inside the run's runtime.
     fn progress(&self, what: &'static str, total: u64) -> Arc<Progress>;
     /// Resolves when the run must stop.
     fn interrupted(&self) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

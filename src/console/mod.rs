@@ -50,8 +50,7 @@ pub fn problems(problems: &[Problem]) {
     }
 }
 
-/// The lines [`problems`] prints (`warning: hr.csv, row 3, column 'Department': ...`), for the
-/// web page to show exactly as the terminal words them.
+/// The lines [`problems`] prints, for the web page to show them worded as the terminal does.
 pub fn problem_lines(problems: &[Problem]) -> Vec<String> {
     let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
     for p in problems {

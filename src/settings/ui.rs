@@ -39,8 +39,7 @@ impl UiSettings {
     }
 }
 
-/// Validates the page's settings up front, as `import` does, so a typo in the config file
-/// fails at start and not on the first file picked.
+/// Validates the page's settings up front, so a typo fails at start, not on the first file.
 pub(super) fn ui_settings(
     ui: UiOptions,
     server: ServerOptions,

@@ -87,8 +87,7 @@ pub struct Session {
     files: Vec<String>,
 }
 
-/// `GET /api/session`: the API base and state file it writes to (never the credentials, only
-/// whether they are set), and the choices to start from.
+/// `GET /api/session`: where it writes to and the choices to start from; never the secrets.
 pub async fn session(State(app): State<Arc<App>>) -> Json<Session> {
     let s = &app.settings;
     Json(Session {

@@ -80,8 +80,7 @@ pub async fn clear(State(app): State<Arc<App>>) -> Result<Json<Files>, UiError> 
     Ok(Json(Files { files: Vec::new() }))
 }
 
-/// The last part of a name as the browser gives it, without control characters; `None` when
-/// nothing usable is left (`..`, empty).
+/// The last part of the browser's file name, without control characters; `None` if nothing is left.
 fn file_name(raw: &str) -> Option<String> {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
