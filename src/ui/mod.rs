@@ -42,6 +42,8 @@ async fn serve(settings: UiSettings) -> Result<Exit, Error> {
     let open = settings.open;
     let app = Arc::new(App::new(settings, port).map_err(Error::Serve)?);
     let dir = app.dir.path().to_owned();
+    // Listening for Ctrl-C before the address is out, so an early one still stops it cleanly.
+    let stop = stop_signal()?;
     let url = format!("http://127.0.0.1:{port}/?token={}", app.token);
     console::ui_address(&url);
     if open {
@@ -53,7 +55,7 @@ async fn serve(settings: UiSettings) -> Result<Exit, Error> {
         });
     }
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(stop_signal())
+        .with_graceful_shutdown(stop)
         .await
         .map_err(Error::Serve)?;
     // An import still running holds the folder's owner; the HR data must not outlive us anyway.
@@ -79,18 +81,24 @@ fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM (a service manager stopping it).
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+/// Resolves on Ctrl-C or SIGTERM; the handlers are in place as soon as this returns.
+#[cfg(unix)]
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(Error::Serve)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(Error::Serve)?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// A future resolving on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
