@@ -362,7 +362,10 @@ async function send(dryRun) {
 function setBusy(on) {
   busy = on;
   for (const node of document.querySelectorAll("main input, main select, main button")) node.disabled = on;
-  if (!on && view) renderSend();
+  if (!on && view) {
+    renderChoices();
+    renderSend();
+  }
 }
 
 /** Polls the progress until the import ends, then shows its outcome. */
