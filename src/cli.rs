@@ -32,6 +32,8 @@ pub enum Command {
     /// Read back every group's members from the server and compare them with the export
     /// (exit 0 in sync, 1 drift found, 2 could not check).
     Verify(Box<VerifyArgs>),
+    /// Open a local web page (127.0.0.1 only) to check a spreadsheet and import it.
+    Ui(Box<UiArgs>),
 }
 
 /// `velt-groups verify`.
@@ -84,6 +86,36 @@ pub struct ImportArgs {
     /// Input options.
     #[command(flatten)]
     pub input: InputOptions,
+}
+
+/// `velt-groups ui`.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Where the page is served.
+    #[command(flatten)]
+    pub ui: UiOptions,
+    /// Server options.
+    #[command(flatten)]
+    pub server: ServerOptions,
+}
+
+/// The web page's own options.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct UiOptions {
+    /// Port on 127.0.0.1 to serve the page on [default: a free one].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Print the page's address without opening a browser.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub no_open: bool,
+    /// State file (SQLite), as for import: groups already confirmed with the same name are
+    /// not sent again.
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<PathBuf>,
 }
 
 /// `check`'s output.

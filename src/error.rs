@@ -61,6 +61,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// The web page (`ui`) could not be served.
+    #[error("cannot serve the web page on 127.0.0.1: {0}")]
+    Serve(#[source] std::io::Error),
     /// Writing to stdout failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
@@ -82,6 +85,7 @@ impl Error {
             | Error::Client(_)
             | Error::Readback(_)
             | Error::Runtime(_)
+            | Error::Serve(_)
             | Error::Output(_) => Exit::NothingAttempted,
         }
     }

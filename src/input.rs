@@ -17,6 +17,9 @@ use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 pub struct InputSettings {
     /// The files, in order.
     pub paths: Vec<PathBuf>,
+    /// How messages name each file, when not as its path (a copy under its original name);
+    /// empty: by path.
+    pub names: Vec<String>,
     /// Reader options.
     pub read: ReadOptions,
     /// Mapping options.
@@ -88,11 +91,33 @@ impl RowSink for Counter {
     fn warning(&mut self, _: &RowIn<'_>, _: &str, _: String) {}
 }
 
+/// What was made of one input file: its table, header row and cells, and mapping if one was made.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// The file as messages name it.
+    pub file: String,
+    /// Every sheet of a workbook, in order.
+    pub sheets: Vec<String>,
+    /// The sheet used (or looked at last).
+    pub sheet: Option<String>,
+    /// The header row, 1-based, when one was found or looked at.
+    pub header_row: Option<u64>,
+    /// That row's cells.
+    pub headers: Vec<String>,
+    /// The columns chosen, when the mapping succeeded.
+    pub mapping: Option<Mapping>,
+}
+
 /// Reads, maps and normalizes every input. `Err` lists every file that could not be used.
 pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
+    load_seen(settings, &mut Vec::new())
+}
+
+/// [`load`], adding to `seen` what was made of each file, also of the files that failed.
+pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan, Vec<InputError>> {
     let mut normalizer = Normalizer::with_options(settings.normalize);
     let mut notes = Vec::new();
-    scan_noting(settings, &mut normalizer, &mut notes)?;
+    scan_noting(settings, &mut normalizer, &mut notes, seen)?;
     let mut plan = normalizer.finish();
     plan.problems.extend(notes);
     Ok(plan)
@@ -100,7 +125,7 @@ pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
 
 /// Reads and maps every input into `sink`. `Err` lists every file that could not be used.
 pub fn scan(settings: &InputSettings, sink: &mut dyn RowSink) -> Result<(), Vec<InputError>> {
-    scan_noting(settings, sink, &mut Vec::new())
+    scan_noting(settings, sink, &mut Vec::new(), &mut Vec::new())
 }
 
 /// [`scan`], with notes about whole tables (rows a report skipped) added to `notes`.
@@ -108,11 +133,26 @@ fn scan_noting(
     settings: &InputSettings,
     sink: &mut dyn RowSink,
     notes: &mut Vec<Problem>,
+    seen: &mut Vec<Seen>,
 ) -> Result<(), Vec<InputError>> {
     let errors: Vec<InputError> = settings
         .paths
         .iter()
-        .filter_map(|path| load_file(path, settings, sink, notes).err())
+        .enumerate()
+        .filter_map(|(i, path)| {
+            let name = settings
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| read::display_name(path));
+            let mut file = Seen {
+                file: name.clone(),
+                ..Seen::default()
+            };
+            let result = load_file(path, &name, settings, sink, notes, &mut file);
+            seen.push(file);
+            result.err()
+        })
         .collect();
     if errors.is_empty() {
         Ok(())
@@ -123,25 +163,42 @@ fn scan_noting(
 
 fn load_file(
     path: &std::path::Path,
+    name: &str,
     settings: &InputSettings,
     sink: &mut dyn RowSink,
     notes: &mut Vec<Problem>,
+    seen: &mut Seen,
 ) -> Result<(), InputError> {
-    let input = read::open(path, &settings.read)?;
+    let input = read::open_as(path, name, &settings.read)?;
+    seen.sheets = input.tables.iter().filter_map(|t| t.location.sheet.clone()).collect();
     let limit = HEADER_SCAN_ROWS.max(settings.map.header_row.unwrap_or(0) as usize);
     let mut best: Option<MapError> = None;
     for table in &input.tables {
-        match map::detect(&table.head(limit)?, &table.location, &settings.map) {
-            Ok(mapping) => return stream(table, &mapping, settings, sink, notes),
+        let head = table.head(limit)?;
+        match map::detect(&head, &table.location, &settings.map) {
+            Ok(mapping) => {
+                seen.sheet = table.location.sheet.clone();
+                seen.header_row = Some(mapping.header_row);
+                seen.headers = mapping.header.clone();
+                seen.mapping = Some(mapping.clone());
+                return stream(table, &mapping, settings, sink, notes);
+            }
             Err(err) => {
                 if best.as_ref().is_none_or(|b| err.rank() > b.rank()) {
+                    // The row the error speaks of, so its columns can be offered instead.
+                    let row = err.location().row;
+                    let cells = head.iter().find(|(n, _)| Some(*n) == row).or(head.first());
+                    seen.sheet = table.location.sheet.clone();
+                    seen.header_row = cells.map(|(n, _)| *n);
+                    seen.headers = cells.map(|(_, c)| c.clone()).unwrap_or_default();
                     best = Some(err);
                 }
             }
         }
     }
-    let file = crate::location::Location::file(read::display_name(path));
-    Err(best.unwrap_or(MapError::NoRows(file)).into())
+    Err(best
+        .unwrap_or(MapError::NoRows(crate::location::Location::file(name)))
+        .into())
 }
 
 fn stream(

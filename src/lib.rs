@@ -4,8 +4,8 @@
 //! [`input`]) -> [`plan`] -> [`upload`] -> [`report`], with [`state`] remembering what the
 //! server confirmed. Around them: [`cli`] and [`settings`] turn flags, the config file and the
 //! environment into typed settings; [`cmd`] holds the commands, each a short driver over the
-//! stages; [`error`] types every failure and [`console`] is the one place that talks to the
-//! person at the terminal.
+//! stages, and [`ui`] serves a local web page over the same stages; [`error`] types every
+//! failure and [`console`] is the one place that talks to the person at the terminal.
 
 // Errors carry their full location (file, sheet, row, column) by value: they are built once per
 // failing file or row, never in a hot loop, so their size does not matter.
@@ -25,6 +25,7 @@ pub mod report;
 pub mod secret;
 pub mod settings;
 pub mod state;
+pub mod ui;
 pub mod upload;
 
 use error::{Error, Exit};
@@ -39,6 +40,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> Exit {
             CommandSettings::Check(s) => cmd::check::run(s),
             CommandSettings::Import(s) => cmd::import::run(s),
             CommandSettings::Verify(s) => cmd::verify::run(s),
+            CommandSettings::Ui(s) => ui::run(s),
         }
     });
     match result {

@@ -23,6 +23,7 @@ const LAYERS: &[&str] = &[
     "error",
     "console",
     "cmd",
+    "ui",
 ];
 
 /// Top-level module -> the top-level modules its files name.

@@ -44,3 +44,7 @@ mod read_header;
 mod read_text;
 // FIFOs, standard input, the reader child's lifetime, sparse sheets.
 mod read_stream;
+// `velt-groups ui` over HTTP: the token and Host on every route, loopback only, the API.
+mod ui;
+// `velt-groups ui` in headless Chromium: three actions to an import, conflicts named.
+mod ui_browser;

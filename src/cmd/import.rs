@@ -1,8 +1,12 @@
 //! `velt-groups import`: the pipeline in order. Read, map and normalize the inputs; plan
 //! against the state; stop if validation held anything back; then either show the plan (dry
-//! run) or carry it out (groups first, then memberships); then report.
+//! run) or carry it out (groups first, then memberships); then report. The steps
+//! ([`prepare`], [`execute`], [`write_report`]) are public: the web page (`ui`) runs the same ones.
 
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::console;
@@ -14,6 +18,7 @@ use crate::plan::{Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
 use crate::state::State;
+use crate::upload::progress::Progress;
 use crate::upload::{self, Confirmations, Pace, Stop, UploadSettings};
 
 /// Runs `import`.
@@ -22,26 +27,16 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     if let Some(path) = &s.summary_json {
         report::check_summary(path)?;
     }
-    let state = match &s.state {
-        Some(path) => Some(Arc::new(State::open(path, s.upload.api_base.as_str())?)),
-        None => None,
-    };
+    let state = open_state(s.state.as_deref(), &s.upload)?;
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
     console::problems(&normalized.problems);
-    let mut known = match &state {
-        Some(state) => state.known(organizations(&normalized).iter().map(String::as_str))?,
-        None => Known::default(),
-    };
-    if s.repair {
-        repair(&mut known, &normalized, &s.upload, state.is_some())?;
-    }
     let options = PlanOptions {
         full: s.full,
         members: s.input.map.members,
         remove_departed: s.remove_departed,
         max_removals: s.max_removals,
     };
-    let mut plan = Plan::build(&normalized, &known, options);
+    let mut plan = prepare(&normalized, state.as_deref(), options, s.repair.then_some(&s.upload))?;
     let held_back = plan.held_back();
     if held_back > 0 && !s.allow_partial {
         // The report still replaces the last one, so a fixed nightly path never shows
@@ -66,7 +61,13 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         Exit::Success
     } else {
         let record = state.map(|s| s as Arc<dyn Confirmations>);
-        execute(&mut plan, s, record, &mut stats)?
+        execute(
+            &mut plan,
+            &s.upload,
+            record,
+            &mut stats,
+            &Terminal(Mode::detect(s.quiet)),
+        )?
     };
     let mut summary = Summary::count(&plan.groups, plan.users.as_deref(), plan.members.as_deref());
     stats.fill(&mut summary);
@@ -77,6 +78,32 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     } else {
         exit.max(Exit::Incomplete)
     })
+}
+
+/// Opens the state file, when there is one, for the API base the run writes to.
+pub fn open_state(path: Option<&Path>, upload: &UploadSettings) -> Result<Option<Arc<State>>, Error> {
+    Ok(match path {
+        Some(path) => Some(Arc::new(State::open(path, upload.api_base.as_str())?)),
+        None => None,
+    })
+}
+
+/// Plans every group and membership of `normalized` against what the state knows (and, to
+/// `repair`, against what the server reads back).
+pub fn prepare(
+    normalized: &crate::normalize::Plan,
+    state: Option<&State>,
+    options: PlanOptions,
+    repair: Option<&UploadSettings>,
+) -> Result<Plan, Error> {
+    let mut known = match state {
+        Some(state) => state.known(organizations(normalized).iter().map(String::as_str))?,
+        None => Known::default(),
+    };
+    if let Some(upload) = repair {
+        self::repair(&mut known, normalized, upload, state.is_some())?;
+    }
+    Ok(Plan::build(normalized, &known, options))
 }
 
 /// What a dry run would send, on stdout as `check` prints its table: each group to add, per
@@ -121,6 +148,20 @@ fn write_outputs(
     plan: &Plan,
     summary: &mut Summary,
 ) -> Result<(), Error> {
+    write_report(report, normalized, plan, summary)?;
+    if let Some(path) = &s.summary_json {
+        report::write_summary(path, summary)?;
+    }
+    Ok(())
+}
+
+/// Writes the report, or its CSV fallback when that fails; `summary.report` names the file.
+pub fn write_report(
+    report: &ReportFile,
+    normalized: &crate::normalize::Plan,
+    plan: &Plan,
+    summary: &mut Summary,
+) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
     let written = report.write(&Report {
         input: normalized,
@@ -146,9 +187,6 @@ fn write_outputs(
             return Err(e.into());
         }
         console::report_fallback(&e, fallback.path());
-    }
-    if let Some(path) = &s.summary_json {
-        report::write_summary(path, summary)?;
     }
     Ok(())
 }
@@ -202,39 +240,60 @@ fn organizations(normalized: &crate::normalize::Plan) -> BTreeSet<String> {
         .collect()
 }
 
+/// How a run shows its progress and learns it must stop (the terminal, or the web page).
+pub trait Observer: Sync {
+    /// Counters for one upload of `total` `what` ("groups"...), made inside the run's runtime.
+    fn progress(&self, what: &'static str, total: u64) -> Arc<Progress>;
+    /// Resolves when the run must stop.
+    fn interrupted(&self) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+}
+
+/// The terminal: a bar or log lines as `Mode` says, and Ctrl-C or SIGTERM.
+struct Terminal(Mode);
+
+impl Observer for Terminal {
+    fn progress(&self, _: &'static str, total: u64) -> Arc<Progress> {
+        progress::start(total, self.0)
+    }
+
+    fn interrupted(&self) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        Box::pin(interrupted())
+    }
+}
+
 /// Sends the groups, then the memberships of the groups that were confirmed.
-fn execute(
+pub fn execute(
     plan: &mut Plan,
-    s: &ImportSettings,
+    upload: &UploadSettings,
     record: Option<Arc<dyn Confirmations>>,
     stats: &mut Stats,
+    observer: &dyn Observer,
 ) -> Result<Exit, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    let mode = Mode::detect(s.quiet);
     // One pace for every stage: users and memberships go on at the rate the groups found.
-    let pace = Arc::new(Pace::new(s.upload.rate, s.upload.burst));
-    let stage = |work, record| send(&runtime, &pace, &s.upload, work, record, mode);
-    let groups = stage(plan.group_work(), record.clone())?;
+    let pace = Arc::new(Pace::new(upload.rate, upload.burst));
+    let send_all = |what, work: Vec<Work>, record| send(&runtime, &pace, upload, what, work, record, observer);
+    let groups = send_all("groups", plan.group_work(), record.clone())?;
     plan.record_groups(&groups.results);
-    let mut exit = stats.add(&s.upload, &groups);
+    let mut exit = stats.add(upload, &groups);
     plan.after_groups(groups.stop.as_ref().map(Stop::not_attempted).as_deref());
     // Only organization users can join groups: the users go before their memberships.
     let work = plan.user_work();
     if !work.is_empty() {
-        let users = stage(work, record.clone())?;
-        exit = exit.max(stats.add(&s.upload, &users));
+        let users = send_all("organization users", work, record.clone())?;
+        exit = exit.max(stats.add(upload, &users));
         plan.record_users(&users.results, users.stop.as_ref().map(Stop::not_attempted).as_deref());
     } else {
         plan.record_users(&Default::default(), None);
     }
     let work = plan.member_work();
     if !work.is_empty() {
-        let members = stage(work, record)?;
+        let members = send_all("memberships", work, record)?;
         plan.record_members(&members.results);
-        exit = exit.max(stats.add(&s.upload, &members));
+        exit = exit.max(stats.add(upload, &members));
     }
     Ok(exit)
 }
@@ -243,14 +302,15 @@ fn send(
     runtime: &tokio::runtime::Runtime,
     pace: &Arc<Pace>,
     settings: &UploadSettings,
+    what: &'static str,
     work: Vec<Work>,
     record: Option<Arc<dyn Confirmations>>,
-    mode: Mode,
+    observer: &dyn Observer,
 ) -> Result<upload::Outcome, Error> {
     runtime.block_on(async {
-        let progress = progress::start(work.len() as u64, mode);
+        let progress = observer.progress(what, work.len() as u64);
         let pace = Arc::clone(pace);
-        Ok(upload::upload_paced(pace, settings.clone(), work, progress, record, interrupted()).await?)
+        Ok(upload::upload_paced(pace, settings.clone(), work, progress, record, observer.interrupted()).await?)
     })
 }
 
@@ -279,8 +339,8 @@ async fn interrupted() {
 }
 
 /// Requests, retries and time over the run's uploads (groups, then memberships).
-#[derive(Default)]
-struct Stats {
+#[derive(Debug, Default)]
+pub struct Stats {
     requests: u64,
     retries: u64,
     elapsed: std::time::Duration,
@@ -319,7 +379,8 @@ impl Stats {
         exit
     }
 
-    fn fill(&self, summary: &mut Summary) {
+    /// Writes the figures into the run's summary.
+    pub fn fill(&self, summary: &mut Summary) {
         summary.requests = self.requests;
         summary.retries = self.retries;
         summary.elapsed_seconds = self.elapsed.as_secs_f64();

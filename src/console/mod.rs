@@ -45,6 +45,13 @@ pub fn warnings(warnings: &[Warning]) {
 /// Problems, one line per kind of problem per table and column, rows compressed, so ten
 /// thousand employees without a department make one line, not ten thousand.
 pub fn problems(problems: &[Problem]) {
+    for line in problem_lines(problems) {
+        eprintln!("{line}");
+    }
+}
+
+/// The lines [`problems`] prints, for the web page to show them worded as the terminal does.
+pub fn problem_lines(problems: &[Problem]) -> Vec<String> {
     let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
     for p in problems {
         let same = groups.iter_mut().find(|(q, _)| {
@@ -59,25 +66,28 @@ pub fn problems(problems: &[Problem]) {
             None => groups.push((p, p.location.row.into_iter().collect())),
         }
     }
-    for (p, rows) in groups {
-        let word = match p.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let mut at = p.location.file.clone();
-        if let Some(sheet) = &p.location.sheet {
-            at.push_str(&format!(", sheet '{sheet}'"));
-        }
-        match rows.len() {
-            0 => {}
-            1 => at.push_str(&format!(", row {}", rows[0])),
-            n => at.push_str(&format!(", rows {} ({n} rows)", compress_rows(rows.iter().copied()))),
-        }
-        if let Some(column) = p.location.column.as_deref().filter(|c| !c.is_empty()) {
-            at.push_str(&format!(", column '{column}'"));
-        }
-        eprintln!("{word}: {at}: {}", p.message);
-    }
+    groups
+        .into_iter()
+        .map(|(p, rows)| {
+            let word = match p.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let mut at = p.location.file.clone();
+            if let Some(sheet) = &p.location.sheet {
+                at.push_str(&format!(", sheet '{sheet}'"));
+            }
+            match rows.len() {
+                0 => {}
+                1 => at.push_str(&format!(", row {}", rows[0])),
+                n => at.push_str(&format!(", rows {} ({n} rows)", compress_rows(rows.iter().copied()))),
+            }
+            if let Some(column) = p.location.column.as_deref().filter(|c| !c.is_empty()) {
+                at.push_str(&format!(", column '{column}'"));
+            }
+            format!("{word}: {at}: {}", p.message)
+        })
+        .collect()
 }
 
 /// Prints a line of `check`'s or `import`'s own (the summary of what was found).
@@ -112,16 +122,8 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
             m.user_id, m.group_id, m.organization_id
         );
     }
-    let groups = plan.group_work();
-    let users = plan.user_work();
-    let members = plan.member_work();
-    let (group_count, user_count, member_count) = (groups.len(), users.len(), members.len());
-    let work: Vec<_> = groups.into_iter().chain(users).chain(members).collect();
-    let requests = upload::chunks(&work, |e| settings.chunk_limit(e)).len();
-    let time = |rate: f64| {
-        let seconds = requests.saturating_sub(settings.burst.get() as usize) as f64 / rate;
-        human_duration(std::time::Duration::from_secs_f64(seconds))
-    };
+    let f = Sending::of(plan, settings);
+    let time = |rate: f64| human_duration(std::time::Duration::from_secs_f64(f.seconds_at(rate)));
     let pace = match settings.rate {
         Rate::Fixed(rate) => format!("at {rate} requests/s that takes about {}", time(rate)),
         // The server's limit is what `auto` finds out, so the time can only be a range.
@@ -132,7 +134,7 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
             settings.rate.start()
         ),
     };
-    let memberships = match (user_count, member_count) {
+    let memberships = match (f.users, f.memberships) {
         (0, 0) => String::new(),
         (0, n) => format!(" and {}", count(n, "membership change")),
         (u, n) => format!(
@@ -143,10 +145,51 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
     };
     eprintln!(
         "dry run: would send {}{memberships} in {} to {}; {pace}",
-        count(group_count, "group"),
-        count(requests, "request"),
+        count(f.groups, "group"),
+        count(f.requests, "request"),
         settings.api_base,
     );
+}
+
+/// What a plan would send: items, requests and the time they take at the configured rate.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Sending {
+    /// Groups to add.
+    pub groups: usize,
+    /// Organization users to add.
+    pub users: usize,
+    /// Membership changes.
+    pub memberships: usize,
+    /// Requests, chunked as the uploader chunks them.
+    pub requests: usize,
+    /// Seconds at the rate the run starts at, after the first `--burst`.
+    pub seconds: f64,
+    burst: usize,
+}
+
+impl Sending {
+    /// The figures of `plan` under `settings`.
+    pub fn of(plan: &Plan, settings: &UploadSettings) -> Self {
+        let groups = plan.group_work();
+        let users = plan.user_work();
+        let members = plan.member_work();
+        let (g, u, m) = (groups.len(), users.len(), members.len());
+        let work: Vec<_> = groups.into_iter().chain(users).chain(members).collect();
+        let requests = upload::chunks(&work, |e| settings.chunk_limit(e)).len();
+        Sending {
+            groups: g,
+            users: u,
+            memberships: m,
+            requests,
+            seconds: requests.saturating_sub(settings.burst.get() as usize) as f64 / settings.rate.start(),
+            burst: settings.burst.get() as usize,
+        }
+    }
+
+    /// Seconds the requests take at `rate`, after the first `--burst`.
+    pub fn seconds_at(&self, rate: f64) -> f64 {
+        self.requests.saturating_sub(self.burst) as f64 / rate
+    }
 }
 
 /// Says how an upload ended early.
@@ -177,6 +220,24 @@ pub fn record_failed(e: &upload::RecordError) {
 pub fn report_fallback(error: &crate::report::ReportError, fallback: &std::path::Path) {
     eprintln!("error: {error}");
     eprintln!("the report was written as CSV to {} instead", fallback.display());
+}
+
+/// The web page's address, as the first line on stdout (a script or a person opens it).
+pub fn ui_address(url: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{url}");
+    let _ = out.flush();
+}
+
+/// Says the browser could not be opened; the address printed above still works.
+pub fn browser_failed(error: impl std::fmt::Display) {
+    eprintln!("warning: cannot open a browser ({error}); open the address above yourself");
+}
+
+/// Says the web page's server stopped.
+pub fn ui_stopped() {
+    eprintln!("velt-groups: stopped");
 }
 
 /// Says Ctrl-C or SIGTERM arrived.

@@ -108,6 +108,21 @@ pub(super) fn closest<'a>(wanted: &str, cells: &'a [String]) -> Option<&'a str> 
         .map(|(c, _)| c)
 }
 
+impl MapError {
+    /// Where it went wrong: the table, and the header row looked at when there was one.
+    pub fn location(&self) -> &Location {
+        match self {
+            MapError::NoNameColumn { location, .. }
+            | MapError::NoSuchColumn { location, .. }
+            | MapError::NoSuchColumnNumber { location, .. }
+            | MapError::Ambiguous { location, .. }
+            | MapError::NoOrganization { location, .. }
+            | MapError::NoUserColumn { location, .. } => location,
+            MapError::NoRows(location) | MapError::NoHeaderRow(location) | MapError::HeaderOnly(location) => location,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,7 +247,12 @@ pub fn display_name(path: &Path) -> String {
 
 /// Opens `path` (`-`: standard input), detects its format and prepares its tables.
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<Input, ReadError> {
-    let loc = Location::file(display_name(path));
+    open_as(path, &display_name(path), opts)
+}
+
+/// [`open`], naming the file `name` in every message (a copy read under its original name).
+pub fn open_as(path: &Path, name: &str, opts: &ReadOptions) -> Result<Input, ReadError> {
+    let loc = Location::file(name);
     let file = open_once(path).map_err(|e| ReadError::Io(loc.clone(), e))?;
     let mut head = [0u8; 8];
     let n = read_up_to(&mut &file, &mut head)

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::SettingsError;
-use crate::cli::{CheckOptions, Cli, InputOptions, RunOptions, ServerOptions, VerifyOptions};
+use crate::cli::{CheckOptions, Cli, InputOptions, RunOptions, ServerOptions, UiOptions, VerifyOptions};
 
 /// A config file, read and checked for unknown keys.
 #[derive(Debug)]
@@ -49,6 +49,7 @@ impl ConfigFile {
         file.section::<RunOptions>()?;
         file.section::<ServerOptions>()?;
         file.section::<CheckOptions>()?;
+        file.section::<UiOptions>()?;
         let secrets = table.contains_key("api-key") || table.contains_key("auth-token");
         Ok(ConfigFile {
             shared_secrets: secrets && readable_by_others(path),
@@ -159,6 +160,14 @@ impl Rebase for VerifyOptions {
     }
 }
 
+impl Rebase for UiOptions {
+    fn rebase(&mut self, base: &Path) {
+        if let Some(path) = &mut self.state {
+            rebase(path, base);
+        }
+    }
+}
+
 impl Rebase for ServerOptions {
     fn rebase(&mut self, _: &Path) {}
 }
@@ -220,7 +229,7 @@ mod tests {
                     _ => match key.as_str() {
                         "rate" | "timeout" | "max-rate" => "1.5".to_owned(),
                         "chunk-size" | "member-chunk-size" | "user-chunk-size" | "burst" | "concurrency"
-                        | "max-retries" | "backoff-min-ms" | "backoff-max-ms" | "header-row" => "7".to_owned(),
+                        | "max-retries" | "backoff-min-ms" | "backoff-max-ms" | "header-row" | "port" => "7".to_owned(),
                         "format" => "\"json\"".to_owned(),
                         "access-role" => "\"viewer\"".to_owned(),
                         _ => "\"x\"".to_owned(),
@@ -238,6 +247,7 @@ mod tests {
         collect(toml::Table::try_from(config.section::<RunOptions>().unwrap()).unwrap());
         collect(toml::Table::try_from(config.section::<ServerOptions>().unwrap()).unwrap());
         collect(toml::Table::try_from(config.section::<CheckOptions>().unwrap()).unwrap());
+        collect(toml::Table::try_from(config.section::<UiOptions>().unwrap()).unwrap());
         assert_eq!(back, keys);
     }
 

@@ -6,6 +6,7 @@
 mod file;
 mod paths;
 mod server;
+mod ui;
 
 use std::ffi::OsString;
 use std::num::NonZeroU64;
@@ -15,7 +16,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use thiserror::Error;
 
-use crate::cli::{Cli, Command, InputOptions, OutputFormat, RunOptions, ServerOptions};
+use crate::cli::{Cli, Command, InputOptions, OutputFormat, RunOptions, ServerOptions, UiOptions};
 use crate::input::InputSettings;
 use crate::map::MapOptions;
 use crate::plan::Limit;
@@ -26,6 +27,7 @@ pub use file::keys as config_keys;
 use file::{overlay, ConfigFile, Rebase};
 pub use server::api_base;
 use server::upload_settings;
+pub use ui::UiSettings;
 
 /// Defaults, where the flags' help text states them.
 pub(super) mod default {
@@ -180,6 +182,8 @@ pub enum CommandSettings {
     Import(Box<ImportSettings>),
     /// `verify`.
     Verify(Box<VerifySettings>),
+    /// `ui`.
+    Ui(Box<UiSettings>),
 }
 
 /// `verify`.
@@ -272,6 +276,16 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                     .format
                     .unwrap_or(OutputFormat::Table),
             }))
+        }
+        Command::Ui(args) => {
+            let sub = matches.subcommand_matches("ui").expect("the ui command matched");
+            warnings.extend(secret_flags(sub));
+            let ui: UiOptions = merge(config.as_ref(), args.ui)?;
+            let server: ServerOptions = merge(config.as_ref(), args.server)?;
+            // The file's run and input options count too: the page starts from them.
+            let run: RunOptions = merge(config.as_ref(), RunOptions::default())?;
+            let input: InputOptions = merge(config.as_ref(), InputOptions::default())?;
+            CommandSettings::Ui(Box::new(ui::ui_settings(ui, server, run, input)?))
         }
     };
     Ok(Settings { command, warnings })
@@ -399,6 +413,7 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
     };
     Ok(InputSettings {
         paths: args.inputs,
+        names: Vec::new(),
         read: ReadOptions {
             delimiter,
             encoding,
@@ -520,7 +535,9 @@ mod tests {
     fn rate_of(line: &str) -> crate::upload::Rate {
         match parse(args(line)).unwrap().command {
             CommandSettings::Import(s) => s.upload.rate,
-            CommandSettings::Check(_) | CommandSettings::Verify(_) => unreachable!("an import line"),
+            CommandSettings::Check(_) | CommandSettings::Verify(_) | CommandSettings::Ui(_) => {
+                unreachable!("an import line")
+            }
         }
     }
 

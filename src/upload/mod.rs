@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -149,7 +149,6 @@ struct Inner {
     queue: Mutex<VecDeque<Vec<usize>>>,
     stop: watch::Sender<Option<Stop>>,
     down_streak: AtomicUsize,
-    rate_limited: AtomicU64,
     progress: Arc<Progress>,
     record: Option<Arc<dyn Confirmations>>,
     record_error: Mutex<Option<RecordError>>,
@@ -205,13 +204,13 @@ pub async fn upload_paced(
         queue: Mutex::new(queue),
         stop,
         down_streak: AtomicUsize::new(0),
-        rate_limited: AtomicU64::new(0),
         progress,
         record,
         record_error: Mutex::new(None),
         work,
         settings,
     });
+    inner.progress.set_allowed_rate(inner.pace.rate());
     let watcher = {
         let inner = Arc::clone(&inner);
         tokio::spawn(async move {
@@ -265,7 +264,7 @@ pub async fn upload_paced(
         elapsed: started.elapsed(),
         final_rate: inner.pace.rate(),
         settled_rate: inner.pace.learned().settled,
-        rate_limited: inner.rate_limited.load(Ordering::Relaxed),
+        rate_limited: inner.progress.rate_limited(),
         stop,
         record_error,
     })
@@ -428,7 +427,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             match &answer {
                 Answer::RateLimited { .. } => {
                     tries.rate_limited += 1;
-                    inner.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    inner.progress.rate_limited_once();
                 }
                 Answer::Transient(_) => tries.errors += 1,
                 _ => {}
@@ -443,6 +442,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
             }
             match (decision, answer) {
                 (Decision::Settle, Answer::Entries(entries)) => {
+                    inner.progress.set_allowed_rate(inner.pace.rate());
                     let (again, settled): (Vec<_>, Vec<_>) = chunk
                         .iter()
                         .map(|&i| (i, api::item_outcome(entries.get(&inner.work[i].key.item))))
@@ -481,6 +481,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     // Only this request waits out its Retry-After; the others go on at the
                     // lowered rate (everyone waits only if the server refuses them all).
                     inner.pace.rate_limited(sent, wait);
+                    inner.progress.set_allowed_rate(inner.pace.rate());
                     inner.progress.retry();
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
@@ -491,6 +492,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     let error = api::error_text(&answer);
                     if let Some(wait) = pause {
                         inner.pace.rate_limited(sent, wait);
+                        inner.progress.set_allowed_rate(inner.pace.rate());
                         inner.chunk_exhausted(&error);
                         return inner.fail(&chunk, &error);
                     }

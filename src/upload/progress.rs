@@ -19,6 +19,9 @@ pub struct Progress {
     done: AtomicU64,
     requests: AtomicU64,
     retries: AtomicU64,
+    rate_limited: AtomicU64,
+    /// The pace's rate in force, as `f64` bits.
+    allowed_rate: AtomicU64,
     started: Instant,
     watch: Option<Box<dyn Watch>>,
 }
@@ -31,6 +34,8 @@ impl Progress {
             done: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            allowed_rate: AtomicU64::new(0),
             started: Instant::now(),
             watch,
         }
@@ -51,6 +56,16 @@ impl Progress {
     /// A request will be retried.
     pub fn retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The server answered 429: slow down.
+    pub fn rate_limited_once(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The pace's rate changed to `rate` requests per second.
+    pub fn set_allowed_rate(&self, rate: f64) {
+        self.allowed_rate.store(rate.to_bits(), Ordering::Relaxed);
     }
 
     /// `n` more items have their outcome.
@@ -84,6 +99,16 @@ impl Progress {
     /// Retries so far.
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    /// 429 answers so far.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// The rate the pace allows now, requests per second (below `--rate` after 429s).
+    pub fn allowed_rate(&self) -> f64 {
+        f64::from_bits(self.allowed_rate.load(Ordering::Relaxed))
     }
 
     /// Time since the start.

@@ -1,0 +1,188 @@
+//! `GET /api/session`: where the page writes to and its starting choices. `POST /api/check`:
+//! the picked files read, mapped, normalized and planned with the page's choices, by the same
+//! steps `import` takes up to sending.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::app::{App, UiError, Upload};
+use super::view::{self, CheckView};
+use crate::cli::InputOptions;
+use crate::cmd::import;
+use crate::input::{self, InputSettings, Seen};
+use crate::normalize;
+use crate::plan::{Plan, PlanOptions};
+use crate::state::State as StateFile;
+
+/// The page's choices: the column flags, `--org`, `--sheet`, `--header-row` and `--members`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Choices {
+    /// `--org`.
+    pub org: Option<String>,
+    /// `--name-column`.
+    pub name_column: Option<String>,
+    /// `--id-column`.
+    pub id_column: Option<String>,
+    /// `--org-column`.
+    pub org_column: Option<String>,
+    /// `--user-column`.
+    pub user_column: Option<String>,
+    /// `--sheet`.
+    pub sheet: Option<String>,
+    /// `--header-row`.
+    pub header_row: Option<u64>,
+    /// `--members`.
+    pub members: bool,
+}
+
+impl Choices {
+    /// The choices a config file starts the page with.
+    fn from_config(input: &InputOptions) -> Self {
+        Choices {
+            org: input.org.clone(),
+            name_column: input.name_column.clone(),
+            id_column: input.id_column.clone(),
+            org_column: input.org_column.clone(),
+            user_column: input.user_column.clone(),
+            sheet: input.sheet.clone(),
+            header_row: input.header_row,
+            members: input.members,
+        }
+    }
+
+    /// The input settings for `files` with these choices; the config's other input options
+    /// (delimiter, encoding, person columns...) hold.
+    fn input(&self, config: &InputOptions, files: &[Upload]) -> Result<InputSettings, String> {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let options = InputOptions {
+            inputs: files.iter().map(|f| f.path.clone()).collect(),
+            org: given(&self.org),
+            name_column: given(&self.name_column),
+            id_column: given(&self.id_column),
+            org_column: given(&self.org_column),
+            user_column: given(&self.user_column),
+            sheet: given(&self.sheet),
+            header_row: self.header_row,
+            members: self.members,
+            ..config.clone()
+        };
+        let mut input = crate::settings::input_settings(options).map_err(|e| e.to_string())?;
+        input.names = files.iter().map(|f| f.name.clone()).collect();
+        Ok(input)
+    }
+}
+
+/// What `GET /api/session` answers.
+#[derive(Serialize)]
+pub struct Session {
+    api_base: String,
+    credentials: bool,
+    state: Option<String>,
+    remove_departed: bool,
+    choices: Choices,
+    files: Vec<String>,
+}
+
+/// `GET /api/session`: where it writes to and the choices to start from; never the secrets.
+pub async fn session(State(app): State<Arc<App>>) -> Json<Session> {
+    let s = &app.settings;
+    Json(Session {
+        api_base: s.upload.api_base.to_string(),
+        credentials: s.has_credentials(),
+        state: s.state.as_ref().map(|p| p.display().to_string()),
+        remove_departed: s.remove_departed,
+        choices: Choices::from_config(&s.input),
+        files: app.session().files.iter().map(|f| f.name.clone()).collect(),
+    })
+}
+
+/// `POST /api/check`: what the files hold and what an import would do.
+pub async fn check(State(app): State<Arc<App>>, Json(choices): Json<Choices>) -> Result<Json<CheckView>, UiError> {
+    let files = picked(&app)?;
+    let view = blocking(move || {
+        Ok(match prepare(&app, &files, &choices) {
+            Ok(p) => view::checked(&p.normalized, &p.plan, &p.seen, &app.settings.upload),
+            Err(stopped) => view::failed(&stopped.errors, &stopped.seen),
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// The files picked, unless an import is running.
+pub fn picked(app: &App) -> Result<Vec<Upload>, UiError> {
+    let session = app.session();
+    if session.job.as_ref().is_some_and(|j| j.running()) {
+        return Err(UiError::Busy);
+    }
+    if session.files.is_empty() {
+        return Err(UiError::BadRequest("pick a file first".into()));
+    }
+    Ok(session.files.clone())
+}
+
+/// Runs pipeline work (files, SQLite, child processes) off the server's threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, UiError> + Send + 'static,
+) -> Result<T, UiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| UiError::Io(std::io::Error::other(e)))?
+}
+
+/// The files read and planned, ready to send.
+pub struct Prepared {
+    /// The normalizer's answer.
+    pub normalized: normalize::Plan,
+    /// Every group and membership with what is to be done.
+    pub plan: Plan,
+    /// The state file, open (and locked) while it is held.
+    pub state: Option<Arc<StateFile>>,
+    /// What was made of each file.
+    pub seen: Vec<Seen>,
+}
+
+/// Why the files could not be planned, worded as the terminal words it.
+pub struct Stopped {
+    /// One message per failure.
+    pub errors: Vec<String>,
+    /// What was made of each file.
+    pub seen: Vec<Seen>,
+}
+
+/// Reads, maps, normalizes and plans `files` with `choices`, as `import` does before sending.
+pub fn prepare(app: &App, files: &[Upload], choices: &Choices) -> Result<Prepared, Stopped> {
+    let s = &app.settings;
+    let mut seen = Vec::new();
+    let stop = |errors: Vec<String>, seen: Vec<Seen>| Stopped { errors, seen };
+    let input = match choices.input(&s.input, files) {
+        Ok(input) => input,
+        Err(e) => return Err(stop(vec![e], seen)),
+    };
+    let normalized = match input::load_seen(&input, &mut seen) {
+        Ok(n) => n,
+        Err(errors) => return Err(stop(errors.iter().map(ToString::to_string).collect(), seen)),
+    };
+    let options = PlanOptions {
+        full: s.full,
+        members: choices.members,
+        // Removals need members; without them the setting has nothing to remove.
+        remove_departed: s.remove_departed && choices.members,
+        max_removals: s.max_removals,
+    };
+    let planned = import::open_state(s.state.as_deref(), &s.upload)
+        .and_then(|state| Ok((import::prepare(&normalized, state.as_deref(), options, None)?, state)));
+    match planned {
+        Ok((plan, state)) => Ok(Prepared {
+            normalized,
+            plan,
+            state,
+            seen,
+        }),
+        Err(e) => Err(stop(vec![e.to_string()], seen)),
+    }
+}

@@ -1,0 +1,294 @@
+//! `POST /api/import`: an import (or a dry run) of the picked files, carried out on a thread of
+//! its own by `cmd::import`'s steps; `GET /api/progress`: how it goes, then its outcome;
+//! `GET /report/{job}/{file}`: its report, written by the report writers, as a download.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::app::{App, UiError};
+use super::check::{blocking, picked, prepare, Choices, Prepared};
+use super::view::{self, OrgView};
+use crate::cmd::import::{self, Observer, Stats};
+use crate::error::Error;
+use crate::plan::{Action, Status};
+use crate::report::{ReportFile, Summary};
+use crate::upload::progress::Progress;
+use crate::upload::Confirmations;
+
+/// What the page asks for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Start {
+    choices: Choices,
+    dry_run: bool,
+    /// The person agreed to send the rest when something is held back (`--allow-partial`).
+    allow_partial: bool,
+    /// The person agreed to the removals.
+    allow_removals: bool,
+}
+
+/// What the page is told.
+#[derive(Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Answer {
+    /// Under way; poll `/api/progress`.
+    Started {
+        /// Its number.
+        job: u64,
+    },
+    /// Nothing was sent: the person must agree to these first.
+    Confirm {
+        /// Groups and rows held back.
+        held_back: usize,
+        /// Members that would be removed.
+        removals: usize,
+    },
+    /// Nothing was sent: the files could not be planned.
+    Stopped {
+        /// Why, as the terminal words it.
+        errors: Vec<String>,
+    },
+}
+
+/// One import or dry run.
+pub struct Job {
+    id: u64,
+    dry_run: bool,
+    phases: Mutex<Vec<(&'static str, Arc<Progress>)>>,
+    result: Mutex<Option<Result<Arc<Finished>, String>>>,
+}
+
+/// How an import ended.
+#[derive(Debug, Serialize)]
+pub struct Finished {
+    /// Every group with its outcome, per organization.
+    organizations: Vec<OrgView>,
+    /// Counts and figures, as `--summary-json` has them.
+    summary: Summary,
+    /// Whether every group ended as it should.
+    complete: bool,
+    /// Report file names, downloadable under `/report/{job}/`.
+    reports: Vec<String>,
+    #[serde(skip)]
+    paths: Vec<PathBuf>,
+}
+
+/// `POST /api/import`.
+pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Result<Json<Answer>, UiError> {
+    let files = picked(&app)?;
+    if !start.dry_run && !app.settings.has_credentials() {
+        return Err(UiError::BadRequest(
+            "no credentials: start velt-groups ui with VELT_API_KEY and VELT_AUTH_TOKEN set (or api-key and auth-token in the --config file); a dry run works without them".into(),
+        ));
+    }
+    blocking(move || {
+        let prepared = match prepare(&app, &files, &start.choices) {
+            Ok(p) => p,
+            Err(stopped) => return Ok(Answer::Stopped { errors: stopped.errors }),
+        };
+        let held_back = prepared.plan.held_back();
+        let removals = prepared
+            .plan
+            .members
+            .iter()
+            .flatten()
+            .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
+            .count();
+        let unconfirmed = (held_back > 0 && !start.allow_partial) || (removals > 0 && !start.allow_removals);
+        if unconfirmed && !start.dry_run {
+            return Ok(Answer::Confirm { held_back, removals });
+        }
+        let job = {
+            let mut session = app.session();
+            if session.job.as_ref().is_some_and(|j| j.running()) {
+                return Err(UiError::Busy);
+            }
+            let job = Arc::new(Job {
+                id: session.job.as_ref().map_or(1, |j| j.id + 1),
+                dry_run: start.dry_run,
+                phases: Mutex::new(Vec::new()),
+                result: Mutex::new(None),
+            });
+            session.job = Some(Arc::clone(&job));
+            job
+        };
+        let id = job.id;
+        let worker = Arc::clone(&job);
+        let spawned = std::thread::Builder::new()
+            .name("velt-groups-import".into())
+            .spawn(move || {
+                let result = worker
+                    .carry_out(&app, prepared)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string());
+                *lock(&worker.result) = Some(result);
+            });
+        if let Err(e) = spawned {
+            *lock(&job.result) = Some(Err(format!("cannot start the import: {e}")));
+        }
+        Ok(Answer::Started { job: id })
+    })
+    .await
+    .map(Json)
+}
+
+impl Job {
+    /// Whether it is still under way.
+    pub fn running(&self) -> bool {
+        lock(&self.result).is_none()
+    }
+
+    /// Sends (unless a dry run) and writes the report in CSV and XLSX, as `import` does.
+    fn carry_out(&self, app: &App, prepared: Prepared) -> Result<Finished, Error> {
+        let Prepared {
+            normalized,
+            mut plan,
+            state,
+            ..
+        } = prepared;
+        let mut stats = Stats::default();
+        if !self.dry_run {
+            let record = state.clone().map(|s| s as Arc<dyn Confirmations>);
+            import::execute(&mut plan, &app.settings.upload, record, &mut stats, self)?;
+        }
+        // Free the state file's lock for the next check or a scheduled run.
+        drop(state);
+        let mut summary = Summary::count(&plan.groups, plan.users.as_deref(), plan.members.as_deref());
+        stats.fill(&mut summary);
+        let folder = app.dir.path().join(format!("run-{}", self.id));
+        std::fs::create_dir_all(&folder).map_err(Error::Output)?;
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+        let mut paths = Vec::new();
+        for ext in ["csv", "xlsx"] {
+            let file = ReportFile::new(Some(folder.join(format!("velt-groups-report-{stamp}.{ext}"))))?;
+            import::write_report(&file, &normalized, &plan, &mut summary)?;
+            // A report that fell back to CSV is named by the summary.
+            paths.extend(summary.report.take().map(PathBuf::from));
+        }
+        Ok(Finished {
+            organizations: view::organizations(&normalized, &plan),
+            summary,
+            complete: plan.complete(),
+            reports: paths
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect(),
+            paths,
+        })
+    }
+}
+
+impl Observer for Job {
+    fn progress(&self, what: &'static str, total: u64) -> Arc<Progress> {
+        let progress = Arc::new(Progress::new(total, None));
+        lock(&self.phases).push((what, Arc::clone(&progress)));
+        progress
+    }
+
+    fn interrupted(&self) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        // Ctrl-C ends the server and this thread with it; the state keeps what was confirmed.
+        Box::pin(std::future::pending())
+    }
+}
+
+/// One upload's counters, as the page shows them.
+#[derive(Serialize)]
+struct Phase {
+    what: &'static str,
+    done: u64,
+    total: u64,
+    requests: u64,
+    retries: u64,
+    rate: f64,
+    allowed_rate: f64,
+    rate_limited: u64,
+}
+
+/// What `GET /api/progress` answers.
+#[derive(Serialize)]
+pub struct ProgressView {
+    job: u64,
+    dry_run: bool,
+    running: bool,
+    phases: Vec<Phase>,
+    finished: Option<Arc<Finished>>,
+    error: Option<String>,
+}
+
+/// `GET /api/progress`: the latest job's counters, then its outcome.
+pub async fn progress(State(app): State<Arc<App>>) -> Result<Json<ProgressView>, UiError> {
+    let job = app.session().job.clone().ok_or(UiError::NotFound)?;
+    let phases = lock(&job.phases)
+        .iter()
+        .map(|(what, p)| Phase {
+            what,
+            done: p.done_count(),
+            total: p.total(),
+            requests: p.requests(),
+            retries: p.retries(),
+            rate: p.rate(),
+            allowed_rate: p.allowed_rate(),
+            rate_limited: p.rate_limited(),
+        })
+        .collect();
+    let (finished, error) = match lock(&job.result).as_ref() {
+        None => (None, None),
+        Some(Ok(f)) => (Some(Arc::clone(f)), None),
+        Some(Err(e)) => (None, Some(e.clone())),
+    };
+    Ok(Json(ProgressView {
+        job: job.id,
+        dry_run: job.dry_run,
+        running: finished.is_none() && error.is_none(),
+        phases,
+        finished,
+        error,
+    }))
+}
+
+/// `GET /report/{job}/{file}`: a report of the latest job, as an attachment.
+pub async fn download(State(app): State<Arc<App>>, Path((id, name)): Path<(u64, String)>) -> Result<Response, UiError> {
+    let job = app
+        .session()
+        .job
+        .clone()
+        .filter(|j| j.id == id)
+        .ok_or(UiError::NotFound)?;
+    let path = match lock(&job.result).as_ref() {
+        Some(Ok(f)) => f
+            .paths
+            .iter()
+            .find(|p| p.file_name().is_some_and(|n| *n == *name))
+            .cloned(),
+        _ => None,
+    }
+    .ok_or(UiError::NotFound)?;
+    let bytes = blocking(move || Ok(std::fs::read(&path)?)).await?;
+    let mime = if name.ends_with(".xlsx") {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    } else {
+        "text/csv; charset=utf-8"
+    };
+    // The name is ours (ASCII letters, digits, '-' and '.'): nothing to quote.
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
