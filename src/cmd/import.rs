@@ -42,7 +42,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         // The report still replaces the last one, so a fixed nightly path never shows
         // yesterday's outcome as today's.
         let why = format!("not attempted: validation failed ({held_back} held back; see the invalid rows)");
-        not_attempted(&mut plan, &why);
+        plan.not_attempted(&why);
         let mut summary = Summary::count(&plan.groups, plan.users.as_deref(), plan.members.as_deref());
         summary.stopped = Some("validation failed; nothing was sent".into());
         write_outputs(s, &report, &normalized, &plan, &mut summary)?;
@@ -126,18 +126,6 @@ fn dry_run_table(plan: &Plan) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     super::check::write_rows(super::check::TABLE_HEADERS, &rows, &mut out)?;
     out.flush()
-}
-
-/// Marks everything that was planned as failed, never sent, for `why`.
-fn not_attempted(plan: &mut Plan, why: &str) {
-    let groups = plan.groups.iter_mut().map(|o| (&mut o.status, &mut o.error));
-    let members = plan.members.iter_mut().flatten().map(|m| (&mut m.status, &mut m.error));
-    for (status, error) in groups.chain(members) {
-        if *status == Status::Planned {
-            *status = Status::Failed;
-            *error = why.to_owned();
-        }
-    }
 }
 
 /// Writes the report (or its CSV fallback) and the summary JSON.
@@ -279,15 +267,26 @@ pub fn execute(
     let groups = send_all("groups", plan.group_work(), record.clone())?;
     plan.record_groups(&groups.results);
     let mut exit = stats.add(upload, &groups);
-    plan.after_groups(groups.stop.as_ref().map(Stop::not_attempted).as_deref());
+    // A stop (credentials refused, server down, Ctrl-C) ends the run: no later stage sends.
+    let mut stopped = groups.stop.as_ref().map(Stop::not_attempted);
+    plan.after_groups(stopped.as_deref());
     // Only organization users can join groups: the users go before their memberships.
-    let work = plan.user_work();
+    let work = if stopped.is_none() {
+        plan.user_work()
+    } else {
+        Vec::new()
+    };
     if !work.is_empty() {
         let users = send_all("organization users", work, record.clone())?;
         exit = exit.max(stats.add(upload, &users));
-        plan.record_users(&users.results, users.stop.as_ref().map(Stop::not_attempted).as_deref());
-    } else {
-        plan.record_users(&Default::default(), None);
+        stopped = users.stop.as_ref().map(Stop::not_attempted);
+        plan.record_users(&users.results);
+    } else if stopped.is_none() {
+        // Every user is there already: this only lets their memberships go.
+        plan.record_users(&Default::default());
+    }
+    if let Some(why) = &stopped {
+        plan.not_attempted(why);
     }
     let work = plan.member_work();
     if !work.is_empty() {
@@ -341,6 +340,7 @@ async fn interrupted() {
 /// Requests, retries and time over the run's uploads (groups, then memberships).
 #[derive(Debug, Default)]
 pub struct Stats {
+    confirmed: bool,
     requests: u64,
     retries: u64,
     elapsed: std::time::Duration,
@@ -365,11 +365,18 @@ impl Stats {
         console::advise_concurrency(settings, outcome);
         console::failure_causes(outcome);
         let mut exit = Exit::Success;
+        self.confirmed |= outcome.results.values().any(|d| d.confirmed);
         if let Some(stop) = &outcome.stop {
             console::stopped(stop);
             self.stopped = Some(console::describe_stop(stop));
+            // Refused credentials mean nothing was attempted only if nothing got through
+            // before (an earlier stage, or earlier chunks of this one).
             if let Stop::Credentials(_) = stop {
-                exit = Exit::NothingAttempted;
+                exit = if self.confirmed {
+                    Exit::Incomplete
+                } else {
+                    Exit::NothingAttempted
+                };
             }
         }
         if let Some(e) = &outcome.record_error {

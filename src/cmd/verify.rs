@@ -53,7 +53,7 @@ pub struct Difference {
 /// Runs `verify`.
 pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
     let state = match &s.state {
-        Some(path) => Some(State::open(path, s.upload.api_base.as_str())?),
+        Some(path) => Some(State::open_read_only(path, s.upload.api_base.as_str())?),
         None => None,
     };
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;

@@ -282,7 +282,8 @@ pub fn failure_causes(outcome: &upload::Outcome) {
         }
         let noun = match key.endpoint {
             crate::plan::Endpoint::AddGroups => "group",
-            _ => "membership change",
+            crate::plan::Endpoint::AddUsers => "organization user",
+            crate::plan::Endpoint::AddMembers | crate::plan::Endpoint::RemoveMembers => "membership change",
         };
         *causes.entry((noun, done.error.as_str())).or_default() += 1;
     }

@@ -106,8 +106,10 @@ pub(super) fn plan(
                 continue;
             }
             let had = had_by_group.get(&g.id);
+            let present = known.present.get(&org.id).and_then(|p| p.get(&g.id));
             for m in &g.members {
-                let status = if !opts.full && had.is_some_and(|h| h.contains(&m.user)) {
+                let there = |set: Option<&BTreeSet<String>>| set.is_some_and(|s| s.contains(&m.user));
+                let status = if !opts.full && (there(had) || there(present)) {
                     Status::Unchanged
                 } else {
                     Status::Planned
@@ -127,7 +129,27 @@ pub(super) fn plan(
             }
         }
     }
-    let removals = out.iter().filter(|m| m.action == Action::Remove).count();
+    // An employee whose row is held back (a conflict, an error cell) is missing from today's
+    // groups without having left: no removal in an organization with held-back rows.
+    let held_back: BTreeSet<&str> = normalized
+        .conflicts
+        .iter()
+        .map(|c| c.organization_id.as_str())
+        .chain(normalized.invalid.iter().map(|r| r.organization_id.as_str()))
+        .collect();
+    for m in out
+        .iter_mut()
+        .filter(|m| m.action == Action::Remove && held_back.contains(m.organization_id.as_str()))
+    {
+        m.status = Status::Skipped;
+        m.error = "not removed: rows of this organization are held back (see the invalid rows), \
+                   and an employee on one of them would look like a leaver"
+            .into();
+    }
+    let removals = out
+        .iter()
+        .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
+        .count();
     let allowed = Limit::allowed(opts.max_removals, recorded);
     let guard = (removals > allowed).then_some(RemovalGuard {
         removals,
@@ -136,7 +158,10 @@ pub(super) fn plan(
     });
     if let Some(guard) = guard {
         let why = guard.to_string();
-        for m in out.iter_mut().filter(|m| m.action == Action::Remove) {
+        for m in out
+            .iter_mut()
+            .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
+        {
             m.status = Status::Skipped;
             m.error = why.clone();
         }

@@ -20,6 +20,9 @@ pub struct Known {
     pub groups: HashMap<String, HashMap<String, String>>,
     /// Per organization, the members this tool added: group -> users.
     pub members: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    /// Per organization, members that were there already when this tool added them (someone
+    /// else's): group -> users. They count as there, never as this tool's to remove.
+    pub present: HashMap<String, HashMap<String, BTreeSet<String>>>,
     /// Per organization, memberships a stopped run was adding and never saw confirmed:
     /// group -> users.
     pub pending: HashMap<String, HashMap<String, BTreeSet<String>>>,
@@ -104,13 +107,8 @@ impl Plan {
 
     /// Joins the organization users' results by key; then a membership is sent only for a
     /// user the server holds as an organization user.
-    pub fn record_users(&mut self, results: &Results, stopped: Option<&str>) {
+    pub fn record_users(&mut self, results: &Results) {
         for u in self.users.iter_mut().flatten().filter(|u| u.status == Status::Planned) {
-            if let Some(why) = stopped {
-                u.status = Status::Failed;
-                u.error = why.to_owned();
-                continue;
-            }
             let key = Work::user(&u.organization_id, &u.user_id, "", "").key;
             settle(
                 &mut u.status,
@@ -132,6 +130,19 @@ impl Plan {
             if m.status == Status::Planned && m.action == Action::Add && !held.contains(&user) {
                 m.status = Status::Failed;
                 m.error = "not attempted: the user was not confirmed as an organization user".into();
+            }
+        }
+    }
+
+    /// Marks everything still `planned` as failed, not attempted, for `why`.
+    pub fn not_attempted(&mut self, why: &str) {
+        let groups = self.groups.iter_mut().map(|o| (&mut o.status, &mut o.error));
+        let users = self.users.iter_mut().flatten().map(|u| (&mut u.status, &mut u.error));
+        let members = self.members.iter_mut().flatten().map(|m| (&mut m.status, &mut m.error));
+        for (status, error) in groups.chain(users).chain(members) {
+            if *status == Status::Planned {
+                *status = Status::Failed;
+                *error = why.to_owned();
             }
         }
     }

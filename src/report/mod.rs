@@ -289,20 +289,10 @@ impl ReportFile {
     /// `<name>.fallback.csv` beside the report: where a report that failed after sending goes
     /// instead, in the plainest format, so the record of what was sent is not lost.
     pub fn fallback(&self) -> ReportFile {
-        let stem = self
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
         ReportFile {
-            path: self.path.with_file_name(format!("{stem}.fallback.csv")),
+            path: fallback_path(&self.path),
             format: Format::Csv,
         }
-    }
-
-    /// `<report>-members.csv`, beside a CSV report.
-    pub fn members_path(&self) -> PathBuf {
-        members_path(&self.path)
     }
 
     /// `<report>-<part>.csv`, beside a CSV report.
@@ -321,7 +311,7 @@ impl ReportFile {
                     parts.push((self.part_path("users"), Box::new(csv::Users)));
                 }
                 if report.members.is_some() {
-                    parts.push((self.members_path(), Box::new(csv::Members)));
+                    parts.push((self.part_path("members"), Box::new(csv::Members)));
                 }
             }
             Format::Json => parts.push((self.path.clone(), Box::new(json::Json))),
@@ -338,9 +328,24 @@ impl ReportFile {
     }
 }
 
-/// `<report>-members.csv` beside `report`, where a CSV report puts the memberships.
-pub fn members_path(report: &Path) -> PathBuf {
-    part_path(report, "members")
+/// Every file a report at `report` may write: itself, the CSV parts beside it, its fallback
+/// and the fallback's parts. Checked against the inputs and the other outputs up front.
+pub fn files(report: &Path) -> Vec<PathBuf> {
+    let fallback = fallback_path(report);
+    let mut files = vec![report.to_owned()];
+    for path in [report, fallback.as_path()] {
+        files.extend(["users", "members"].map(|part| part_path(path, part)));
+    }
+    files.push(fallback);
+    files
+}
+
+fn fallback_path(report: &Path) -> PathBuf {
+    let stem = report
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    report.with_file_name(format!("{stem}.fallback.csv"))
 }
 
 /// `<report>-<part>.csv`.

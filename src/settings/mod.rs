@@ -97,6 +97,16 @@ pub enum SettingsError {
         /// The input it is.
         input: PathBuf,
     },
+    /// Two outputs name one file.
+    #[error("{first} and {second} both name {}; give them different files", path.display())]
+    OutputsClash {
+        /// The first flag.
+        first: &'static str,
+        /// The second flag.
+        second: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
     /// `--encoding` names no encoding.
     #[error("unknown encoding '{0}'; try utf-8, utf-16le, utf-16be or windows-1252")]
     UnknownEncoding(String),
@@ -313,38 +323,36 @@ fn secret_flags(matches: &ArgMatches) -> Vec<Warning> {
     .collect()
 }
 
-fn import_settings(
-    run: RunOptions,
-    server: ServerOptions,
-    input: InputOptions,
-) -> Result<ImportSettings, SettingsError> {
+/// Refuses a flag given without the one it needs (after the config file is merged in, which
+/// is why clap's `requires` cannot do it).
+pub(super) fn requirements(run: &RunOptions, has_state: bool, has_members: bool) -> Result<(), SettingsError> {
     // (given, flag, missing, needs, what the flag does)
     let requirements = [
         (
             run.full,
             "--full",
-            run.state.is_none(),
+            !has_state,
             "--state",
             "it sends the groups a state file says are there",
         ),
         (
             run.remove_departed,
             "--remove-departed",
-            !input.members,
+            !has_members,
             "--members",
             "it removes members who left a group",
         ),
         (
             run.remove_departed,
             "--remove-departed",
-            run.state.is_none(),
+            !has_state,
             "--state",
             "only users this tool added, as the state records them, are ever removed",
         ),
         (
             run.repair,
             "--repair",
-            !input.members,
+            !has_members,
             "--members",
             "it sends the memberships the server lacks",
         ),
@@ -355,20 +363,33 @@ fn import_settings(
     {
         return Err(SettingsError::Requires { flag, needs, why });
     }
+    Ok(())
+}
+
+fn import_settings(
+    run: RunOptions,
+    server: ServerOptions,
+    input: InputOptions,
+) -> Result<ImportSettings, SettingsError> {
+    requirements(&run, run.state.is_some(), input.members)?;
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
     let upload = upload_settings(server, run.dry_run)?;
     let input = input_settings(input)?;
-    let members_report = run.report.as_deref().map(crate::report::members_path);
-    let outputs: Vec<(&'static str, &std::path::Path)> = [
-        ("--report", run.report.as_deref()),
-        ("--report (its members file)", members_report.as_deref()),
-        ("--summary-json", run.summary_json.as_deref()),
-        ("--state", run.state.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, path)| Some((flag, path?)))
-    .collect();
+    let report_files = run.report.as_deref().map(crate::report::files).unwrap_or_default();
+    let outputs: Vec<(&'static str, &std::path::Path)> = report_files
+        .iter()
+        .map(|p| ("--report (or a file written beside it)", p.as_path()))
+        .chain(
+            [
+                ("--summary-json", run.summary_json.as_deref()),
+                ("--state", run.state.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(flag, path)| Some((flag, path?))),
+        )
+        .collect();
     paths::refuse_outputs_over_inputs(&outputs, &input.paths)?;
+    paths::refuse_clashing_outputs(&outputs)?;
     Ok(ImportSettings {
         input,
         upload,
@@ -510,6 +531,32 @@ mod tests {
             (
                 "vg import --dry-run --remove-departed --members x.csv",
                 "--remove-departed needs --state",
+            ),
+        ] {
+            let err = parse(args(line)).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{line}: {err}");
+        }
+    }
+
+    /// Regression (review): extreme numbers made the pace or a Duration panic.
+    #[test]
+    fn numbers_no_clock_can_hold_are_refused() {
+        for (line, want) in [
+            (
+                "vg import --dry-run --rate 1e10 x.csv",
+                "--rate must be between 0.001 and 1000000",
+            ),
+            (
+                "vg import --dry-run --rate 1e-20 x.csv",
+                "--rate must be between 0.001 and 1000000",
+            ),
+            (
+                "vg import --dry-run --rate auto --max-rate 1e-20 x.csv",
+                "--max-rate must be between",
+            ),
+            (
+                "vg import --dry-run --timeout 1e20 x.csv",
+                "--timeout must be at most 86400 seconds",
             ),
         ] {
             let err = parse(args(line)).unwrap_err().to_string();

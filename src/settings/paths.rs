@@ -23,6 +23,24 @@ pub(super) fn refuse_outputs_over_inputs(
     Ok(())
 }
 
+/// Refuses two outputs that name one file (the summary written over the state database, say):
+/// by name, since they may not exist yet, or as one existing file.
+pub(super) fn refuse_clashing_outputs(outputs: &[(&'static str, &Path)]) -> Result<(), SettingsError> {
+    let name = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    for (i, (flag, a)) in outputs.iter().enumerate() {
+        for (other, b) in &outputs[i + 1..] {
+            if flag != other && (name(a) == name(b) || same_file(a, b)) {
+                return Err(SettingsError::OutputsClash {
+                    first: flag,
+                    second: other,
+                    path: a.to_path_buf(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether two paths name one existing file: the same (device, inode) on Unix, so symlinks
 /// and hard links count; the same canonical path elsewhere.
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -59,14 +59,21 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
             "must be at least 1",
         ));
     }
+    // Bounded so every rate has a period a clock can hold: a request every 1000 s at the
+    // slowest, a million a second at the fastest.
     let per_second = |flag: &'static str, rate: f64| {
-        if rate.is_finite() && rate > 0.0 {
-            Ok(rate)
-        } else {
+        if !(rate.is_finite() && rate > 0.0) {
             Err(SettingsError::invalid(
                 flag,
                 format!("must be a positive number of requests per second, not {rate}"),
             ))
+        } else if !(0.001..=1_000_000.0).contains(&rate) {
+            Err(SettingsError::invalid(
+                flag,
+                format!("must be between 0.001 and 1000000 requests per second, not {rate}"),
+            ))
+        } else {
+            Ok(rate)
         }
     };
     // Checked with a fixed --rate too: a config file shared by both kinds of run must not
@@ -87,6 +94,12 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
         return Err(SettingsError::invalid(
             "--timeout",
             "must be a positive number of seconds",
+        ));
+    }
+    if timeout > 86_400.0 {
+        return Err(SettingsError::invalid(
+            "--timeout",
+            "must be at most 86400 seconds (a day)",
         ));
     }
     let backoff_min = args.backoff_min_ms.unwrap_or(default::BACKOFF_MIN_MS);

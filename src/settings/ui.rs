@@ -46,21 +46,9 @@ pub(super) fn ui_settings(
     run: RunOptions,
     mut input: InputOptions,
 ) -> Result<UiSettings, SettingsError> {
-    let state = ui.state.or(run.state);
-    if run.full && state.is_none() {
-        return Err(SettingsError::Requires {
-            flag: "--full",
-            needs: "--state",
-            why: "it sends the groups a state file says are there",
-        });
-    }
-    if run.remove_departed && state.is_none() {
-        return Err(SettingsError::Requires {
-            flag: "--remove-departed",
-            needs: "--state",
-            why: "only users this tool added, as the state records them, are ever removed",
-        });
-    }
+    let state = ui.state.or(run.state.clone());
+    // Members are the page's choice: only what needs a state is checked here.
+    super::requirements(&run, state.is_some(), true)?;
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
     // The files come from the page; the other input options are checked now.
     input.inputs = vec![PathBuf::from("-")];

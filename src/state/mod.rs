@@ -22,6 +22,9 @@ const SCHEMA: &str = "1";
 /// A state file that cannot be used.
 #[derive(Debug, Error)]
 pub enum StateError {
+    /// A state to read (not to create) is not there.
+    #[error("{}: no such state file; verify only reads one (check the path)", .0.display())]
+    Missing(PathBuf),
     /// Not a SQLite file, damaged, or from another program or version.
     #[error("{path}: not a usable velt-groups state file ({detail}); move it away to start afresh (the next run then sends every group again)")]
     Unusable {
@@ -67,8 +70,9 @@ pub enum StateError {
 /// An open state file.
 pub struct State {
     path: PathBuf,
-    /// Held (locked) while the state is open, so two runs never share one state file.
-    _lock: std::fs::File,
+    /// Held (locked) while the state is open for writing, so two runs never share one state
+    /// file; none when it is only read.
+    _lock: Option<std::fs::File>,
     api_base: String,
     conn: Mutex<Connection>,
 }
@@ -121,6 +125,14 @@ impl State {
                  added_at TEXT NOT NULL,
                  PRIMARY KEY (api_base, organization_id, user_id)
              ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS members_present (
+                 api_base TEXT NOT NULL,
+                 organization_id TEXT NOT NULL,
+                 group_id TEXT NOT NULL,
+                 user_id TEXT NOT NULL,
+                 seen_at TEXT NOT NULL,
+                 PRIMARY KEY (api_base, organization_id, group_id, user_id)
+             ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS pending_members (
                  api_base TEXT NOT NULL,
                  organization_id TEXT NOT NULL,
@@ -157,7 +169,38 @@ impl State {
             }
         }
         Ok(State {
-            _lock: lock,
+            _lock: Some(lock),
+            path: path.to_owned(),
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Opens an existing state only to read it (`verify`): nothing is created, written or
+    /// locked, so a typo in the path is an error and a nightly run may hold the file meanwhile.
+    pub fn open_read_only(path: &Path, api_base: &str) -> Result<Self, StateError> {
+        let unusable = |detail: String| StateError::Unusable {
+            path: path.to_owned(),
+            detail,
+        };
+        if !path.is_file() {
+            return Err(StateError::Missing(path.to_owned()));
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| unusable(e.to_string()))?;
+        refuse_foreign(&conn, path)?;
+        let schema: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| unusable(e.to_string()))?;
+        if schema.as_deref() != Some(SCHEMA) {
+            return Err(unusable(format!(
+                "schema {}, this version reads schema {SCHEMA}",
+                schema.as_deref().unwrap_or("none")
+            )));
+        }
+        Ok(State {
+            _lock: None,
             path: path.to_owned(),
             api_base: api_base.trim_end_matches('/').to_owned(),
             conn: Mutex::new(conn),
@@ -205,14 +248,6 @@ impl State {
         tx.commit().map_err(|e| self.io(e))
     }
 
-    /// Number of groups recorded, all API bases and organizations.
-    pub fn group_count(&self) -> Result<usize, StateError> {
-        let conn = self.conn.lock().expect("state lock");
-        conn.query_row("SELECT count(*) FROM groups", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as usize)
-            .map_err(|e| self.io(e))
-    }
-
     /// What the state knows of `orgs`: their confirmed groups and recorded members.
     pub fn known<'a>(&self, orgs: impl IntoIterator<Item = &'a str>) -> Result<Known, StateError> {
         let mut known = Known::default();
@@ -221,6 +256,7 @@ impl State {
             known.members.insert(org.to_owned(), self.members(org)?);
             known.users.insert(org.to_owned(), self.users(org)?);
             known.pending.insert(org.to_owned(), self.pending(org)?);
+            known.present.insert(org.to_owned(), self.present(org)?);
         }
         Ok(known)
     }
@@ -318,32 +354,59 @@ impl crate::upload::Confirmations for State {
             .map_err(Into::into)
     }
 
-    fn confirmed(&self, items: &[&Work]) -> Result<(), crate::upload::RecordError> {
-        let Some(first) = items.first().map(|w| &w.key) else {
+    fn confirmed(&self, items: &[(&Work, bool)]) -> Result<(), crate::upload::RecordError> {
+        let Some(first) = items.first().map(|(w, _)| &w.key) else {
             return Ok(());
         };
         let (org, group) = (first.org.as_str(), first.group.as_str());
-        let ids = || items.iter().map(|w| w.key.item.as_str()).collect::<Vec<_>>();
+        let ids = |existed: bool| -> Vec<&str> {
+            items
+                .iter()
+                .filter(|(_, e)| *e == existed)
+                .map(|(w, _)| w.key.item.as_str())
+                .collect()
+        };
         match first.endpoint {
             Endpoint::AddGroups => {
-                let groups: Vec<(&str, &str)> = items.iter().map(|w| (w.key.item.as_str(), w.name.as_str())).collect();
+                let groups: Vec<(&str, &str)> = items
+                    .iter()
+                    .map(|(w, _)| (w.key.item.as_str(), w.name.as_str()))
+                    .collect();
                 self.record(org, &groups)
             }
             Endpoint::AddUsers => {
                 let users: Vec<(&str, &str, &str)> = items
                     .iter()
-                    .map(|w| (w.key.item.as_str(), w.name.as_str(), w.email.as_str()))
+                    .map(|(w, _)| (w.key.item.as_str(), w.name.as_str(), w.email.as_str()))
                     .collect();
                 self.record_users(org, &users)
             }
-            Endpoint::AddMembers => self.record_members(org, group, &ids(), true),
-            Endpoint::RemoveMembers => self.record_members(org, group, &ids(), false),
+            Endpoint::AddMembers => self
+                .record_members(org, group, &ids(false), Membership::Added)
+                .and_then(|()| self.record_members(org, group, &ids(true), Membership::AlreadyThere)),
+            Endpoint::RemoveMembers => {
+                let all: Vec<&str> = items.iter().map(|(w, _)| w.key.item.as_str()).collect();
+                self.record_members(org, group, &all, Membership::Removed)
+            }
         }
         .map_err(Into::into)
+    }
+
+    fn refused(&self, items: &[&Work]) -> Result<(), crate::upload::RecordError> {
+        let Some(first) = items.first().map(|w| &w.key) else {
+            return Ok(());
+        };
+        if first.endpoint != Endpoint::AddMembers {
+            return Ok(());
+        }
+        let users: Vec<&str> = items.iter().map(|w| w.key.item.as_str()).collect();
+        self.record_members(&first.org, &first.group, &users, Membership::Refused)
+            .map_err(Into::into)
     }
 }
 
 mod people;
+pub use people::Membership;
 
 #[cfg(test)]
 mod tests {
@@ -362,7 +425,6 @@ mod tests {
         let acme = a.confirmed("acme").unwrap();
         assert_eq!(acme.len(), 2);
         assert_eq!(acme["ops"], "Operations");
-        assert_eq!(a.group_count().unwrap(), 3);
         drop(a);
         let other = State::open(&path, "http://127.0.0.1:9").unwrap();
         assert!(other.confirmed("acme").unwrap().is_empty());

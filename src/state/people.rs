@@ -8,6 +8,19 @@ use rusqlite::params;
 
 use super::{State, StateError};
 
+/// What became of a membership the server answered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// This tool added it: it is this tool's to remove later.
+    Added,
+    /// The server had it already (`already-exists`): someone else's, never removed by us.
+    AlreadyThere,
+    /// This tool removed it.
+    Removed,
+    /// The server refused it for good.
+    Refused,
+}
+
 impl State {
     /// The members this tool added to `org`'s groups (and has not removed): group -> users.
     pub fn members(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
@@ -34,34 +47,47 @@ impl State {
         Ok(out)
     }
 
-    /// Records users added to (`added`) or removed from a group, all or none.
-    pub fn record_members(&self, org: &str, group: &str, users: &[&str], added: bool) -> Result<(), StateError> {
+    /// Records what became of memberships of one group, all or none (one transaction).
+    /// Whatever the outcome, the membership is no longer pending.
+    pub fn record_members(&self, org: &str, group: &str, users: &[&str], how: Membership) -> Result<(), StateError> {
+        // Each statement names the table it writes; `?6` is ignored where unused.
+        let write: &[&str] = match how {
+            Membership::Added => &[
+                "INSERT OR REPLACE INTO members (api_base, organization_id, group_id, user_id, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            ],
+            Membership::AlreadyThere => &[
+                "INSERT OR REPLACE INTO members_present (api_base, organization_id, group_id, user_id, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            ],
+            Membership::Removed => &[
+                "DELETE FROM members WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4 AND ?5 IS NOT NULL",
+                "DELETE FROM members_present WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4 AND ?5 IS NOT NULL",
+            ],
+            Membership::Refused => &[],
+        };
+        let clear = "DELETE FROM pending_members
+                     WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4 AND ?5 IS NOT NULL";
         let now = jiff::Timestamp::now().to_string();
         let mut conn = self.conn.lock().expect("state lock");
         let tx = conn.transaction().map_err(|e| self.io(e))?;
         for user in users {
-            let done = if added {
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO members (api_base, organization_id, group_id, user_id, added_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user, now]))
-                .and_then(|_| {
-                    tx.prepare_cached(
-                        "DELETE FROM pending_members
-                         WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4",
-                    )?
-                    .execute(params![self.api_base, org, group, user])
-                })
-            } else {
-                tx.prepare_cached(
-                    "DELETE FROM members WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3 AND user_id = ?4",
-                )
-                .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user]))
-            };
-            done.map_err(|e| self.io(e))?;
+            for sql in write.iter().chain([&clear]) {
+                tx.prepare_cached(sql)
+                    .and_then(|mut stmt| stmt.execute(params![self.api_base, org, group, user, now]))
+                    .map_err(|e| self.io(e))?;
+            }
         }
         tx.commit().map_err(|e| self.io(e))
+    }
+
+    /// Members of `org`'s groups that were there already when this tool added them (someone
+    /// else's doing): group -> users. They count as there, but are never removed.
+    pub fn present(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+        self.users_by_group(
+            "SELECT group_id, user_id FROM members_present WHERE api_base = ?1 AND organization_id = ?2",
+            org,
+        )
     }
 
     /// The organization users this tool added to `org`: user -> (name, e-mail) as sent.

@@ -163,26 +163,20 @@ pub trait Confirmations: Send + Sync {
         Ok(())
     }
 
-    /// The server holds these items of one request (one endpoint, organization and group).
-    fn confirmed(&self, items: &[&Work]) -> Result<(), RecordError>;
+    /// The server holds these items of one request (one endpoint, organization and group);
+    /// `true` beside an item: it was there already (`already-exists`).
+    fn confirmed(&self, items: &[(&Work, bool)]) -> Result<(), RecordError>;
+
+    /// The server refused these items for good (they are not pending any more).
+    fn refused(&self, _items: &[&Work]) -> Result<(), RecordError> {
+        Ok(())
+    }
 }
 
-/// Sends every group of `work` and returns each one's outcome; confirmations go to `record` as
-/// they arrive. `interrupt` resolving (Ctrl-C) stops the run: requests in flight are abandoned,
-/// and nothing new is sent.
-pub async fn upload(
-    settings: UploadSettings,
-    work: Vec<Work>,
-    progress: Arc<Progress>,
-    record: Option<Arc<dyn Confirmations>>,
-    interrupt: impl Future<Output = ()> + Send + 'static,
-) -> Result<Outcome, ClientError> {
-    let pace = Arc::new(Pace::new(settings.rate, settings.burst));
-    upload_paced(pace, settings, work, progress, record, interrupt).await
-}
-
-/// [`upload`] at a pace shared with other uploads of the run, so the groups, users and
-/// memberships stages go on at the rate the earlier ones found.
+/// Sends every item of `work` at `pace` (shared by the stages of a run, so the users and
+/// memberships go on at the rate the groups found) and returns each one's outcome;
+/// confirmations go to `record` as they arrive. `interrupt` resolving (Ctrl-C) stops the run:
+/// requests in flight are abandoned, and nothing new is sent.
 pub async fn upload_paced(
     pace: Arc<Pace>,
     settings: UploadSettings,
@@ -359,15 +353,29 @@ impl Inner {
     /// items count as done.
     fn record(&self, settled: &[(usize, ItemOutcome)]) {
         let Some(record) = &self.record else { return };
-        let held: Vec<&Work> = settled
+        let held: Vec<(&Work, bool)> = settled
             .iter()
-            .filter(|(_, o)| matches!(o, ItemOutcome::Confirmed | ItemOutcome::Exists))
+            .filter_map(|(i, o)| match o {
+                ItemOutcome::Confirmed => Some((&self.work[*i], false)),
+                ItemOutcome::Exists => Some((&self.work[*i], true)),
+                ItemOutcome::Retry(_) | ItemOutcome::Failed(_) => None,
+            })
+            .collect();
+        let refused: Vec<&Work> = settled
+            .iter()
+            .filter(|(_, o)| matches!(o, ItemOutcome::Failed(_)))
             .map(|(i, _)| &self.work[*i])
             .collect();
-        if held.is_empty() {
-            return;
-        }
-        if let Err(e) = tokio::task::block_in_place(|| record.confirmed(&held)) {
+        let recorded = tokio::task::block_in_place(|| {
+            if !held.is_empty() {
+                record.confirmed(&held)?;
+            }
+            if !refused.is_empty() {
+                record.refused(&refused)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = recorded {
             self.record_error.lock().expect("record lock").get_or_insert(e);
         }
     }
@@ -445,7 +453,10 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     inner.progress.set_allowed_rate(inner.pace.rate());
                     let (again, settled): (Vec<_>, Vec<_>) = chunk
                         .iter()
-                        .map(|&i| (i, api::item_outcome(entries.get(&inner.work[i].key.item))))
+                        .map(|&i| {
+                            let removal = endpoint == Endpoint::RemoveMembers;
+                            (i, api::item_outcome(entries.get(&inner.work[i].key.item), removal))
+                        })
                         .partition(|(_, o)| matches!(o, ItemOutcome::Retry(_)));
                     inner.record(&settled);
                     inner.settle_each(&settled);

@@ -15,10 +15,15 @@ use super::pace::Pace;
 use super::retry::{self, Decision, Tries};
 use super::UploadSettings;
 
+/// Users of one group at most (about 100 MB held): past it the list is not believed.
+const MAX_USERS: usize = 1_000_000;
+
 /// Users per page asked for; the server may send fewer (it pages anyway).
 const PAGE_SIZE: usize = 1000;
 
-/// Pages of one group at most: a server whose tokens never end must not keep the run forever.
+/// Pages of one group at most: a server whose tokens never end must not keep the run forever
+/// (or fill memory: a page is at most 8 MB). Ten thousand pages of a thousand users is far
+/// beyond any organization.
 const MAX_PAGES: usize = 10_000;
 
 /// Why the server's members could not be read.
@@ -33,6 +38,16 @@ pub enum ReadbackError {
     /// The server will not list users: most likely "advanced queries" are off.
     #[error("the server will not list the users of a group ({0}); Velt's users/get needs \"advanced queries\": turn them on in the Velt console (Configurations), then run this again")]
     Refused(String),
+    /// The server's pages never end.
+    #[error("the server kept sending pages of the members of group '{group}' of {org} (more than {pages} pages or a million users); stopped rather than report a partial list")]
+    TooManyPages {
+        /// Organization.
+        org: String,
+        /// Group.
+        group: String,
+        /// The cap.
+        pages: usize,
+    },
     /// The server kept failing.
     #[error("cannot read the members of group '{group}' of {org}: {error}")]
     Failed {
@@ -96,13 +111,20 @@ async fn group_members(
         for user in page.users {
             users.insert(user.user_id.clone(), user);
         }
+        if users.len() > MAX_USERS {
+            break;
+        }
         match page.next {
             // A token seen before would loop forever.
             Some(next) if seen_tokens.insert(next.clone(), ()).is_none() => token = Some(next),
             _ => return Ok(users),
         }
     }
-    Ok(users)
+    Err(ReadbackError::TooManyPages {
+        org: org.to_owned(),
+        group: group.to_owned(),
+        pages: MAX_PAGES,
+    })
 }
 
 enum PageError {

@@ -182,8 +182,9 @@ pub enum ItemOutcome {
 /// Reads one item's entry. Rules (never on message text, which differs between Velt's pages):
 /// `success: true` -> confirmed; `code: already-exists` -> exists; `code: internal` -> retry
 /// this item; any other code, or `success: false` without one -> failed with the server's
-/// message; no entry at all -> failed, "not confirmed".
-pub fn item_outcome(entry: Option<&Entry>) -> ItemOutcome {
+/// message; no entry at all -> failed, "not confirmed". For a `removal`, `code: not-found`
+/// is done: the user is not in the group, which is what was asked.
+pub fn item_outcome(entry: Option<&Entry>, removal: bool) -> ItemOutcome {
     let Some(e) = entry else {
         return ItemOutcome::Failed("not confirmed by the server (no entry for it in the answer)".into());
     };
@@ -191,6 +192,7 @@ pub fn item_outcome(entry: Option<&Entry>) -> ItemOutcome {
     match (e.success, e.code.as_deref()) {
         (true, _) => ItemOutcome::Confirmed,
         (false, Some("already-exists")) => ItemOutcome::Exists,
+        (false, Some("not-found")) if removal => ItemOutcome::Confirmed,
         (false, Some("internal")) => ItemOutcome::Retry(format!("internal error on the server: {message}")),
         (false, Some(code)) => ItemOutcome::Failed(format!("refused by the server ({code}): {message}")),
         (false, None) => ItemOutcome::Failed(format!("refused by the server: {message}")),
@@ -454,7 +456,7 @@ mod tests {
             "d": {"success": false, "code": "internal", "message": "try later"},
             "e": {"success": false, "message": "bad"}}}}"#;
         let Answer::Entries(map) = at(500, body) else { panic!() };
-        let outcome = |id: &str| item_outcome(map.get(id));
+        let outcome = |id: &str| item_outcome(map.get(id), false);
         assert_eq!(outcome("a"), ItemOutcome::Confirmed);
         assert_eq!(outcome("b"), ItemOutcome::Exists);
         assert_eq!(
@@ -467,6 +469,8 @@ mod tests {
         );
         assert_eq!(outcome("e"), ItemOutcome::Failed("refused by the server: bad".into()));
         assert!(matches!(outcome("zz"), ItemOutcome::Failed(e) if e.starts_with("not confirmed")));
+        // Removing someone who is not there is done.
+        assert_eq!(item_outcome(map.get("c"), true), ItemOutcome::Confirmed);
         // The same details on a 400 are per item too; not on an auth failure or a 429.
         assert!(matches!(at(400, body), Answer::Entries(_)));
         assert!(matches!(at(403, body), Answer::Credentials(_)));
