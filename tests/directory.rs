@@ -259,3 +259,58 @@ fn verify_reads_every_page_and_names_extra_members_and_changed_names() {
         ]
     );
 }
+
+/// Regression (review): `verify --state` created a missing state file (and its lock).
+#[test]
+fn verify_reads_the_state_and_never_creates_it() {
+    let w = Workdir::new();
+    w.write("staff.csv", STAFF);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = verify(&w, &fake, &["--state", "typo.db"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("typo.db: no such state file"), "{}", run.stderr);
+    assert!(!w.path("typo.db").exists() && !w.path("typo.db.lock").exists());
+}
+
+/// Regression (review): the users part of a CSV report could be written over the input, and
+/// two outputs could name one file.
+#[test]
+fn every_file_a_report_writes_is_checked_before_anything_is_read() {
+    let w = Workdir::new();
+    w.write("out-users.csv", STAFF);
+    let over_input = w.run(&[
+        "import",
+        "--dry-run",
+        "--members",
+        "--org",
+        "acme",
+        "--report",
+        "out.csv",
+        "out-users.csv",
+    ]);
+    assert_eq!(over_input.code, 2, "{}", over_input.stderr);
+    assert!(
+        over_input.stderr.contains("--report (or a file written beside it)"),
+        "{}",
+        over_input.stderr
+    );
+    assert_eq!(w.read("out-users.csv"), STAFF, "the input is untouched");
+    w.write("staff.csv", STAFF);
+    let clash = w.run(&[
+        "import",
+        "--dry-run",
+        "--org",
+        "acme",
+        "--state",
+        "s.db",
+        "--summary-json",
+        "s.db",
+        "staff.csv",
+    ]);
+    assert_eq!(clash.code, 2, "{}", clash.stderr);
+    assert!(
+        clash.stderr.contains("--summary-json and --state both name s.db"),
+        "{}",
+        clash.stderr
+    );
+}

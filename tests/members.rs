@@ -446,6 +446,12 @@ fn a_membership_in_flight_at_kill_9_is_still_removed_when_the_user_leaves() {
         .map(|l| l.groups.clone())
         .collect();
     assert_eq!(removals, vec![vec!["mary@example.com".to_owned()]]);
+    // Nothing is pending any more: the adds were confirmed, the removal too.
+    let conn = rusqlite::Connection::open(w.path("state.db")).unwrap();
+    let pending: i64 = conn
+        .query_row("SELECT count(*) FROM pending_members", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
     assert_eq!(
         members_of(&fake),
         expected(&[
@@ -453,4 +459,64 @@ fn a_membership_in_flight_at_kill_9_is_still_removed_when_the_user_leaves() {
             ("sales", &["dorothy@example.com", "katherine@example.com"]),
         ])
     );
+}
+
+/// Regression (review): an employee whose row is held back looked like a leaver, and
+/// `--allow-partial --remove-departed` removed them.
+#[test]
+fn no_removal_while_rows_are_held_back() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig::default());
+    assert_eq!(import(&w, &fake, &["--report", "r1.csv", "day1.csv"]).code, 0);
+    // Ada's department cell is now unusable: her row is held back, she has not left.
+    w.write(
+        "day2.csv",
+        DAY1.replace("1,Ada@Example.com,Engineering", "1,Ada@Example.com,★★"),
+    );
+    let run = import(
+        &w,
+        &fake,
+        &["--allow-partial", "--remove-departed", "--report", "r2.csv", "day2.csv"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(fake.requests_to(fake_velt::REMOVE_MEMBERS), 0);
+    assert!(members_of(&fake)["engineering"].contains(&"ada@example.com".to_owned()));
+    let skipped: Vec<(String, String, String, String, String)> = member_rows(&w, "r2-members.csv")
+        .into_iter()
+        .filter(|r| r.2 == "remove")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].3, "skipped");
+    assert!(
+        skipped[0].4.contains("rows of this organization are held back"),
+        "{skipped:?}"
+    );
+}
+
+/// Regression (review): a stop in the groups stage did not stop the users stage, so refused
+/// credentials still sent `users/add`.
+#[test]
+fn refused_credentials_stop_every_stage() {
+    let w = Workdir::new();
+    w.write("day1.csv", DAY1);
+    let fake = FakeVelt::start(FakeConfig {
+        api_key: "another-key".into(),
+        ..FakeConfig::default()
+    });
+    let run = import(&w, &fake, &["--report", "r.json", "day1.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        fake.requests(),
+        1,
+        "only the first groups request: {:?}",
+        fake.requests_by_path()
+    );
+    let doc: serde_json::Value = serde_json::from_str(&w.read("r.json")).unwrap();
+    for part in ["users", "memberships"] {
+        for row in doc[part].as_array().unwrap() {
+            assert_eq!(row["status"], "failed", "{row}");
+            assert_eq!(row["error"], "not attempted: credentials rejected", "{row}");
+        }
+    }
 }
