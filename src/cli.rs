@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Import an HR directory (CSV or spreadsheet) into Velt organization user groups.
 #[derive(Debug, Parser)]
-#[command(name = "velt-groups", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "velt-groups", version = env!("VELT_GROUPS_VERSION"), about, long_about = None, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -29,6 +29,19 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Create the groups in Velt (credentials from VELT_API_KEY and VELT_AUTH_TOKEN).
     Import(Box<ImportArgs>),
+    /// Print a shell completion script, e.g. `velt-groups completions bash > /etc/bash_completion.d/velt-groups`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `velt-groups man > velt-groups.1`.
+    #[command(hide = true)]
+    Man,
+}
+
+/// `velt-groups completions`. Not a config key: it has nothing to do with a run.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `velt-groups check`.

@@ -38,6 +38,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> Exit {
         match &settings.command {
             CommandSettings::Check(s) => cmd::check::run(s),
             CommandSettings::Import(s) => cmd::import::run(s),
+            CommandSettings::Completions(shell) => console::completions(*shell),
+            CommandSettings::Man => console::man_page(),
         }
     });
     match result {

@@ -93,7 +93,7 @@ impl ConfigFile {
 /// `inputs`. Taken from the clap definitions, so a new flag is a new key with nothing to list.
 pub fn keys() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    for command in Cli::command().get_subcommands() {
+    for command in Cli::command().get_subcommands().filter(|c| configurable(c)) {
         for arg in command.get_arguments() {
             match arg.get_long() {
                 Some("help" | "version" | "config") => {}
@@ -108,6 +108,12 @@ pub fn keys() -> BTreeSet<String> {
         }
     }
     keys
+}
+
+/// Whether a command's flags are config keys: not those of `completions` and `man`, which
+/// print something about the tool itself and take nothing from a run's config.
+pub(super) fn configurable(command: &clap::Command) -> bool {
+    !matches!(command.get_name(), "completions" | "man")
 }
 
 /// Options laid over each other: the flags' values win over the file's. Both are the same
@@ -195,8 +201,9 @@ mod tests {
     fn every_key_names_a_flag_and_every_flag_is_a_key() {
         let keys = keys();
         assert!(keys.len() >= 35, "{keys:?}");
+        assert!(!keys.contains("shell"), "completions' argument is no config key: {keys:?}");
         let mut text = String::new();
-        for command in Cli::command().get_subcommands() {
+        for command in Cli::command().get_subcommands().filter(|c| configurable(c)) {
             for arg in command.get_arguments() {
                 let key = match arg.get_long() {
                     Some("help" | "version" | "config") => continue,

@@ -177,6 +177,10 @@ pub enum CommandSettings {
     Check(Box<CheckSettings>),
     /// `import`.
     Import(Box<ImportSettings>),
+    /// `completions SHELL`: a completion script on stdout.
+    Completions(clap_complete::Shell),
+    /// `man`: the man page on stdout.
+    Man,
 }
 
 /// `check`.
@@ -241,6 +245,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let input = merge(config.as_ref(), args.input)?;
             CommandSettings::Import(Box::new(import_settings(run, server, input)?))
         }
+        Command::Completions(args) => CommandSettings::Completions(args.shell),
+        Command::Man => CommandSettings::Man,
     };
     Ok(Settings { command, warnings })
 }
