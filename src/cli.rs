@@ -154,6 +154,11 @@ pub struct ServerOptions {
     #[arg(long, value_name = "TOKEN", env = "VELT_AUTH_TOKEN", hide_env_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
+    /// Extra CA certificate(s) to trust, PEM (a corporate TLS-inspecting proxy, a private
+    /// server), besides the bundled roots and the operating system's store.
+    #[arg(long, value_name = "PEM_FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// Create each organization first if it does not exist (sets createOrganization).
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]

@@ -44,3 +44,5 @@ mod read_header;
 mod read_text;
 // FIFOs, standard input, the reader child's lifetime, sparse sheets.
 mod read_stream;
+// What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
+mod ship;

@@ -244,6 +244,13 @@ pub fn failure_causes(outcome: &upload::Outcome) {
             causes.len() - MAX_CAUSES
         ));
     }
+    // rustls names an untrusted chain "invalid peer certificate: UnknownIssuer"; in a company
+    // network that is most often a TLS-inspecting proxy whose CA the tool was not given.
+    if causes.iter().any(|((_, cause), _)| cause.contains("UnknownIssuer")) {
+        eprintln!(
+            "note: the server's certificate is signed by a CA this machine does not trust; behind a TLS-inspecting proxy or with a private CA, give its certificate with --ca-file (PEM) or add it to the system's certificate store"
+        );
+    }
 }
 
 /// The run's summary: counts per organization, requests, and where the report is.

@@ -158,7 +158,11 @@ impl Rebase for RunOptions {
 }
 
 impl Rebase for ServerOptions {
-    fn rebase(&mut self, _: &Path) {}
+    fn rebase(&mut self, base: &Path) {
+        if let Some(path) = &mut self.ca_file {
+            rebase(path, base);
+        }
+    }
 }
 
 impl Rebase for CheckOptions {

@@ -94,6 +94,14 @@ pub enum SettingsError {
         /// The input it is.
         input: PathBuf,
     },
+    /// `--ca-file` cannot be read or holds no certificate.
+    #[error("--ca-file {}: {detail}", path.display())]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// `--encoding` names no encoding.
     #[error("unknown encoding '{0}'; try utf-8, utf-16le, utf-16be or windows-1252")]
     UnknownEncoding(String),
