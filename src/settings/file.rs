@@ -264,12 +264,15 @@ mod tests {
 
     #[test]
     fn relative_paths_are_relative_to_the_file() {
-        let (dir, path) = file("state = \"s.db\"\nreport = \"/abs/r.csv\"\ninputs = [\"hr.csv\"]\n");
+        let (dir, path) =
+            file("state = \"s.db\"\nreport = \"/abs/r.csv\"\ninputs = [\"hr.csv\"]\nca-file = \"ca/corp.pem\"\n");
         let config = ConfigFile::load(&path).unwrap();
         let run: RunOptions = config.section().unwrap();
         assert_eq!(run.state, Some(dir.path().join("s.db")));
         assert_eq!(run.report, Some(PathBuf::from("/abs/r.csv")));
         let input: InputOptions = config.section().unwrap();
         assert_eq!(input.inputs, vec![dir.path().join("hr.csv")]);
+        let server: ServerOptions = config.section().unwrap();
+        assert_eq!(server.ca_file, Some(dir.path().join("ca/corp.pem")));
     }
 }
