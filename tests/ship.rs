@@ -28,11 +28,21 @@ fn the_man_page_documents_every_command_and_flag() {
     let run = w.run(&["man"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let page = &run.stdout;
-    assert!(page.starts_with(".ie") || page.starts_with(".TH"), "roff: {}", &page[..40]);
+    assert!(
+        page.starts_with(".ie") || page.starts_with(".TH"),
+        "roff: {}",
+        &page[..40]
+    );
     assert!(page.contains(".TH velt-groups 1"), "title line");
     // roff escapes dashes: `\-\-api\-base`.
     let plain = page.replace("\\-", "-");
-    for text in ["--api-base", "--ca-file", "--name-column", "VELT-GROUPS IMPORT", "VELT-GROUPS CHECK"] {
+    for text in [
+        "--api-base",
+        "--ca-file",
+        "--name-column",
+        "VELT-GROUPS IMPORT",
+        "VELT-GROUPS CHECK",
+    ] {
         assert!(plain.contains(text), "the man page lacks {text}");
     }
     assert!(!plain.contains("VELT-GROUPS HELP") && !plain.contains("VELT-GROUPS MAN"));
@@ -68,7 +78,10 @@ fn version_names_the_commit_and_build_date_from_git() {
     if let Some(out) = in_git {
         let head = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         let rest = &line[version.len()..];
-        assert!(rest.starts_with(&format!(" (commit {head}, built 20")), "{line} vs HEAD {head}");
+        assert!(
+            rest.starts_with(&format!(" (commit {head}, built 20")),
+            "{line} vs HEAD {head}"
+        );
         assert!(rest.ends_with(')') && rest.len() == " (commit , built 2026-01-01)".len() + head.len());
     }
 }
@@ -135,8 +148,14 @@ fn a_private_ca_is_refused_without_ca_file() {
     let (w, fake, proxy) = setup();
     let run = import_via(&w, &fake, &[], &[("https_proxy", &proxy.url())]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("invalid peer certificate: UnknownIssuer"), "{}", run.stderr);
-    assert!(run.stderr.contains("note: the server's certificate is signed by a CA this machine does not trust"));
+    assert!(
+        run.stderr.contains("invalid peer certificate: UnknownIssuer"),
+        "{}",
+        run.stderr
+    );
+    assert!(run
+        .stderr
+        .contains("note: the server's certificate is signed by a CA this machine does not trust"));
     assert!(run.stderr.contains("--ca-file"), "{}", run.stderr);
     assert_eq!(fake.requests(), 0, "no request got through the handshake");
     assert!(fake.groups_of("acme").is_empty());

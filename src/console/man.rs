@@ -24,12 +24,19 @@ pub(super) fn render() -> std::io::Result<Vec<u8>> {
     top.render_synopsis_section(&mut page)?;
     top.render_description_section(&mut page)?;
     top.render_options_section(&mut page)?;
-    for sub in cli.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+    for sub in cli
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let heading = format!("VELT-GROUPS {}", sub.get_name().to_uppercase());
         let options = format!("{heading} OPTIONS");
-        let sub = sub
-            .clone()
-            .mut_args(|a| if a.is_global_set() { a.hide(true) } else { a.help_heading(options.clone()) });
+        let sub = sub.clone().mut_args(|a| {
+            if a.is_global_set() {
+                a.hide(true)
+            } else {
+                a.help_heading(options.clone())
+            }
+        });
         let sub = man(sub);
         let mut section = Vec::new();
         sub.render_synopsis_section(&mut section)?;

@@ -205,7 +205,10 @@ mod tests {
     fn every_key_names_a_flag_and_every_flag_is_a_key() {
         let keys = keys();
         assert!(keys.len() >= 35, "{keys:?}");
-        assert!(!keys.contains("shell"), "completions' argument is no config key: {keys:?}");
+        assert!(
+            !keys.contains("shell"),
+            "completions' argument is no config key: {keys:?}"
+        );
         let mut text = String::new();
         for command in Cli::command().get_subcommands().filter(|c| configurable(c)) {
             for arg in command.get_arguments() {

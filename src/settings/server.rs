@@ -88,7 +88,12 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
             "must be at least 1 and at most --backoff-max-ms",
         ));
     }
-    let extra_roots = args.ca_file.as_deref().map(ca_certificates).transpose()?.unwrap_or_default();
+    let extra_roots = args
+        .ca_file
+        .as_deref()
+        .map(ca_certificates)
+        .transpose()?
+        .unwrap_or_default();
     Ok(UploadSettings {
         api_base,
         extra_roots,
@@ -144,7 +149,10 @@ mod tests {
         let der = dir.path().join("ca.der");
         std::fs::write(&der, [0x30, 0x82, 0x01, 0x0a]).unwrap();
         let err = ca_certificates(&der).unwrap_err().to_string();
-        assert!(err.contains("holds no PEM certificate") && err.contains("looks like DER"), "{err}");
+        assert!(
+            err.contains("holds no PEM certificate") && err.contains("looks like DER"),
+            "{err}"
+        );
         let key = dir.path().join("key.pem");
         std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
         let err = ca_certificates(&key).unwrap_err().to_string();

@@ -86,7 +86,9 @@ async fn tunnel(mut client: TcpStream, seen: Arc<Mutex<Vec<String>>>) -> std::io
             break i + 4;
         }
         if head.len() > MAX_HEAD {
-            return client.write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n").await;
+            return client
+                .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n")
+                .await;
         }
     };
     let text = String::from_utf8_lossy(&head[..end]).into_owned();
@@ -118,8 +120,7 @@ async fn tunnel(mut client: TcpStream, seen: Arc<Mutex<Vec<String>>>) -> std::io
 fn is_loopback(target: &str) -> bool {
     let host = target.rsplit_once(':').map_or(target, |(h, _)| h);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -129,7 +130,12 @@ mod tests {
         for ok in ["localhost:443", "127.0.0.1:8", "127.8.9.1:1", "[::1]:443"] {
             assert!(super::is_loopback(ok), "{ok}");
         }
-        for bad in ["api.velt.dev:443", "10.0.0.1:443", "localhost.example.com:443", "[2001:db8::1]:443"] {
+        for bad in [
+            "api.velt.dev:443",
+            "10.0.0.1:443",
+            "localhost.example.com:443",
+            "[2001:db8::1]:443",
+        ] {
             assert!(!super::is_loopback(bad), "{bad}");
         }
     }
