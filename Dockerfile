@@ -25,14 +25,14 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && install -D -m 755 target/x86_64-unknown-linux-musl/dist/velt-groups /out/velt-groups \
  && /out/velt-groups --version \
  && mkdir -p /out/tmp /out/work \
- && chmod 1777 /out/tmp \
- && chown 65532:65532 /out/work
+ && chmod 1777 /out/tmp
 
 FROM scratch
 COPY --from=build /out/velt-groups /usr/local/bin/velt-groups
 # Standard input and pipes are spooled to a temporary file.
+# (COPY keeps the mode bits, 1777 here, but not the owner: /work gets its owner below.)
 COPY --from=build /out/tmp /tmp
-COPY --from=build /out/work /work
+COPY --from=build --chown=65532:65532 /out/work /work
 LABEL org.opencontainers.image.title="velt-groups" \
       org.opencontainers.image.description="Import an HR directory into Velt organization user groups" \
       org.opencontainers.image.licenses="MIT"
