@@ -128,6 +128,8 @@ pub(super) fn open(
 #[cfg(unix)]
 fn confine(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
+    // The binary may be started as /proc/self/exe (see main.rs): ps shows the name instead.
+    cmd.arg0("velt-groups");
     #[cfg(target_os = "linux")]
     let parent = std::process::id() as libc::pid_t;
     // SAFETY: setrlimit, prctl and getppid are async-signal-safe and affect only the child
@@ -265,6 +267,7 @@ pub fn child_main(args: &[String]) -> ExitCode {
         return ExitCode::from(2);
     };
     watch_parent(parent.parse().unwrap_or(0));
+    name_reader();
     let opts = ReadOptions {
         sheet: args.get(2).cloned(),
         ..ReadOptions::default()
@@ -314,3 +317,13 @@ fn watch_parent(parent: u32) {
 
 #[cfg(not(all(unix, not(target_os = "linux"))))]
 fn watch_parent(_: u32) {}
+
+/// Names the reader `velt-groups` in ps and top, where exec'ing /proc/self/exe named it `exe`.
+#[cfg(target_os = "linux")]
+fn name_reader() {
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes, which this is.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"velt-groups".as_ptr() as libc::c_ulong) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn name_reader() {}
