@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Import an HR directory (CSV or spreadsheet) into Velt organization user groups.
 #[derive(Debug, Parser)]
-#[command(name = "velt-groups", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "velt-groups", version = env!("VELT_GROUPS_VERSION"), about, long_about = None, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -34,6 +34,11 @@ pub enum Command {
     Verify(Box<VerifyArgs>),
     /// Open a local web page (127.0.0.1 only) to check a spreadsheet and import it.
     Ui(Box<UiArgs>),
+    /// Print a shell completion script, e.g. `velt-groups completions bash > /etc/bash_completion.d/velt-groups`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `velt-groups man > velt-groups.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 /// `velt-groups verify`.
@@ -61,6 +66,14 @@ pub struct VerifyOptions {
     #[arg(long, value_name = "PATH")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PathBuf>,
+}
+
+/// `velt-groups completions`. Not a config key: it has nothing to do with a run.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `velt-groups check`.
@@ -208,6 +221,11 @@ pub struct ServerOptions {
     #[arg(long, value_name = "TOKEN", env = "VELT_AUTH_TOKEN", hide_env_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
+    /// Extra CA certificate(s) to trust, PEM (a corporate TLS-inspecting proxy, a private
+    /// server), besides the bundled roots and the operating system's store.
+    #[arg(long, value_name = "PEM_FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// Create each organization first if it does not exist (sets createOrganization).
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]

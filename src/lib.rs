@@ -41,6 +41,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> Exit {
             CommandSettings::Import(s) => cmd::import::run(s),
             CommandSettings::Verify(s) => cmd::verify::run(s),
             CommandSettings::Ui(s) => ui::run(s),
+            CommandSettings::Completions(shell) => console::completions(*shell),
+            CommandSettings::Man => console::man_page(),
         }
     });
     match result {

@@ -48,3 +48,5 @@ mod read_stream;
 mod ui;
 // `velt-groups ui` in headless Chromium: three actions to an import, conflicts named.
 mod ui_browser;
+// What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
+mod ship;

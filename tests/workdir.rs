@@ -102,13 +102,17 @@ impl Workdir {
         self.run_env(args, &[])
     }
 
-    /// The binary, set to run here with `args` and `env`, without the caller's Velt secrets.
+    /// The binary, set to run here with `args` and `env`, without the caller's Velt secrets
+    /// or proxies (a proxy in the caller's environment would carry the requests to the fake).
     pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("velt-groups"));
         cmd.current_dir(self.dir.path())
             .args(args)
             .env_remove("VELT_API_KEY")
             .env_remove("VELT_AUTH_TOKEN");
+        for var in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            cmd.env_remove(var).env_remove(var.to_lowercase());
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

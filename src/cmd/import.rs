@@ -313,7 +313,7 @@ fn send(
     })
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM (a scheduler stopping the job).
+/// Resolves on Ctrl-C, or on SIGTERM (a scheduler stopping the job), or on Ctrl-Break (Windows).
 async fn interrupted() {
     #[cfg(unix)]
     {
@@ -330,7 +330,24 @@ async fn interrupted() {
             }
         }
     }
-    #[cfg(not(unix))]
+    // Windows: Ctrl-C and Ctrl-Break. Closing the console window, logging off and "End task"
+    // end the process without a chance to write the report (Windows gives handlers no time
+    // worth having), as `kill -9` does on Unix; the state file is safe either way.
+    #[cfg(windows)]
+    {
+        match tokio::signal::windows::ctrl_break() {
+            Ok(mut brk) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = brk.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = tokio::signal::ctrl_c().await;
     }

@@ -2,6 +2,7 @@
 //! warnings, the problems found in the input, what a dry run would do, and the run's summary.
 //! Everything here goes to stderr; stdout carries only a command's output (`check`'s table).
 
+mod man;
 pub mod progress;
 
 use crate::error::{Error, Exit};
@@ -28,6 +29,26 @@ pub fn fail(error: &Error) -> Exit {
         }
     }
     error.exit()
+}
+
+/// Writes the completion script for `shell` to stdout, generated from the flags themselves.
+pub fn completions(shell: clap_complete::Shell) -> Result<Exit, Error> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut crate::cli::Cli::command(), "velt-groups", &mut script);
+    write_stdout(&script)
+}
+
+/// Writes the man page (roff) to stdout, generated from the flags themselves.
+pub fn man_page() -> Result<Exit, Error> {
+    write_stdout(&man::render().map_err(Error::Output)?)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<Exit, Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(Error::Output)?;
+    Ok(Exit::Success)
 }
 
 /// Prints an error line that does not stop the run.
@@ -298,6 +319,13 @@ pub fn failure_causes(outcome: &upload::Outcome) {
             "{rest} more failed for {} other causes; see the report",
             causes.len() - MAX_CAUSES
         ));
+    }
+    // rustls names an untrusted chain "invalid peer certificate: UnknownIssuer"; in a company
+    // network that is most often a TLS-inspecting proxy whose CA the tool was not given.
+    if causes.iter().any(|((_, cause), _)| cause.contains("UnknownIssuer")) {
+        eprintln!(
+            "note: the server's certificate is signed by a CA this machine does not trust; behind a TLS-inspecting proxy or with a private CA, give its certificate with --ca-file (PEM) or add it to the system's certificate store"
+        );
     }
 }
 

@@ -123,10 +123,13 @@ pub(super) fn open(
 /// Caps the child's address space, so a file that claims a gigantic sheet fails fast instead
 /// of eating the machine's memory (fuzzing found XLS files that take 16 GB and a minute), and
 /// on Linux has the kernel kill the child when the parent dies, so a killed run leaves no
-/// reader behind (elsewhere the child watches its parent itself, see [`child_main`]).
+/// reader behind (other Unix systems: the child watches its parent itself, see
+/// [`child_main`]; Windows: a job object does both, see [`contain`]).
 #[cfg(unix)]
 fn confine(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
+    // The binary may be started as /proc/self/exe (see main.rs): ps shows the name instead.
+    cmd.arg0("velt-groups");
     #[cfg(target_os = "linux")]
     let parent = std::process::id() as libc::pid_t;
     // SAFETY: setrlimit, prctl and getppid are async-signal-safe and affect only the child
@@ -158,6 +161,72 @@ fn confine(cmd: &mut Command) {
 #[cfg(not(unix))]
 fn confine(_: &mut Command) {}
 
+/// Holds what confines a running child beyond [`confine`]; dropped once the child has ended.
+#[cfg(not(windows))]
+struct Contained;
+
+#[cfg(not(windows))]
+fn contain(_: &std::process::Child) -> Contained {
+    Contained
+}
+
+/// Windows has no `setrlimit` and no parent-death signal; a job object gives both. The child
+/// is put in a job that caps each process's committed memory at [`MEMORY_LIMIT`] and kills
+/// every process in it when the job's last handle closes: this one, held by the parent until
+/// the child has ended, and closed by Windows when the parent dies in any way, so a killed
+/// run leaves no reader behind. The child runs a moment before it is assigned (the standard
+/// library cannot start it suspended); it is then still loading and has read no workbook.
+/// Where no job can be made (a parent already in a job that forbids nesting, before
+/// Windows 8) the child runs without them, under the time limit alone.
+#[cfg(windows)]
+struct Contained(Option<windows_sys::Win32::Foundation::HANDLE>);
+
+#[cfg(windows)]
+impl Drop for Contained {
+    fn drop(&mut self) {
+        if let Some(job) = self.0.take() {
+            // SAFETY: `job` is a handle this process opened and closes once.
+            unsafe { windows_sys::Win32::Foundation::CloseHandle(job) };
+        }
+    }
+}
+
+#[cfg(windows)]
+fn contain(child: &std::process::Child) -> Contained {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation, SetInformationJobObject,
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOB_OBJECT_LIMIT_PROCESS_MEMORY,
+    };
+    // SAFETY: plain Win32 calls on a job handle this function owns and on the child's process
+    // handle, which `child` keeps open for the duration; the limits struct outlives the call.
+    unsafe {
+        let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+        if job.is_null() {
+            return Contained(None);
+        }
+        let contained = Contained(Some(job));
+        let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+        // DIE_ON_UNHANDLED_EXCEPTION: a crash ends the reader instead of waiting on an error
+        // dialog until the time limit.
+        limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_PROCESS_MEMORY
+            | JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+            | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+        limits.ProcessMemoryLimit = usize::try_from(MEMORY_LIMIT).unwrap_or(usize::MAX);
+        let set = SetInformationJobObject(
+            job,
+            JobObjectExtendedLimitInformation,
+            (&raw const limits).cast(),
+            std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        );
+        if set == 0 || AssignProcessToJobObject(job, child.as_raw_handle()) == 0 {
+            return Contained(None);
+        }
+        contained
+    }
+}
+
 /// Runs the child, collecting its stdout; `None` for the status when it ran out of time.
 fn run_bounded(mut cmd: Command, stdin: File) -> std::io::Result<(Option<std::process::ExitStatus>, Vec<u8>)> {
     use std::io::Read;
@@ -166,6 +235,8 @@ fn run_bounded(mut cmd: Command, stdin: File) -> std::io::Result<(Option<std::pr
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
+    // Held until the child has ended, which it has by the time this function returns.
+    let _contained = contain(&child);
     let mut stdout = child.stdout.take().expect("piped stdout");
     // Drained on a thread, so a large answer cannot fill the pipe while we wait.
     let reader = std::thread::spawn(move || {
@@ -196,6 +267,7 @@ pub fn child_main(args: &[String]) -> ExitCode {
         return ExitCode::from(2);
     };
     watch_parent(parent.parse().unwrap_or(0));
+    name_reader();
     let opts = ReadOptions {
         sheet: args.get(2).cloned(),
         ..ReadOptions::default()
@@ -245,3 +317,13 @@ fn watch_parent(parent: u32) {
 
 #[cfg(not(all(unix, not(target_os = "linux"))))]
 fn watch_parent(_: u32) {}
+
+/// Names the reader `velt-groups` in ps and top, where exec'ing /proc/self/exe named it `exe`.
+#[cfg(target_os = "linux")]
+fn name_reader() {
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes, which this is.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"velt-groups".as_ptr() as libc::c_ulong) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn name_reader() {}

@@ -94,7 +94,7 @@ impl ConfigFile {
 /// `inputs`. Taken from the clap definitions, so a new flag is a new key with nothing to list.
 pub fn keys() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    for command in Cli::command().get_subcommands() {
+    for command in Cli::command().get_subcommands().filter(|c| configurable(c)) {
         for arg in command.get_arguments() {
             match arg.get_long() {
                 Some("help" | "version" | "config") => {}
@@ -109,6 +109,12 @@ pub fn keys() -> BTreeSet<String> {
         }
     }
     keys
+}
+
+/// Whether a command's flags are config keys: not those of `completions` and `man`, which
+/// print something about the tool itself and take nothing from a run's config.
+pub(super) fn configurable(command: &clap::Command) -> bool {
+    !matches!(command.get_name(), "completions" | "man")
 }
 
 /// Options laid over each other: the flags' values win over the file's. Both are the same
@@ -169,7 +175,11 @@ impl Rebase for UiOptions {
 }
 
 impl Rebase for ServerOptions {
-    fn rebase(&mut self, _: &Path) {}
+    fn rebase(&mut self, base: &Path) {
+        if let Some(path) = &mut self.ca_file {
+            rebase(path, base);
+        }
+    }
 }
 
 impl Rebase for CheckOptions {
@@ -212,8 +222,12 @@ mod tests {
     fn every_key_names_a_flag_and_every_flag_is_a_key() {
         let keys = keys();
         assert!(keys.len() >= 35, "{keys:?}");
+        assert!(
+            !keys.contains("shell"),
+            "completions' argument is no config key: {keys:?}"
+        );
         let mut text = String::new();
-        for command in Cli::command().get_subcommands() {
+        for command in Cli::command().get_subcommands().filter(|c| configurable(c)) {
             for arg in command.get_arguments() {
                 let key = match arg.get_long() {
                     Some("help" | "version" | "config") => continue,
@@ -303,12 +317,15 @@ mod tests {
 
     #[test]
     fn relative_paths_are_relative_to_the_file() {
-        let (dir, path) = file("state = \"s.db\"\nreport = \"/abs/r.csv\"\ninputs = [\"hr.csv\"]\n");
+        let (dir, path) =
+            file("state = \"s.db\"\nreport = \"/abs/r.csv\"\ninputs = [\"hr.csv\"]\nca-file = \"ca/corp.pem\"\n");
         let config = ConfigFile::load(&path).unwrap();
         let run: RunOptions = config.section().unwrap();
         assert_eq!(run.state, Some(dir.path().join("s.db")));
         assert_eq!(run.report, Some(PathBuf::from("/abs/r.csv")));
         let input: InputOptions = config.section().unwrap();
         assert_eq!(input.inputs, vec![dir.path().join("hr.csv")]);
+        let server: ServerOptions = config.section().unwrap();
+        assert_eq!(server.ca_file, Some(dir.path().join("ca/corp.pem")));
     }
 }

@@ -107,6 +107,14 @@ pub enum SettingsError {
         /// The file.
         path: PathBuf,
     },
+    /// `--ca-file` cannot be read or holds no certificate.
+    #[error("--ca-file {}: {detail}", path.display())]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// `--encoding` names no encoding.
     #[error("unknown encoding '{0}'; try utf-8, utf-16le, utf-16be or windows-1252")]
     UnknownEncoding(String),
@@ -194,6 +202,10 @@ pub enum CommandSettings {
     Verify(Box<VerifySettings>),
     /// `ui`.
     Ui(Box<UiSettings>),
+    /// `completions SHELL`: a completion script on stdout.
+    Completions(clap_complete::Shell),
+    /// `man`: the man page on stdout.
+    Man,
 }
 
 /// `verify`.
@@ -297,6 +309,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let input: InputOptions = merge(config.as_ref(), InputOptions::default())?;
             CommandSettings::Ui(Box::new(ui::ui_settings(ui, server, run, input)?))
         }
+        Command::Completions(args) => CommandSettings::Completions(args.shell),
+        Command::Man => CommandSettings::Man,
     };
     Ok(Settings { command, warnings })
 }
@@ -582,9 +596,7 @@ mod tests {
     fn rate_of(line: &str) -> crate::upload::Rate {
         match parse(args(line)).unwrap().command {
             CommandSettings::Import(s) => s.upload.rate,
-            CommandSettings::Check(_) | CommandSettings::Verify(_) | CommandSettings::Ui(_) => {
-                unreachable!("an import line")
-            }
+            _ => unreachable!("an import line"),
         }
     }
 

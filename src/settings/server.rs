@@ -1,6 +1,7 @@
 //! The server options: where to send, with which credentials, how hard to push.
 
 use std::num::NonZeroU32;
+use std::path::Path;
 use std::time::Duration;
 
 use super::{default, SettingsError};
@@ -110,8 +111,15 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
             "must be at least 1 and at most --backoff-max-ms",
         ));
     }
+    let extra_roots = args
+        .ca_file
+        .as_deref()
+        .map(ca_certificates)
+        .transpose()?
+        .unwrap_or_default();
     Ok(UploadSettings {
         api_base,
+        extra_roots,
         credentials,
         chunk_size,
         member_chunk_size,
@@ -128,9 +136,51 @@ pub(super) fn upload_settings(args: ServerOptions, dry_run: bool) -> Result<Uplo
     })
 }
 
+/// The certificates of a `--ca-file`, read now so that a wrong file stops the run before
+/// anything is read or sent, not at the first request.
+fn ca_certificates(path: &Path) -> Result<Vec<reqwest::Certificate>, SettingsError> {
+    let fail = |detail: String| SettingsError::CaFile {
+        path: path.to_owned(),
+        detail,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
+    // reqwest skips what is not a certificate block, so a DER file or a key reads as "none".
+    let certs = reqwest::Certificate::from_pem_bundle(&bytes).map_err(|e| fail(format!("is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        let hint = if bytes.first() == Some(&0x30) {
+            " (it looks like DER; convert it: openssl x509 -inform der -in FILE -out ca.pem)"
+        } else {
+            ""
+        };
+        return Err(fail(format!(
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----){hint}"
+        )));
+    }
+    Ok(certs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ca_files_must_hold_a_pem_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let err = ca_certificates(&missing).unwrap_err().to_string();
+        assert!(err.contains("missing.pem: cannot be read"), "{err}");
+        let der = dir.path().join("ca.der");
+        std::fs::write(&der, [0x30, 0x82, 0x01, 0x0a]).unwrap();
+        let err = ca_certificates(&der).unwrap_err().to_string();
+        assert!(
+            err.contains("holds no PEM certificate") && err.contains("looks like DER"),
+            "{err}"
+        );
+        let key = dir.path().join("key.pem");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+        let err = ca_certificates(&key).unwrap_err().to_string();
+        assert!(err.contains("holds no PEM certificate"), "{err}");
+    }
 
     #[test]
     fn api_base_is_https_or_loopback_http() {

@@ -29,6 +29,11 @@ pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 /// Builds the HTTP client: rustls, timeouts, the secrets as sensitive default headers
 /// (reqwest keeps sensitive values out of its `Debug` output), and no redirects: a redirect
 /// would carry the secrets to wherever it points, and its answer would be believed.
+///
+/// Trusted: the bundled Mozilla roots, the operating system's store (where a company installs
+/// the CA of its TLS-inspecting proxy) and `--ca-file`. Proxies come from `HTTPS_PROXY`,
+/// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (any case), and on Windows and macOS from the
+/// system's settings too: reqwest reads them when the client is built.
 pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError> {
     let mut headers = HeaderMap::new();
     for (name, value) in [
@@ -40,7 +45,11 @@ pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError>
         headers.insert(name, value);
     }
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    for cert in &settings.extra_roots {
+        builder = builder.add_root_certificate(cert.clone());
+    }
+    builder
         .default_headers(headers)
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout.min(Duration::from_secs(10)))

@@ -56,6 +56,8 @@ pub struct UploadSettings {
     pub api_base: reqwest::Url,
     /// API key and auth token.
     pub credentials: Credentials,
+    /// CA certificates trusted besides the bundled and the system's roots (`--ca-file`).
+    pub extra_roots: Vec<reqwest::Certificate>,
     /// Groups per request.
     pub chunk_size: usize,
     /// User IDs per membership request.

@@ -16,19 +16,26 @@
 //! users/get page token, and users/get needing "advanced queries". [`FakeConfig::strict`] takes
 //! the strictest reading of each.
 //!
+//! [`FakeVelt::start_tls`] serves HTTPS with a certificate from a throwaway CA, and
+//! [`ConnectProxy`] is a `CONNECT` proxy to reach it through, for the client's TLS and proxy
+//! settings.
+//!
 //! Endpoints: `POST /v2/organizations/usergroups/add`, `.../usergroups/users/add`,
 //! `.../usergroups/users/delete`, `/v2/users/add` and `/v2/users/get`.
 
 #![warn(missing_docs)]
 
 mod endpoints;
+mod proxy;
 mod server;
+mod tls;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use proxy::ConnectProxy;
 pub use server::Dropped;
 use server::Shared;
 
@@ -242,6 +249,8 @@ pub struct FakeVelt {
     addr: SocketAddr,
     shared: Arc<Shared>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// With HTTPS: the PEM of the CA that signed the fake's certificate.
+    ca_pem: Option<String>,
 }
 
 impl FakeVelt {
@@ -252,6 +261,16 @@ impl FakeVelt {
 
     /// Starts on 127.0.0.1:`port`.
     pub fn start_on(config: FakeConfig, port: u16) -> Self {
+        Self::launch(config, port, false)
+    }
+
+    /// Starts with HTTPS on 127.0.0.1 and an OS-chosen port, with a certificate for
+    /// `localhost` and `127.0.0.1` signed by a CA made for this server alone ([`FakeVelt::ca_pem`]).
+    pub fn start_tls(config: FakeConfig) -> Self {
+        Self::launch(config, 0, true)
+    }
+
+    fn launch(config: FakeConfig, port: u16, https: bool) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -268,17 +287,33 @@ impl FakeVelt {
             .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().unwrap();
-        runtime.spawn(server::serve(listener, Arc::clone(&shared)));
+        let (acceptor, ca_pem) = if https {
+            let (acceptor, pem) = tls::acceptor();
+            (Some(acceptor), Some(pem))
+        } else {
+            (None, None)
+        };
+        runtime.spawn(server::serve(listener, Arc::clone(&shared), acceptor));
         FakeVelt {
             addr,
             shared,
             runtime: Some(runtime),
+            ca_pem,
         }
     }
 
-    /// The base URL to give `--api-base`.
+    /// The base URL to give `--api-base`: `http://127.0.0.1:PORT`, or with HTTPS
+    /// `https://localhost:PORT` (a name, as real servers have, that the certificate holds).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.ca_pem {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// With HTTPS, the PEM of the CA to trust (`--ca-file`).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Changes the behaviour while running.
