@@ -1,0 +1,105 @@
+use super::*;
+
+#[test]
+fn records_and_reads_back_per_api_base_and_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let a = State::open(&path, "https://api.velt.dev/").unwrap();
+    a.record("acme", &[("eng", "Engineering"), ("ops", "Ops")]).unwrap();
+    a.record("acme", &[("ops", "Operations")]).unwrap();
+    a.record("globex", &[("eng", "Eng")]).unwrap();
+    drop(a);
+    let a = State::open(&path, "https://api.velt.dev").unwrap();
+    let acme = a.confirmed("acme").unwrap();
+    assert_eq!(acme.len(), 2);
+    assert_eq!(acme["ops"], "Operations");
+    drop(a);
+    let other = State::open(&path, "http://127.0.0.1:9").unwrap();
+    assert!(other.confirmed("acme").unwrap().is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_a_state_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let text = b"this is not SQLite, it is a text file with enough bytes to look like a header";
+    std::fs::write(&path, text).unwrap();
+    let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+    assert!(err.to_string().contains("not a usable velt-groups state file"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), text, "the file is left as it was");
+}
+
+#[test]
+fn another_applications_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);",
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&path).unwrap();
+    let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+    assert!(matches!(err, StateError::Foreign { .. }), "{err}");
+    assert!(
+        err.to_string().contains("another application (tables: invoices)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before, "byte for byte");
+    assert!(!dir.path().join("app.db-wal").exists());
+}
+
+#[test]
+fn a_second_open_of_one_state_is_refused_while_the_first_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let first = State::open(&path, "https://api.velt.dev").unwrap();
+    let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+    assert!(matches!(err, StateError::Busy { .. }), "{err}");
+    assert!(err
+        .to_string()
+        .contains("another velt-groups run is using this state file"));
+    drop(first);
+    State::open(&path, "https://api.velt.dev").unwrap();
+}
+
+#[test]
+fn damage_in_pages_the_run_would_not_read_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let state = State::open(&path, "https://api.velt.dev").unwrap();
+    let names: Vec<(String, String)> = (0..2_000).map(|i| (format!("g{i:05}"), "x".repeat(200))).collect();
+    let refs: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    state.record("acme", &refs).unwrap();
+    state
+        .conn
+        .lock()
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;")
+        .unwrap();
+    drop(state);
+    // Garbage over a page in the middle of the groups table's leaves.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    let mid = (bytes.len() / page / 2) * page;
+    bytes[mid..mid + page].fill(0xA5);
+    std::fs::write(&path, &bytes).unwrap();
+    let err = State::open(&path, "https://api.velt.dev").err().unwrap();
+    assert!(matches!(err, StateError::Unusable { .. }), "{err}");
+    assert!(
+        err.to_string().contains("damaged") || err.to_string().contains("malformed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn read_only_advice_keeps_the_file() {
+    let err = StateError::ReadOnly {
+        path: "state.db".into(),
+        detail: "attempt to write a readonly database".into(),
+    };
+    let text = err.to_string();
+    assert!(text.contains("chmod u+w") && text.contains("keep the file"), "{text}");
+    assert!(!text.contains("move it away"), "{text}");
+}
