@@ -204,23 +204,11 @@ fn load_sheet(book: &mut Sheets<BufReader<File>>, name: &str) -> Result<SheetSou
             Vec::new()
         }
         Sheets::Xls(x) => {
-            let range = x.worksheet_range(name).map_err(|e| e.to_string())?;
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            cells.extend(
-                range
-                    .used_cells()
-                    .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone())),
-            );
+            range_cells(&x.worksheet_range(name).map_err(|e| e.to_string())?, &mut cells);
             x.merge_cells_by_sheet_name(name).map_err(|e| e.to_string())?
         }
         Sheets::Ods(x) => {
-            let range = x.worksheet_range(name).map_err(|e| e.to_string())?;
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            cells.extend(
-                range
-                    .used_cells()
-                    .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone())),
-            );
+            range_cells(&x.worksheet_range(name).map_err(|e| e.to_string())?, &mut cells);
             Vec::new()
         }
     };
@@ -399,6 +387,17 @@ fn duration_text(days: f64) -> String {
     let sign = if total < 0 { "-" } else { "" };
     let t = total.abs();
     format!("{sign}{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+}
+
+/// The cells a range holds, at their places in the sheet (a range starts where its first
+/// cell is, not at A1).
+fn range_cells(range: &calamine::Range<Data>, cells: &mut Vec<(u32, u32, Data)>) {
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    cells.extend(
+        range
+            .used_cells()
+            .map(|(r, c, d)| (r0 + r as u32, c0 + c as u32, d.clone())),
+    );
 }
 
 #[cfg(test)]
