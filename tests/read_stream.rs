@@ -154,7 +154,16 @@ fn the_workbook_reader_dies_with_its_parent() {
     let parent_pid = parent.id();
     let deadline = Instant::now() + Duration::from_secs(30);
     let reader = loop {
-        let found = processes().into_iter().find(|p| p.1 == parent_pid).map(|p| p.0);
+        // Between fork and exec the child still carries the parent's command line: wait for
+        // the reader's own.
+        let is_reader = |pid: u32| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__read-workbook"))
+        };
+        let found = processes()
+            .into_iter()
+            .find(|p| p.1 == parent_pid && is_reader(p.0))
+            .map(|p| p.0);
         if let Some(pid) = found {
             break pid;
         }
