@@ -22,6 +22,11 @@ const DAY2: &str = "Employee ID,Work Email,Department\n\
 
 fn import(w: &Workdir, fake: &FakeVelt, extra: &[&str]) -> Run {
     let url = fake.url();
+    w.run_env(&import_args(&url, extra), &CREDS)
+}
+
+/// The import command line every test here runs, against the fake at `url`.
+fn import_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "import",
         "--quiet",
@@ -38,7 +43,7 @@ fn import(w: &Workdir, fake: &FakeVelt, extra: &[&str]) -> Run {
         "5",
     ];
     args.extend_from_slice(extra);
-    w.run_env(&args, &CREDS)
+    args
 }
 
 fn members_of(fake: &FakeVelt) -> BTreeMap<String, Vec<String>> {
@@ -396,22 +401,7 @@ fn a_membership_in_flight_at_kill_9_is_still_removed_when_the_user_leaves() {
     w.write("day1.csv", DAY1);
     let fake = FakeVelt::start(FakeConfig::default());
     let url = fake.url();
-    let args = [
-        "import",
-        "--quiet",
-        "--members",
-        "--org",
-        "acme",
-        "--api-base",
-        &url,
-        "--rate",
-        "500",
-        "--state",
-        "state.db",
-        "--report",
-        "r1.csv",
-        "day1.csv",
-    ];
+    let args = import_args(&url, &["--report", "r1.csv", "day1.csv"]);
     let mut child = w
         .command(&args, &CREDS)
         .stdout(std::process::Stdio::null())
