@@ -449,10 +449,15 @@ pub struct InputOptions {
     #[arg(long, value_name = "HEADER")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_column: Option<String>,
-    /// Hold back names typed several ways ("R&D", "R-D") instead of merging them into one group.
+    /// Hold back names typed several ways ("R&D", "R & D") instead of merging them into one group.
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]
     pub strict_names: bool,
+    /// Put this before every group ID ("dept-" makes "dept-sales"): lower-case letters, digits
+    /// and dashes, ending with a dash. Off by default.
+    #[arg(long, value_name = "PREFIX")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_prefix: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -115,7 +115,7 @@ pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
 
 /// [`load`], adding to `seen` what was made of each file, also of the files that failed.
 pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan, Vec<InputError>> {
-    let mut normalizer = Normalizer::with_options(settings.normalize);
+    let mut normalizer = Normalizer::with_options(settings.normalize.clone());
     let mut notes = Vec::new();
     scan_noting(settings, &mut normalizer, &mut notes, seen)?;
     let mut plan = normalizer.finish();
@@ -213,6 +213,8 @@ fn stream(
         sheet: table.location.sheet.clone(),
         name_column: m.name.header.clone(),
         id_column: m.id.as_ref().map(|c| c.header.clone()),
+        org_column: m.org.as_ref().map(|c| c.header.clone()),
+        user_column: m.user.as_ref().map(|c| c.header.clone()),
     });
     let mut rows = 0u64;
     let mut skipped = 0u64;

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use velt_groups::normalize::slug::{clean_name, slug};
+use velt_groups::normalize::slug::{clean_name, name_id};
 
 fn id_of(name: &str) -> String {
-    slug(&clean_name(name)).unwrap_or_else(|| "(none)".to_owned())
+    name_id(&clean_name(name)).unwrap_or_else(|| "(none)".to_owned())
 }
 
 #[test]

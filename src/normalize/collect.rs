@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{locate, slug, InvalidRow, ListKind, Options, Problem, RowIn, Severity, Source, TableId, TableRef};
+use super::{locate, same, slug, InvalidRow, ListKind, Options, Problem, RowIn, Severity, Source, TableId, TableRef};
 
 /// A cleaned name and its keys, computed once per distinct raw text.
 pub(super) struct NameInfo {
@@ -29,8 +29,8 @@ pub(super) struct Spelling {
     pub(super) text: Box<str>,
     /// Lower case: spellings with one fold differ only in case or white space.
     pub(super) fold: Box<str>,
-    /// The slug (or the fold, marked, for a name without one): spellings with one class are
-    /// one name typed several ways.
+    /// The same-name key ([`same::same_name_key`]; marked, for a name without an ID):
+    /// spellings with one class are one name typed several ways.
     pub(super) class: Box<str>,
     /// Its rows, in input order.
     pub(super) sources: Vec<Source>,
@@ -138,6 +138,29 @@ impl Normalizer {
 
     /// Takes one row.
     pub fn add(&mut self, row: RowIn<'_>) {
+        let organization = slug::clean_id(row.organization);
+        if organization.is_empty() && !row.organization.is_empty() {
+            let column = self.tables[row.source.table as usize]
+                .org_column
+                .clone()
+                .unwrap_or_default();
+            let message = "the organization ID holds only invisible characters; write the organization in the source, or give one with --org".to_owned();
+            self.row_problem(Severity::Error, &row, &column, message);
+            return;
+        }
+        let user = row.user.map(slug::clean_id);
+        if let (Some(raw), Some(clean)) = (row.user, &user) {
+            if clean.len() != raw.trim().len() {
+                self.user_warning(&row, clean);
+            }
+        }
+        let email = row.email.map(slug::clean_id);
+        let row = RowIn {
+            organization: &organization,
+            user: user.as_deref(),
+            email: email.as_deref(),
+            ..row
+        };
         self.key.clear();
         for part in [row.organization, row.name, row.code.unwrap_or("\u{1F}")] {
             self.key.push_str(part);
@@ -160,9 +183,35 @@ impl Normalizer {
         }
     }
 
+    /// The user ID had invisible characters: they are removed (a user ID is compared exactly,
+    /// so they would make a second user that looks like the first), and the row says so.
+    fn user_warning(&mut self, row: &RowIn<'_>, clean: &str) {
+        let t = &self.tables[row.source.table as usize];
+        let column = t.user_column.clone().unwrap_or_default();
+        let raw = row.user.unwrap_or_default();
+        let hidden: Vec<String> = raw
+            .chars()
+            .filter(|&c| c.is_control() || slug::is_hidden_format(c))
+            .map(|c| format!("U+{:04X}", u32::from(c)))
+            .collect();
+        let message = if clean.is_empty() {
+            format!(
+                "the user ID holds only invisible characters ({}); the employee is not added to the group; write the ID in the source",
+                hidden.join(", ")
+            )
+        } else {
+            format!(
+                "the user ID '{clean}' holds invisible characters ({}); they are removed, so it is the same user as '{clean}' elsewhere",
+                hidden.join(", ")
+            )
+        };
+        self.row_problem(Severity::Warning, row, &column, message);
+    }
+
     /// Where the row's group ID comes from, or why the row is held back.
     fn resolve(&mut self, row: &RowIn<'_>) -> Result<IdFrom, Held> {
-        let code = row.code.map(str::trim);
+        let code = row.code.map(slug::clean_id);
+        let code = code.as_deref();
         if row.name.trim().is_empty() && code.is_none_or(str::is_empty) {
             return Err(match row.kind {
                 ListKind::Departments => Held::error(Col::Name, "no department name on this row".to_owned()),
@@ -189,10 +238,13 @@ impl Normalizer {
             }
             let name = slug::clean_name(row.name);
             let fold: Box<str> = name.to_lowercase().into();
-            let slug: Option<Box<str>> = slug::slug(&name).map(Into::into);
-            // A slug has a letter or digit and the fold of a name without a slug has none, so
-            // the two kinds of class never meet; the mark keeps that obvious.
-            let class = slug.clone().unwrap_or_else(|| format!("\u{1}{fold}").into());
+            let slug: Option<Box<str>> = self.id_of(&name, slug::name_id_within).map(Into::into);
+            // A name without an ID is held back alone; the mark keeps its class apart from
+            // every name that has one.
+            let class: Box<str> = match &slug {
+                Some(_) => same::same_name_key(&name).into(),
+                None => format!("\u{1}{fold}").into(),
+            };
             let info = NameInfo {
                 chars: name.chars().count(),
                 fold,
@@ -237,7 +289,8 @@ impl Normalizer {
             ));
         }
         if !self.codes.contains_key(code) {
-            self.codes.insert(code.to_owned(), slug::slug(&slug::clean_name(code)));
+            let id = self.id_of(code, slug::slug_within);
+            self.codes.insert(code.to_owned(), id);
         }
         self.codes[code].as_ref().map(|_| IdFrom::Code).ok_or_else(|| {
             Held::error(
@@ -247,13 +300,20 @@ impl Normalizer {
         })
     }
 
+    /// The group ID `make` gives `text`, with the `--id-prefix` in front (the whole within
+    /// [`slug::MAX_ID_LEN`]).
+    fn id_of(&self, text: &str, make: fn(&str, usize) -> Option<String>) -> Option<String> {
+        let prefix = self.options.id_prefix.as_deref().unwrap_or_default();
+        make(text, slug::MAX_ID_LEN - prefix.len()).map(|id| format!("{prefix}{id}"))
+    }
+
     fn insert(&mut self, row: &RowIn<'_>, from: IdFrom) {
         let info = &self.names[row.name];
         let code = match from {
-            IdFrom::Code => row.code.map(str::trim),
+            IdFrom::Code => row.code.map(slug::clean_id),
             IdFrom::Name => None,
         };
-        let id = match code {
+        let id = match code.as_deref() {
             Some(code) => self.codes[code].as_deref(),
             None => info.slug.as_deref(),
         }
@@ -272,7 +332,7 @@ impl Normalizer {
         };
         let e = &mut self.entries[entry];
         if e.code.is_none() {
-            e.code = code.map(|c| slug::clean_name(c).into());
+            e.code = code.map(|c| c.into());
         }
         let spelling = match e.spellings.iter().position(|s| s.text == info.name) {
             Some(i) => i,

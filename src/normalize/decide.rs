@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::collect::{IdEntry, Spelling};
 use super::diagnose::{self, Coded, Reading};
-use super::{slug, Conflict, Group, InvalidRow, Member, Normalizer, Organization, Plan, Problem, Severity, Source};
+use super::{
+    same, slug, Conflict, Group, InvalidRow, Member, Normalizer, Organization, Plan, Problem, Severity, Source,
+};
 
 /// A message lists at most this many rows of one spelling, then counts the rest.
 const ROWS_SHOWN: usize = 12;
@@ -140,21 +142,54 @@ fn readings(spellings: &[Spelling]) -> Vec<Vec<usize>> {
     out
 }
 
-/// The most used of `chosen` spellings, and whether another one has as many rows (ties go to
-/// the first seen: spellings are kept in order of arrival).
+/// The most used of `chosen` spellings, and whether another one has as many rows. A tie is
+/// settled by [`tie_order`], never by which row came first: an export's row order changes
+/// from night to night, and the name must not.
 fn best_spelling(spellings: &[Spelling], chosen: &[usize]) -> (usize, bool) {
-    let mut best = chosen[0];
-    let mut tie = false;
-    for &s in &chosen[1..] {
-        let (n, top) = (spellings[s].sources.len(), spellings[best].sources.len());
-        if n > top {
-            best = s;
-            tie = false;
-        } else if n == top {
-            tie = true;
-        }
-    }
+    let order = |a: &&usize, b: &&usize| {
+        let (a, b) = (&spellings[**a], &spellings[**b]);
+        b.sources
+            .len()
+            .cmp(&a.sources.len())
+            .then_with(|| tie_order(&a.text, &b.text))
+    };
+    let best = *chosen.iter().min_by(order).expect("a reading has a spelling");
+    let top = spellings[best].sources.len();
+    let tie = chosen.iter().any(|&s| s != best && spellings[s].sources.len() == top);
     (best, tie)
+}
+
+/// The spellings of `chosen` used as often as the most used one, the chosen first: the
+/// names a state file's name may keep the group at.
+fn tied(spellings: &[Spelling], chosen: &[usize]) -> Vec<String> {
+    let (best, _) = best_spelling(spellings, chosen);
+    let top = spellings[best].sources.len();
+    let mut out = vec![spellings[best].text.to_string()];
+    let mut rest: Vec<&str> = chosen
+        .iter()
+        .filter(|&&s| s != best && spellings[s].sources.len() == top)
+        .map(|&s| &*spellings[s].text)
+        .collect();
+    rest.sort_by(|a, b| tie_order(a, b));
+    out.extend(rest.into_iter().map(str::to_owned));
+    out
+}
+
+/// Which of two equally used spellings names the group (`Less` for `a`): the one with
+/// accents over the one without (`Café` over `Cafe`: someone took the trouble), mixed case over
+/// all capitals or all lower case (`Sales` over `SALES`), then code point order.
+pub fn tie_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use unicode_normalization::UnicodeNormalization;
+    let accents = |t: &str| {
+        t.nfd()
+            .filter(|&c| unicode_normalization::char::is_combining_mark(c))
+            .count()
+    };
+    let mixed = |t: &str| t.chars().any(char::is_uppercase) && t.chars().any(char::is_lowercase);
+    accents(b)
+        .cmp(&accents(a))
+        .then_with(|| mixed(b).cmp(&mixed(a)))
+        .then_with(|| a.cmp(b))
 }
 
 /// The rows of several spellings, in input order.
@@ -184,11 +219,13 @@ fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
     // By user, then row: the first row naming a user is the one kept.
     members.sort_by(|a, b| (a.user.as_str(), a.source).cmp(&(b.user.as_str(), b.source)));
     members.dedup_by(|b, a| a.user == b.user);
+    let tied = tied(spellings, chosen);
     Group {
         id,
-        name: spellings[best_spelling(spellings, chosen).0].text.to_string(),
+        name: tied[0].clone(),
         sources: merged_sources(spellings, chosen),
         members,
+        tied,
     }
 }
 
@@ -241,7 +278,7 @@ fn variant_message(plan: &Plan, name: &str, spellings: &[Spelling], chosen: &[us
         .map(|&s| describe(&spellings[s]))
         .collect();
     let why = if tie {
-        "a tie; the spelling seen first"
+        "a tie in rows, settled by a fixed rule: accents, then mixed case, then alphabetical order"
     } else {
         "the most used spelling"
     };
@@ -281,16 +318,21 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
     let advice = if table.id_column.is_some() {
         "give each department its own code, or one name per code"
     } else {
-        "rename one of them, or map a department code column with --id-column"
+        "if they are one department, write its name one way in the source; if not, rename one of them or map a department code column with --id-column"
     };
+    let differences: Vec<String> = c.names[1..]
+        .iter()
+        .map(|(name, _)| same::difference(&c.names[0].0, name))
+        .collect();
     Problem {
         severity: Severity::Error,
         location: plan.locate(first).with_column(table.name_column.clone()),
         message: format!(
-            "conflict in organization '{}': {} all make group ID '{}'; none of them is sent; {advice}",
+            "conflict in organization '{}': {} all make group ID '{}' but are different names ({}); none of them is sent; {advice}",
             c.organization_id,
             listed.join(" and "),
-            c.group_id
+            c.group_id,
+            differences.join("; ")
         ),
     }
 }

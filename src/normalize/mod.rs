@@ -3,11 +3,13 @@
 //!
 //! Rules (each has a test in `tests.rs`, `decide/tests.rs` or `diagnose/tests.rs`):
 //! - The ID comes from the department code when an ID column is mapped (the code is the stable
-//!   key, so a renamed department keeps its group), else from the name ([`slug::slug`]).
-//! - Spellings of one name (the same slug: they differ only in case, spacing, punctuation or
-//!   accents) are one group, displayed with the spelling used most often (ties: the first
-//!   seen); the spellings are a warning. With [`Options::strict_names`] only case and white
-//!   space variants merge, and the others are a conflict as before.
+//!   key, so a renamed department keeps its group), else from the name ([`slug::name_id`]).
+//! - Spellings of one name ([`same`]: they differ only in case, white space, accents,
+//!   compatibility forms, word-separating punctuation, or `&` for `and`) are one group,
+//!   displayed with the spelling used most often (ties: a fixed rule, never the
+//!   row order); the spellings are a warning. Names that make one ID but differ otherwise
+//!   (`C++` / `C#`) are a conflict. With [`Options::strict_names`] only case and white space
+//!   variants merge.
 //! - With codes, a code carrying several names (or a name several codes) is settled by a clear
 //!   majority ([`diagnose`]): the rows against it are held back as probably mis-coded. Without
 //!   one, the names are a conflict: none of them is sent, all are reported.
@@ -17,6 +19,7 @@ mod collect;
 mod decide;
 pub mod diagnose;
 mod person;
+pub mod same;
 pub mod slug;
 
 pub use collect::Normalizer;
@@ -61,6 +64,10 @@ pub struct TableRef {
     pub name_column: String,
     /// Header of the ID column, when one is mapped.
     pub id_column: Option<String>,
+    /// Header of the organization column, when the organization comes from one.
+    pub org_column: Option<String>,
+    /// Header of the user ID column, with `--members`.
+    pub user_column: Option<String>,
 }
 
 /// Index of a [`TableRef`] in [`Plan::tables`].
@@ -86,6 +93,10 @@ pub struct Group {
     pub sources: Vec<Source>,
     /// Its members (with `--members`): sorted by user ID, each once, from the first row naming it.
     pub members: Vec<Member>,
+    /// The spellings used on as many rows as `name` (`name` first, then in tie order): with a
+    /// state file, a group whose last sent name is one of them keeps that name, so a tie never
+    /// renames.
+    pub tied: Vec<String>,
 }
 
 /// One employee in a group, as the first row naming them in it gave them.
@@ -196,11 +207,15 @@ fn locate(tables: &[TableRef], source: Source) -> Location {
 }
 
 /// How the normalizer judges names.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `--strict-names`: only case and white space variants of a name are one group; other
-    /// spellings of one slug ("R&D", "R-D") are a conflict and held back.
+    /// spellings of one name ("R&D", "R & D") are a conflict and held back.
     pub strict_names: bool,
+    /// `--id-prefix`: put before every group ID (`dept-` makes `dept-sales`), for an
+    /// organization whose other groups could have IDs like `1` or `sales`. Already checked to
+    /// be lower-case letters, digits and dashes, ending with a dash.
+    pub id_prefix: Option<String>,
 }
 
 /// One mapped row, as the normalizer takes it.

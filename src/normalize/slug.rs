@@ -21,12 +21,25 @@ const HASH_LEN: usize = 8;
 /// non-breaking spaces included) made one space, control and invisible formatting characters
 /// (see [`is_hidden_format`]) removed, and composed to Unicode NFC, so "é" typed as one
 /// character or as "e" plus an accent is one name. Case and accents are kept.
+///
+/// The zero-width joiner and non-joiner (U+200D, U+200C) are the exception: between two
+/// characters of a word they are part of the spelling (`👩‍💻` is one picture, Persian and
+/// Indic words are spelled with them), so they stay there; at either end of a word, or
+/// before a combining mark, they join nothing and go.
 pub fn clean_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut space = false;
+    // Joiners seen since the last visible character: kept only if a letter of the same word
+    // follows.
+    let mut joiners = String::new();
     for ch in raw.chars() {
         if ch.is_whitespace() {
             space = true;
+            joiners.clear();
+        } else if is_joiner(ch) {
+            if !out.is_empty() && !space {
+                joiners.push(ch);
+            }
         } else if ch.is_control() || is_hidden_format(ch) {
             // Dropped without a space: they are invisible, so nobody meant a word break.
         } else {
@@ -34,6 +47,10 @@ pub fn clean_name(raw: &str) -> String {
                 out.push(' ');
             }
             space = false;
+            if !joiners.is_empty() && !is_mark(ch) {
+                out.push_str(&joiners);
+            }
+            joiners.clear();
             out.push(ch);
         }
     }
@@ -44,20 +61,51 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
+/// An identifier as sent (an organization ID, a user ID, an e-mail address, a department
+/// code): trimmed, with every control and invisible formatting character removed, the joiners
+/// too. An ID is compared character by character, so `acme` followed by an invisible mark
+/// would otherwise be a second organization that looks exactly like the first. Nothing else
+/// changes (no case folding, no composition): the ID stays what the system of record wrote.
+pub fn clean_id(raw: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = raw.trim();
+    let hidden = |c: char| c.is_control() || is_hidden_format(c);
+    if !trimmed.contains(hidden) {
+        return std::borrow::Cow::Borrowed(trimmed);
+    }
+    let kept: String = trimmed.chars().filter(|&c| !hidden(c)).collect();
+    std::borrow::Cow::Owned(kept.trim().to_owned())
+}
+
 /// True for a character that shows nothing by itself but changes how the text around it is
 /// shown: Unicode's format characters (general category Cf), such as the bidi overrides and
 /// isolates (U+202A-202E, U+2066-2069), the direction marks (U+200E, U+200F, U+061C), zero-width
-/// spaces and joiners, the soft hyphen and the byte order mark. A name holding one can display
-/// as something else than it is.
+/// spaces and joiners, the word joiner, the soft hyphen and the byte order mark. A name holding
+/// one can display as something else than it is.
 pub fn is_hidden_format(ch: char) -> bool {
     !ch.is_ascii() && ch.general_category() == GeneralCategory::Format
 }
 
-/// The distinct invisible formatting characters in `text`, in order of appearance.
+/// The zero-width non-joiner and joiner: invisible, but part of some spellings.
+pub fn is_joiner(ch: char) -> bool {
+    matches!(ch, '\u{200C}' | '\u{200D}')
+}
+
+/// A combining mark (an accent that belongs to the character before it).
+fn is_mark(ch: char) -> bool {
+    matches!(
+        ch.general_category(),
+        GeneralCategory::NonspacingMark | GeneralCategory::SpacingMark | GeneralCategory::EnclosingMark
+    )
+}
+
+/// The distinct invisible formatting characters in `text` that [`clean_name`] removes (a
+/// joiner inside a word stays, so it is not listed), in order of appearance.
 pub fn hidden_format_chars(text: &str) -> Vec<char> {
     let mut found = Vec::new();
     if !text.is_ascii() {
-        for ch in text.chars().filter(|&c| is_hidden_format(c)) {
+        let kept = clean_name(text);
+        let removed = |c: char| is_hidden_format(c) && !(is_joiner(c) && kept.contains(c));
+        for ch in text.chars().filter(|&c| removed(c)) {
             if !found.contains(&ch) {
                 found.push(ch);
             }
@@ -74,31 +122,59 @@ pub fn hidden_format_chars(text: &str) -> Vec<char> {
 /// Codes go through the same function (`D-0042` -> `d-0042`, `0042` keeps its zeros), so a
 /// code and a name never disagree about what an ID may look like.
 pub fn slug(text: &str) -> Option<String> {
+    slug_of(text, false, MAX_ID_LEN)
+}
+
+/// The ID for a department name: its [`slug`], where the word `and` is left out (unless it is
+/// the whole name), because `&` is read as `and`: `Sales & Marketing` and `Sales and
+/// Marketing` are one department and must make one ID, the one `&` always made
+/// (`sales-marketing`). Joiners are left out too: they are part of how a name is written,
+/// never of its ID.
+pub fn name_id(name: &str) -> Option<String> {
+    name_id_within(name, MAX_ID_LEN)
+}
+
+/// [`name_id`], at most `max` characters long.
+pub fn name_id_within(name: &str, max: usize) -> Option<String> {
+    if name.contains(is_joiner) {
+        let plain: String = name.chars().filter(|&c| !is_joiner(c)).collect();
+        slug_of(&plain, true, max)
+    } else {
+        slug_of(name, true, max)
+    }
+}
+
+/// [`slug`] at most `max` characters long (for an ID that gets a prefix).
+pub fn slug_within(text: &str, max: usize) -> Option<String> {
+    slug_of(text, false, max)
+}
+
+fn slug_of(text: &str, drop_and: bool, max: usize) -> Option<String> {
     let ascii = deunicode::deunicode_with_tofu(text, "-");
     let mut out = String::with_capacity(ascii.len());
-    let mut dash = false;
-    for b in ascii.bytes() {
-        if b.is_ascii_alphanumeric() {
-            if dash && !out.is_empty() {
-                out.push('-');
-            }
-            dash = false;
-            out.push(b.to_ascii_lowercase() as char);
-        } else {
-            dash = true;
+    for word in ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push('-');
         }
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    if drop_and && out.split('-').any(|w| w == "and") && out.split('-').any(|w| w != "and") {
+        out = out.split('-').filter(|&w| w != "and").collect::<Vec<_>>().join("-");
     }
     if out.is_empty() {
         return None;
     }
-    if out.len() > MAX_ID_LEN {
-        out = shorten(&out);
+    if out.len() > max {
+        out = shorten(&out, max);
     }
     Some(out)
 }
 
-fn shorten(full: &str) -> String {
-    let keep = MAX_ID_LEN - HASH_LEN - 1;
+fn shorten(full: &str, max: usize) -> String {
+    let keep = max.saturating_sub(HASH_LEN + 1).max(1);
     let cut = if full.as_bytes()[keep] == b'-' {
         keep
     } else {

@@ -20,6 +20,8 @@ pub(super) fn plan_with(rows: &[(&str, &str, Option<&str>)], kind: ListKind, opt
         sheet: None,
         name_column: "Department".into(),
         id_column: has_code.then(|| "Code".into()),
+        org_column: Some("Org".into()),
+        user_column: Some("User".into()),
     });
     for (i, (org, name, code)) in rows.iter().enumerate() {
         n.add(RowIn {
@@ -91,14 +93,21 @@ fn case_and_space_variants_merge_under_the_most_used_spelling() {
         "'Sales' (2x: hr.csv rows 3, 5) is also written 'sales' (1x: hr.csv row 2) and 'SALES' (1x: hr.csv row 4); \
          these are one group named 'Sales' (the most used spelling)"
     );
-    // A tie goes to the first spelling seen.
+    // A tie goes to mixed case, whichever came first.
     let tie = plan(&[("a", "sales", None), ("a", "Sales", None)]);
-    assert_eq!(groups(&tie)[0].2, "sales");
+    assert_eq!(groups(&tie)[0].2, "Sales");
 }
 
 /// Normalizes like [`plan`] with `--strict-names`.
 fn strict(rows: &[(&str, &str, Option<&str>)]) -> Plan {
-    plan_with(rows, ListKind::Departments, Options { strict_names: true })
+    plan_with(
+        rows,
+        ListKind::Departments,
+        Options {
+            strict_names: true,
+            ..Options::default()
+        },
+    )
 }
 
 #[test]
@@ -125,8 +134,9 @@ fn with_strict_names_different_names_with_one_id_are_a_conflict_and_nothing_of_i
     let err = p.problems.iter().find(|p| p.severity == Severity::Error).unwrap();
     assert_eq!(
         err.message,
-        "conflict in organization 'acme': 'R&D' (hr.csv rows 2, 5) and 'R-D' (hr.csv row 4) all make group ID 'r-d'; \
-         none of them is sent; rename one of them, or map a department code column with --id-column"
+        "conflict in organization 'acme': 'R&D' (hr.csv rows 2, 5) and 'R-D' (hr.csv row 4) all make group ID 'r-d' \
+         but are different names ('R&D' has '&' where 'R-D' has '-'); none of them is sent; if they are one department, \
+         write its name one way in the source; if not, rename one of them or map a department code column with --id-column"
     );
     assert!(p.has_errors());
 }

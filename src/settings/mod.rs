@@ -470,8 +470,25 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
         },
         normalize: crate::normalize::Options {
             strict_names: args.strict_names,
+            id_prefix: id_prefix(args.id_prefix.as_deref())?,
         },
     })
+}
+
+/// `--id-prefix`: checked here so that every ID it makes is a valid group ID, and short
+/// enough to leave most of the 64 characters to the name.
+fn id_prefix(prefix: Option<&str>) -> Result<Option<String>, SettingsError> {
+    let Some(prefix) = prefix.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let body = prefix.strip_suffix('-').unwrap_or_default();
+    if !crate::normalize::slug::is_valid_id(body) || prefix.len() > 24 {
+        return Err(SettingsError::invalid(
+            "--id-prefix",
+            "takes lower-case letters, digits and single dashes, ending with a dash, at most 24 characters (e.g. dept-)",
+        ));
+    }
+    Ok(Some(prefix.to_owned()))
 }
 
 fn parse_delimiter(text: &str) -> Result<u8, SettingsError> {

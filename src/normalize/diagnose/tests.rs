@@ -154,9 +154,9 @@ fn a_name_explained_away_leaves_its_code_to_the_other_name() {
 
 #[test]
 fn spellings_of_one_name_are_one_reading() {
-    // "R&D" and "R-D" are one name: no majority against a spelling, one group under the code.
+    // "R&D" and "R and D" are one name: no majority against a spelling, one group under the code.
     let mut rows = block("R&D", "7", 3);
-    rows.push(("a", "R-D", Some("7")));
+    rows.push(("a", "R and D", Some("7")));
     let p = plan(&rows);
     assert_eq!(sizes(&p), vec![("7".into(), "R&D".into(), 4)]);
     assert!(errors(&p).is_empty());
