@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::collect::{IdEntry, Spelling};
 use super::diagnose::{self, Coded, Reading};
 use super::{
-    same, slug, Conflict, Group, InvalidRow, Member, Normalizer, Organization, Plan, Problem, Severity, Source,
+    people, same, slug, Conflict, Group, InvalidRow, Member, Normalizer, Organization, Plan, Problem, Severity, Source,
 };
 
 /// A message lists at most this many rows of one spelling, then counts the rest.
@@ -29,6 +29,8 @@ impl Normalizer {
                 .map(|(id, i)| (id, std::mem::take(&mut self.entries[i])))
                 .collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let clashing = people::case_clashes(&plan, &org_id, &entries, &mut problems);
+            people::name_warnings(&plan, &entries, &mut problems);
             let readings: Vec<Vec<Vec<usize>>> = entries.iter().map(|(_, e)| readings(&e.spellings)).collect();
             let mut held: Vec<Vec<Option<String>>> = readings.iter().map(|r| vec![None; r.len()]).collect();
             let coded: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].1.code.is_some()).collect();
@@ -120,6 +122,7 @@ impl Normalizer {
                 }
                 groups.push(group);
             }
+            people::hold_back(&mut plan, &org_id, &mut groups, &clashing);
             same_name_warnings(&plan, &groups, &mut problems);
             member_warnings(&plan, &groups, &mut problems);
             plan.organizations.push(Organization { id: org_id, groups });

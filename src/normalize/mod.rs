@@ -18,6 +18,7 @@
 mod collect;
 mod decide;
 pub mod diagnose;
+mod people;
 mod person;
 pub mod same;
 pub mod slug;

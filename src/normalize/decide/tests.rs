@@ -225,3 +225,83 @@ proptest! {
         prop_assert!(held(&loose) <= held(&p));
     }
 }
+
+fn members_of(p: &Plan) -> Vec<(String, Vec<String>)> {
+    p.organizations[0]
+        .groups
+        .iter()
+        .map(|g| (g.id.clone(), g.members.iter().map(|m| m.user.clone()).collect()))
+        .collect()
+}
+
+#[test]
+fn a_user_id_with_a_zero_width_space_is_the_same_user_with_a_warning() {
+    let p = staff(&[
+        ("Sales", "E001", None, None),
+        ("Ops", "E001\u{200B}", None, None),
+        ("Ops", "\u{2060}E002\u{200E}", None, Some("e002@example.com\u{200B}")),
+    ]);
+    assert_eq!(
+        members_of(&p),
+        vec![
+            ("ops".into(), vec!["E001".into(), "E002".into()]),
+            ("sales".into(), vec!["E001".into()]),
+        ]
+    );
+    let ops = &p.organizations[0].groups[0];
+    assert_eq!(ops.members[1].email.as_deref(), Some("e002@example.com"));
+    let w = warnings(&p);
+    assert!(
+        w.iter().any(|m| m.starts_with("the user ID 'E001' holds invisible characters (U+200B)")),
+        "{w:?}"
+    );
+    assert!(!p.has_errors());
+    // Nothing but invisible characters: no user at all, said so.
+    let p = staff(&[("Sales", "\u{200B}", None, None)]);
+    assert_eq!(members_of(&p), vec![("sales".into(), vec![])]);
+    assert!(warnings(&p)[0].starts_with("the user ID holds only invisible characters"));
+}
+
+#[test]
+fn user_ids_that_differ_only_in_case_are_a_conflict_held_back() {
+    let p = staff(&[
+        ("Sales", "E001", Some("Ada"), None),
+        ("Sales", "E002", None, None),
+        ("Ops", "e001", Some("Ada"), None),
+    ]);
+    assert_eq!(
+        members_of(&p),
+        vec![("ops".into(), vec![]), ("sales".into(), vec!["E002".into()])]
+    );
+    assert!(p.has_errors());
+    let err = p.problems.iter().find(|p| p.severity == Severity::Error).unwrap();
+    assert_eq!(
+        err.message,
+        "conflict in organization 'a': the user IDs 'E001' (first on staff.csv row 2) and 'e001' (first on staff.csv row 4) \
+         differ only in case, so Velt would make them two users; none of them is added to a group; write the ID one way in the source"
+    );
+    assert_eq!(err.location.column.as_deref(), Some("User"));
+    let mut held: Vec<u32> = p.invalid.iter().map(|r| r.source.row).collect();
+    held.sort_unstable();
+    assert_eq!(held, vec![2, 4]);
+}
+
+#[test]
+fn one_user_id_with_two_names_is_a_warning() {
+    let p = staff(&[
+        ("Sales", "E001", Some("Ada Lovelace"), None),
+        ("Ops", "E001", Some("Ada King"), None),
+        ("Ops", "E002", Some("Grace"), None),
+        ("Sales", "E002", Some("Grace"), None),
+    ]);
+    assert!(!p.has_errors());
+    assert_eq!(
+        warnings(&p),
+        vec![
+            "user 'E001' is 'Ada King' here but 'Ada Lovelace' on staff.csv row 2; one ID is one person, so the name from \
+             the first row is sent; check the ID",
+            "user 'E001' is in 2 departments (ops, sales); they are added to each",
+            "user 'E002' is in 2 departments (ops, sales); they are added to each",
+        ]
+    );
+}

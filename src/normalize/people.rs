@@ -1,0 +1,116 @@
+//! People's identities across one organization's rows: user IDs that differ only in case
+//! (`E001` / `e001`) are two Velt users that look like one, so they are held back; one user ID
+//! with two display names is worth a look.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use super::collect::IdEntry;
+use super::{Group, InvalidRow, Plan, Problem, Severity, Source};
+
+/// Every member row of one organization, as `(user, display name, row)`.
+fn member_rows<'a>(entries: &'a [(String, IdEntry)]) -> impl Iterator<Item = (&'a str, Option<&'a str>, Source)> {
+    entries
+        .iter()
+        .flat_map(|(_, e)| e.spellings.iter())
+        .flat_map(|s| s.members.iter())
+        .map(|m| (&*m.user, m.name.as_deref(), m.source))
+}
+
+/// The user IDs of one organization that share their lower case with another user ID: Velt
+/// compares IDs exactly, so `E001` and `e001` would be two users, while the HR system (and the
+/// person) most likely means one. Each is reported with its rows; the caller holds them back.
+pub(super) fn case_clashes(
+    plan: &Plan,
+    org_id: &str,
+    entries: &[(String, IdEntry)],
+    problems: &mut Vec<Problem>,
+) -> HashSet<String> {
+    let mut by_fold: HashMap<Cow<'_, str>, Vec<(&str, Source)>> = HashMap::new();
+    for (user, _, source) in member_rows(entries) {
+        let fold = if user.chars().any(char::is_uppercase) {
+            Cow::Owned(user.to_lowercase())
+        } else {
+            Cow::Borrowed(user)
+        };
+        let spellings = by_fold.entry(fold).or_default();
+        match spellings.iter_mut().find(|(u, _)| *u == user) {
+            Some((_, first)) => *first = (*first).min(source),
+            None => spellings.push((user, source)),
+        }
+    }
+    let mut clashes: Vec<Vec<(&str, Source)>> = by_fold.into_values().filter(|v| v.len() > 1).collect();
+    clashes.sort_by_key(|v| v.iter().map(|&(_, s)| s).min());
+    let mut held = HashSet::new();
+    for mut users in clashes {
+        users.sort_by_key(|&(_, s)| s);
+        let listed: Vec<String> = users
+            .iter()
+            .map(|&(u, s)| format!("'{u}' (first on {})", plan.describe_sources(&[s])))
+            .collect();
+        let (_, first) = users[0];
+        let column = plan.tables[first.table as usize].user_column.clone().unwrap_or_default();
+        problems.push(Problem {
+            severity: Severity::Error,
+            location: plan.locate(first).with_column(column),
+            message: format!(
+                "conflict in organization '{org_id}': the user IDs {} differ only in case, so Velt would make them two users; none of them is added to a group; write the ID one way in the source",
+                listed.join(" and ")
+            ),
+        });
+        held.extend(users.iter().map(|&(u, _)| u.to_owned()));
+    }
+    held
+}
+
+/// One user ID with two display names: the first row's is sent, and each other name is a
+/// warning, so a mistyped ID (two people under one ID) does not pass unseen.
+pub(super) fn name_warnings(plan: &Plan, entries: &[(String, IdEntry)], problems: &mut Vec<Problem>) {
+    let mut rows: Vec<(&str, Option<&str>, Source)> = member_rows(entries).filter(|r| r.1.is_some()).collect();
+    rows.sort_by_key(|&(user, _, source)| (user, source));
+    let mut first: Option<(&str, &str, Source)> = None;
+    let mut told: HashSet<(&str, &str)> = HashSet::new();
+    for (user, name, source) in rows {
+        let name = name.unwrap_or_default();
+        match first {
+            Some((u, n, at)) if u == user => {
+                if n != name && told.insert((user, name)) {
+                    let column = plan.tables[source.table as usize].user_column.clone().unwrap_or_default();
+                    problems.push(Problem {
+                        severity: Severity::Warning,
+                        location: plan.locate(source).with_column(column),
+                        message: format!(
+                            "user '{user}' is '{name}' here but '{n}' on {}; one ID is one person, so the name from the first row is sent; check the ID",
+                            plan.describe_sources(&[at])
+                        ),
+                    });
+                }
+            }
+            _ => first = Some((user, name, source)),
+        }
+    }
+}
+
+/// Takes the `held` users out of `groups`, each row of theirs an invalid row.
+pub(super) fn hold_back(plan: &mut Plan, org_id: &str, groups: &mut [Group], held: &HashSet<String>) {
+    if held.is_empty() {
+        return;
+    }
+    for g in groups {
+        g.members.retain(|m| {
+            if !held.contains(&m.user) {
+                return true;
+            }
+            plan.invalid.push(InvalidRow {
+                organization_id: org_id.to_owned(),
+                name: g.name.clone(),
+                source: m.source,
+                message: format!(
+                    "user '{}' is held back: another user ID differs from it only in case",
+                    m.user
+                ),
+            });
+            false
+        });
+    }
+}
