@@ -301,6 +301,16 @@ fn strict_names_hold_the_spellings_back_by_flag_or_config() {
     let run = w.run(&["check", "--config", "vg.toml", "bamboohr.csv"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("conflict in organization 'acme'"), "{}", run.stderr);
+    // Without it, `R&D` and `R & D` are one name, and so are `R-D` and `R.D.`; but `&` is not
+    // `-`, so the two names are a conflict all the same.
     w.write("loose.toml", "org = \"acme\"\nstrict-names = false\n");
-    assert_eq!(w.run(&["check", "--config", "loose.toml", "bamboohr.csv"]).code, 0);
+    let (run, json) = w.check_json(&["--config", "loose.toml", "bamboohr.csv"]);
+    assert_eq!(run.code, 1);
+    let names: Vec<&str> = json["conflicts"][0]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["group_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
 }

@@ -48,5 +48,7 @@ mod read_stream;
 mod ui;
 // `velt-groups ui` in headless Chromium: three actions to an import, conflicts named.
 mod ui_browser;
+// One department, one name, every night: merges, order-free names, renames, invisible characters.
+mod names;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;

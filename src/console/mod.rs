@@ -343,6 +343,9 @@ pub fn summary(summary: &Summary) {
         let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
         eprintln!("{org} memberships: {}", parts.join(", "));
     }
+    for renamed in &summary.renamed {
+        eprintln!("{renamed}");
+    }
     if summary.requests > 0 {
         eprintln!(
             "{} ({}) in {}, {:.1} requests/s",

@@ -49,7 +49,10 @@ pub(super) fn case_clashes(
             .map(|&(u, s)| format!("'{u}' (first on {})", plan.describe_sources(&[s])))
             .collect();
         let (_, first) = users[0];
-        let column = plan.tables[first.table as usize].user_column.clone().unwrap_or_default();
+        let column = plan.tables[first.table as usize]
+            .user_column
+            .clone()
+            .unwrap_or_default();
         problems.push(Problem {
             severity: Severity::Error,
             location: plan.locate(first).with_column(column),
@@ -75,7 +78,10 @@ pub(super) fn name_warnings(plan: &Plan, entries: &[(String, IdEntry)], problems
         match first {
             Some((u, n, at)) if u == user => {
                 if n != name && told.insert((user, name)) {
-                    let column = plan.tables[source.table as usize].user_column.clone().unwrap_or_default();
+                    let column = plan.tables[source.table as usize]
+                        .user_column
+                        .clone()
+                        .unwrap_or_default();
                     problems.push(Problem {
                         severity: Severity::Warning,
                         location: plan.locate(source).with_column(column),

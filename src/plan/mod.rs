@@ -62,6 +62,7 @@ impl Plan {
     /// Plans every group and membership of `normalized`.
     pub fn build(normalized: &normalize::Plan, known: &Known, opts: PlanOptions) -> Plan {
         let mut groups = planned(normalized);
+        keep_names(&mut groups, normalized, known);
         apply_known(&mut groups, known, opts.full);
         let (users, members, removal_guard) = if opts.members {
             let (m, guard) = members::plan(normalized, &groups, known, opts);
@@ -269,6 +270,7 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
                 attempts: 0,
                 error: String::new(),
                 sources: g.sources.clone(),
+                renamed_from: None,
             });
         }
     }
@@ -287,6 +289,7 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
                     others.join(" and ")
                 ),
                 sources: sources.clone(),
+                renamed_from: None,
             });
         }
     }
@@ -299,12 +302,48 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
             attempts: 0,
             error: r.message.clone(),
             sources: vec![r.source],
+            renamed_from: None,
         });
     }
     out.sort_by(|a, b| {
         (&a.organization_id, &a.group_id, &a.sources).cmp(&(&b.organization_id, &b.group_id, &b.sources))
     });
     out
+}
+
+/// A group the state holds under another name keeps that name while it is one of the
+/// spellings tied for most rows (a tie never renames: which of two equal spellings came first
+/// depends on the export's row order); otherwise the export's spelling wins by majority and
+/// the group is renamed, on purpose and said so.
+fn keep_names(outcomes: &mut [GroupOutcome], normalized: &normalize::Plan, known: &Known) {
+    if known.groups.is_empty() {
+        return;
+    }
+    let tied: HashMap<(&str, &str), &[String]> = normalized
+        .organizations
+        .iter()
+        .flat_map(|o| {
+            o.groups
+                .iter()
+                .map(move |g| ((o.id.as_str(), g.id.as_str()), g.tied.as_slice()))
+        })
+        .collect();
+    for o in outcomes.iter_mut().filter(|o| o.status == Status::Planned) {
+        let Some(old) = known.groups.get(&o.organization_id).and_then(|c| c.get(&o.group_id)) else {
+            continue;
+        };
+        if *old == o.group_name {
+            continue;
+        }
+        let tie = tied
+            .get(&(o.organization_id.as_str(), o.group_id.as_str()))
+            .is_some_and(|t| t.contains(old));
+        if tie {
+            o.group_name = old.clone();
+        } else {
+            o.renamed_from = Some(old.clone());
+        }
+    }
 }
 
 /// Marks groups the state already holds with the same name `unchanged` (unless `full`), and
@@ -332,6 +371,7 @@ fn apply_known(outcomes: &mut Vec<GroupOutcome>, known: &Known, full: bool) {
                     "in the state from an earlier run, not in this export; Velt has no delete-group call, so it stays"
                         .into(),
                 sources: Vec::new(),
+                renamed_from: None,
             });
         }
         if full {
@@ -363,6 +403,7 @@ mod tests {
             attempts: 0,
             error: String::new(),
             sources: Vec::new(),
+            renamed_from: None,
         }
     }
 

@@ -84,6 +84,26 @@ pub struct GroupOutcome {
     pub error: String,
     /// The input rows behind it.
     pub sources: Vec<Source>,
+    /// The name the state file holds for it, when the export now names it otherwise by
+    /// majority (a rename sent on purpose).
+    pub renamed_from: Option<String>,
+}
+
+impl GroupOutcome {
+    /// `renamed: 'Cafe' → 'Café'`, for a group sent (or to be sent) under a new name.
+    pub fn rename_note(&self) -> Option<String> {
+        let from = self.renamed_from.as_deref()?;
+        matches!(self.status, Status::Added | Status::Exists | Status::Planned)
+            .then(|| format!("renamed: '{from}' → '{}'", self.group_name))
+    }
+
+    /// The report's `error` column: the error, or for a renamed group the rename.
+    pub fn note(&self) -> std::borrow::Cow<'_, str> {
+        match self.rename_note() {
+            Some(note) if self.error.is_empty() => note.into(),
+            _ => self.error.as_str().into(),
+        }
+    }
 }
 
 /// One membership's row in the members part of a report.

@@ -52,8 +52,11 @@ struct Row<'a> {
     group_name: &'a str,
     status: &'static str,
     attempts: u32,
-    error: &'a str,
+    error: std::borrow::Cow<'a, str>,
     sources: Vec<SourceRef<'a>>,
+    /// The name the group had, when this run renames it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renamed_from: Option<&'a str>,
 }
 
 impl Writer for Json {
@@ -69,8 +72,9 @@ impl Writer for Json {
                     group_name: &o.group_name,
                     status: o.status.as_str(),
                     attempts: o.attempts,
-                    error: &o.error,
+                    error: o.note(),
                     sources: report.source_objects(&o.sources),
+                    renamed_from: o.rename_note().and(o.renamed_from.as_deref()),
                 })
                 .collect(),
             users: report.users.map(|list| {

@@ -96,7 +96,7 @@ impl<'a> Report<'a> {
             text(&o.group_name),
             text(o.status.as_str()),
             Cell::Number(o.attempts),
-            text(&o.error),
+            Cell::Text(o.note()),
             Cell::Text(Cow::Owned(self.input.describe_sources(&o.sources))),
         ]
     }
@@ -191,6 +191,10 @@ pub struct Summary {
     /// With `--members`: per organization, the number of memberships in each status.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub memberships: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    /// With `--state`: the groups whose name the export changed by majority, as
+    /// `acme/cafe renamed: 'Cafe' → 'Café'`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<String>,
 }
 
 impl Summary {
@@ -198,6 +202,9 @@ impl Summary {
     pub fn count(groups: &[GroupOutcome], users: Option<&[UserOutcome]>, members: Option<&[MemberOutcome]>) -> Self {
         let mut s = Summary::default();
         for o in groups {
+            if let Some(note) = o.rename_note() {
+                s.renamed.push(format!("{}/{} {note}", o.organization_id, o.group_id));
+            }
             *s.organizations
                 .entry(o.organization_id.clone())
                 .or_default()

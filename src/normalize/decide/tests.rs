@@ -252,7 +252,8 @@ fn a_user_id_with_a_zero_width_space_is_the_same_user_with_a_warning() {
     assert_eq!(ops.members[1].email.as_deref(), Some("e002@example.com"));
     let w = warnings(&p);
     assert!(
-        w.iter().any(|m| m.starts_with("the user ID 'E001' holds invisible characters (U+200B)")),
+        w.iter()
+            .any(|m| m.starts_with("the user ID 'E001' holds invisible characters (U+200B)")),
         "{w:?}"
     );
     assert!(!p.has_errors());
