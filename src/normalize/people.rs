@@ -9,7 +9,7 @@ use super::collect::IdEntry;
 use super::{Group, InvalidRow, Plan, Problem, Severity, Source};
 
 /// Every member row of one organization, as `(user, display name, row)`.
-fn member_rows<'a>(entries: &'a [(String, IdEntry)]) -> impl Iterator<Item = (&'a str, Option<&'a str>, Source)> {
+fn member_rows(entries: &[(String, IdEntry)]) -> impl Iterator<Item = (&str, Option<&str>, Source)> {
     entries
         .iter()
         .flat_map(|(_, e)| e.spellings.iter())
