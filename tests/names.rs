@@ -193,3 +193,113 @@ fn an_id_prefix_goes_before_every_group_id_by_flag_or_config() {
         assert!(run.stderr.contains("--id-prefix"), "{}", run.stderr);
     }
 }
+
+/// `import --members` against the fake, with the employee ID as the user ID.
+fn import_members(w: &Workdir, fake: &FakeVelt, input: &str) -> Run {
+    let url = fake.url();
+    let args = [
+        "import",
+        "--quiet",
+        "--members",
+        "--user-column",
+        "Employee ID",
+        "--org",
+        "acme",
+        "--api-base",
+        &url,
+        "--rate",
+        "500",
+        "--backoff-min-ms",
+        "5",
+        "--report",
+        "r.csv",
+        input,
+    ];
+    w.run_env(&args, &CREDS)
+}
+
+#[test]
+fn an_xlsx_id_formatted_0000_is_read_as_the_sheet_shows_it() {
+    let w = Workdir::new();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let padded = rust_xlsxwriter::Format::new().set_num_format("0000");
+    let lettered = rust_xlsxwriter::Format::new().set_num_format("\"E\"000");
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Employee ID", "Department", "Code"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_number_with_format(1, 0, 1, &padded).unwrap();
+    sheet.write_string(1, 1, "Sales").unwrap();
+    sheet.write_number_with_format(1, 2, 42, &padded).unwrap();
+    sheet.write_number_with_format(2, 0, 7, &lettered).unwrap();
+    sheet.write_string(2, 1, "Sales").unwrap();
+    sheet.write_number_with_format(2, 2, 42, &padded).unwrap();
+    // A plain number stays as it is.
+    sheet.write_number(3, 0, 12).unwrap();
+    sheet.write_string(3, 1, "Sales").unwrap();
+    sheet.write_number(3, 2, 42).unwrap();
+    book.save(w.path("staff.xlsx")).unwrap();
+
+    let (run, json) = w.check_json(&["--org", "acme", "--id-column", "Code", "staff.xlsx"]);
+    assert_eq!(
+        run.code, 0,
+        "the codes 0042 and 42 are two groups named Sales: {}",
+        run.stderr
+    );
+    let mut ids: Vec<String> = groups(&json).into_iter().map(|(_, id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, vec!["0042".to_owned(), "42".into()]);
+
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = import_members(&w, &fake, "staff.xlsx");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.members_of("acme", "sales"), vec!["0001", "12", "E007"]);
+}
+
+#[test]
+fn a_user_id_with_a_zero_width_space_is_not_a_second_user() {
+    let w = Workdir::new();
+    w.write(
+        "staff.csv",
+        "Employee ID,Department\nE001,Sales\nE001\u{200B},Legal\n\u{FEFF}E002\u{2060},Legal\n",
+    );
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = import_members(&w, &fake, "staff.csv");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        fake.org_users("acme").into_keys().collect::<Vec<_>>(),
+        vec!["E001", "E002"]
+    );
+    assert_eq!(fake.members_of("acme", "legal"), vec!["E001", "E002"]);
+    assert!(
+        run.stderr.contains("holds invisible characters (U+200B)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn employee_ids_that_differ_only_in_case_are_held_back_and_named() {
+    let w = Workdir::new();
+    w.write(
+        "staff.csv",
+        "Employee ID,Full Name,Department\nE001,Ada Lovelace,Sales\ne001,Ada Lovelace,Legal\nE002,Grace,Sales\nE002,Grace Hopper,Legal\n",
+    );
+    let fake = FakeVelt::start(FakeConfig::default());
+    let run = import_members(&w, &fake, "staff.csv");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(fake.requests(), 0, "validation failed: nothing is sent");
+    assert!(
+        run.stderr.contains(
+            "the user IDs 'E001' (first on staff.csv row 2) and 'e001' (first on staff.csv row 3) differ only in case"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("user 'E002' is 'Grace Hopper' here but 'Grace' on staff.csv row 4"),
+        "{}",
+        run.stderr
+    );
+}

@@ -298,8 +298,8 @@ proptest! {
             shuffled.swap(i, (x >> 33) as usize % (i + 1));
         }
         let (a, b) = (plan(&forward), plan(&shuffled));
-        let ids = |p: &Plan| -> Vec<(String, String, usize)> {
-            p.organizations.iter().flat_map(|o| o.groups.iter().map(|g| (o.id.clone(), g.id.clone(), g.sources.len()))).collect()
+        let ids = |p: &Plan| -> Vec<(String, String, String, usize)> {
+            p.organizations.iter().flat_map(|o| o.groups.iter().map(|g| (o.id.clone(), g.id.clone(), g.name.clone(), g.sources.len()))).collect()
         };
         prop_assert_eq!(ids(&a), ids(&b));
         let conflicts = |p: &Plan| -> Vec<(String, String)> {
@@ -310,5 +310,46 @@ proptest! {
         // The same input twice gives the same output, names included.
         let again = plan(&forward);
         prop_assert_eq!(groups(&a), groups(&again));
+    }
+
+    /// Issue 20: any permutation of an export's rows gives the same (groupId, groupName)
+    /// pairs, with codes or without, among spellings built to tie.
+    #[test]
+    fn any_permutation_gives_the_same_pairs(
+        (rows, shuffled) in prop::collection::vec(
+            (
+                0u8..2,
+                prop::sample::select(vec![
+                    "Café", "Cafe", "CAFE", "cafe", "Sales & Marketing", "Sales and Marketing", "sales-marketing",
+                    "R&D", "R & D", "r and d", "C++", "C#", "C", "Ops", "OPS", "Straße", "STRASSE",
+                ]),
+                prop::option::of(prop::sample::select(vec!["1", "2", "3"])),
+            ),
+            0..30,
+        )
+        .prop_flat_map(|rows| (Just(rows.clone()), Just(rows).prop_shuffle()))
+    ) {
+        let orgs = ["acme", "globex"];
+        let with_codes = rows.iter().any(|r| r.2.is_some());
+        let table = |rows: &[(u8, &'static str, Option<&'static str>)]| -> Vec<(&str, &str, Option<&str>)> {
+            rows.iter()
+                .map(|&(o, n, c)| (orgs[o as usize], n, if with_codes { Some(c.unwrap_or("1")) } else { None }))
+                .collect()
+        };
+        let (a, b) = (plan(&table(&rows)), plan(&table(&shuffled)));
+        let pairs = |p: &Plan| -> Vec<(String, String, String)> {
+            p.organizations.iter().flat_map(|o| o.groups.iter().map(|g| (o.id.clone(), g.id.clone(), g.name.clone()))).collect()
+        };
+        prop_assert_eq!(pairs(&a), pairs(&b));
+        let conflicts = |p: &Plan| -> Vec<(String, String, Vec<String>)> {
+            let mut out: Vec<_> = p.conflicts.iter().map(|c| {
+                let mut names: Vec<String> = c.names.iter().map(|(n, _)| n.clone()).collect();
+                names.sort();
+                (c.organization_id.clone(), c.group_id.clone(), names)
+            }).collect();
+            out.sort();
+            out
+        };
+        prop_assert_eq!(conflicts(&a), conflicts(&b));
     }
 }

@@ -9,6 +9,7 @@
 pub mod delimited;
 mod encoding;
 pub mod isolate;
+mod numfmt;
 pub mod sheet;
 
 use std::borrow::Cow;

@@ -188,9 +188,10 @@ fn load_sheet(book: &mut Sheets<BufReader<File>>, name: &str) -> Result<SheetSou
     let merged = match book {
         Sheets::Xlsx(x) => {
             let mut reader = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
-            while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+            while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(|e| e.to_string())? {
                 let (r, c) = cell.get_position();
-                cells.push((r, c, Data::from(cell.get_value().clone())));
+                let value = Data::from(cell.get_value().clone());
+                cells.push((r, c, as_displayed(value, reader.styles().get(style))));
             }
             drop(reader);
             x.merge_cells_by_sheet_name(name).map_err(|e| e.to_string())?
@@ -216,6 +217,23 @@ fn load_sheet(book: &mut Sheets<BufReader<File>>, name: &str) -> Result<SheetSou
         cells,
         merged.into_iter().map(Merge::from).collect(),
     ))
+}
+
+/// A number as its cell's number format shows it, when that format pads or decorates it (an
+/// employee number `1` formatted `0000` is `0001` on screen and in a CSV export of the sheet).
+fn as_displayed(value: Data, style: Option<&calamine::Style>) -> Data {
+    let number = match value {
+        Data::Float(f) => f,
+        Data::Int(i) => i as f64,
+        other => return other,
+    };
+    let code = style
+        .and_then(|s| s.number_format.as_ref())
+        .map(|f| f.format_code.as_str());
+    match code.and_then(|code| super::numfmt::display(number, code)) {
+        Some(text) => Data::String(text),
+        None => value,
+    }
 }
 
 fn format_of<R>(book: &Sheets<R>) -> Format {
