@@ -59,8 +59,8 @@ fn conflicts_and_warnings_in_json_with_their_rows_and_exit_1() {
         problems,
         vec![
             ("warning".into(), 6, "no department on this row; this employee is in no group".into()),
-            ("error".into(), 3, "conflict in organization 'acme': 'R&D' (hr.csv row 3) and 'R-D' (hr.csv row 5) all make group ID 'r-d'; none of them is sent; rename one of them, or map a department code column with --id-column".into()),
-            ("warning".into(), 4, "'Sales' (1x: hr.csv row 4) is also written 'sales' (1x: hr.csv row 7); these are one group named 'Sales' (a tie; the spelling seen first)".into()),
+            ("error".into(), 3, "conflict in organization 'acme': 'R&D' (hr.csv row 3) and 'R-D' (hr.csv row 5) all make group ID 'r-d' but are different names ('R&D' has '&' where 'R-D' has '-'); none of them is sent; if they are one department, write its name one way in the source; if not, rename one of them or map a department code column with --id-column".into()),
+            ("warning".into(), 4, "'Sales' (1x: hr.csv row 4) is also written 'sales' (1x: hr.csv row 7); these are one group named 'Sales' (a tie in rows, settled by a fixed rule: accents, then mixed case, then alphabetical order)".into()),
         ]
     );
 }
@@ -82,8 +82,8 @@ fn table_shows_groups_and_problems_go_to_stderr() {
         run.err_lines(),
         vec![
             "warning: hr.csv, row 6, column 'Department': no department on this row; this employee is in no group",
-            "error: hr.csv, row 3, column 'Department': conflict in organization 'acme': 'R&D' (hr.csv row 3) and 'R-D' (hr.csv row 5) all make group ID 'r-d'; none of them is sent; rename one of them, or map a department code column with --id-column",
-            "warning: hr.csv, row 4, column 'Department': 'Sales' (1x: hr.csv row 4) is also written 'sales' (1x: hr.csv row 7); these are one group named 'Sales' (a tie; the spelling seen first)",
+            "error: hr.csv, row 3, column 'Department': conflict in organization 'acme': 'R&D' (hr.csv row 3) and 'R-D' (hr.csv row 5) all make group ID 'r-d' but are different names ('R&D' has '&' where 'R-D' has '-'); none of them is sent; if they are one department, write its name one way in the source; if not, rename one of them or map a department code column with --id-column",
+            "warning: hr.csv, row 4, column 'Department': 'Sales' (1x: hr.csv row 4) is also written 'sales' (1x: hr.csv row 7); these are one group named 'Sales' (a tie in rows, settled by a fixed rule: accents, then mixed case, then alphabetical order)",
             "3 groups in 2 organizations: acme (2 groups), globex (1 group); 1 conflict, 0 invalid rows, 2 warnings",
         ]
     );

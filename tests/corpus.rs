@@ -327,10 +327,10 @@ pub fn bamboohr(w: &Workdir) -> PathBuf {
         ("Grace", "Hopper", "", "R & D"),
         ("Alan", "Turing", "", "R&D"),
         ("Hedy", "Lamarr", "", "Customer Support"),
-        ("Claude", "Shannon", "", "R-D"),
+        ("Claude", "Shannon", "", "R and D"),
         ("Barbara", "Liskov", "", "Marketing"),
         ("Frances", "Allen", "Fran", "R&D"),
-        ("Margaret", "Hamilton", "", "R.D."),
+        ("Margaret", "Hamilton", "", "r&d"),
         ("Radia", "Perlman", "", "Customer Support"),
         ("Ken", "Thompson", "", ""),
     ];

@@ -276,7 +276,7 @@ fn a_department_typed_four_ways_is_one_group_and_check_passes() {
     assert!(
         run.stderr.contains(
             "warning: bamboohr.csv, row 2, column 'Department': 'R&D' (3x: bamboohr.csv rows 2, 5, 9) is also written \
-             'R & D' (1x: bamboohr.csv row 4), 'R-D' (1x: bamboohr.csv row 7) and 'R.D.' (1x: bamboohr.csv row 10); \
+             'R & D' (1x: bamboohr.csv row 4), 'R and D' (1x: bamboohr.csv row 7) and 'r&d' (1x: bamboohr.csv row 10); \
              these are one group named 'R&D' (the most used spelling)"
         ),
         "{}",
@@ -296,21 +296,11 @@ fn strict_names_hold_the_spellings_back_by_flag_or_config() {
         .iter()
         .map(|n| n["group_name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["R&D", "R & D", "R-D", "R.D."]);
+    assert_eq!(names, ["R&D", "R & D", "R and D"]);
     w.write("vg.toml", "org = \"acme\"\nstrict-names = true\n");
     let run = w.run(&["check", "--config", "vg.toml", "bamboohr.csv"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("conflict in organization 'acme'"), "{}", run.stderr);
-    // Without it, `R&D` and `R & D` are one name, and so are `R-D` and `R.D.`; but `&` is not
-    // `-`, so the two names are a conflict all the same.
     w.write("loose.toml", "org = \"acme\"\nstrict-names = false\n");
-    let (run, json) = w.check_json(&["--config", "loose.toml", "bamboohr.csv"]);
-    assert_eq!(run.code, 1);
-    let names: Vec<&str> = json["conflicts"][0]["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["group_name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(w.run(&["check", "--config", "loose.toml", "bamboohr.csv"]).code, 0);
 }
