@@ -212,7 +212,9 @@ impl Normalizer {
     fn resolve(&mut self, row: &RowIn<'_>) -> Result<IdFrom, Held> {
         let code = row.code.map(slug::clean_id);
         let code = code.as_deref();
-        if row.name.trim().is_empty() && code.is_none_or(str::is_empty) {
+        // Invisible characters alone are no name: the cleaned text decides.
+        let no_name = row.name.trim().is_empty() || slug::clean_name(row.name).is_empty();
+        if no_name && code.is_none_or(str::is_empty) {
             return Err(match row.kind {
                 ListKind::Departments => Held::error(Col::Name, "no department name on this row".to_owned()),
                 ListKind::Employees => Held {

@@ -353,3 +353,27 @@ proptest! {
         prop_assert_eq!(conflicts(&a), conflicts(&b));
     }
 }
+
+#[test]
+fn a_value_of_invisible_characters_only_is_no_value() {
+    let p = plan(&[("a", "\u{200B}\u{200D}", None), ("a", "Sales", Some("\u{2060}"))]);
+    assert!(groups(&p).is_empty());
+    let messages: Vec<&str> = p.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "no department name on this row",
+            "'Sales' has no department code on this row"
+        ]
+    );
+    assert_eq!(p.invalid.len(), 2);
+    // An organization of invisible characters only: held back, said so.
+    let p = plan(&[("\u{200E}", "Sales", None), ("acme\u{200F}", "Sales", None)]);
+    assert_eq!(
+        groups(&p),
+        vec![("acme".into(), "sales".into(), "Sales".into(), vec![3])]
+    );
+    assert!(p.problems[0]
+        .message
+        .starts_with("the organization ID holds only invisible characters"));
+}
