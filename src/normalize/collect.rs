@@ -63,6 +63,8 @@ pub struct Normalizer {
     seen: HashMap<String, (usize, usize)>,
     /// Scratch space for the `seen` key.
     key: String,
+    /// Organization IDs as written that held invisible characters, warned about once each.
+    warned_orgs: std::collections::HashSet<String>,
     pub(super) invalid: Vec<InvalidRow>,
     pub(super) problems: Vec<Problem>,
 }
@@ -148,6 +150,18 @@ impl Normalizer {
             self.row_problem(Severity::Error, &row, &column, message);
             return;
         }
+        if organization.len() != row.organization.trim().len() && self.warned_orgs.insert(row.organization.to_owned()) {
+            // Once per spelling: an organization column repeats it on every row.
+            let column = self.tables[row.source.table as usize]
+                .org_column
+                .clone()
+                .unwrap_or_default();
+            let message = format!(
+                "the organization ID '{organization}' holds invisible characters ({}); they are removed, so it is the organization '{organization}' (said once for this spelling)",
+                hidden_codes(row.organization)
+            );
+            self.row_problem(Severity::Warning, &row, &column, message);
+        }
         let user = row.user.map(slug::clean_id);
         if let (Some(raw), Some(clean)) = (row.user, &user) {
             if clean.len() != raw.trim().len() {
@@ -188,21 +202,14 @@ impl Normalizer {
     fn user_warning(&mut self, row: &RowIn<'_>, clean: &str) {
         let t = &self.tables[row.source.table as usize];
         let column = t.user_column.clone().unwrap_or_default();
-        let raw = row.user.unwrap_or_default();
-        let hidden: Vec<String> = raw
-            .chars()
-            .filter(|&c| c.is_control() || slug::is_hidden_format(c))
-            .map(|c| format!("U+{:04X}", u32::from(c)))
-            .collect();
+        let hidden = hidden_codes(row.user.unwrap_or_default());
         let message = if clean.is_empty() {
             format!(
-                "the user ID holds only invisible characters ({}); the employee is not added to the group; write the ID in the source",
-                hidden.join(", ")
+                "the user ID holds only invisible characters ({hidden}); the employee is not added to the group; write the ID in the source"
             )
         } else {
             format!(
-                "the user ID '{clean}' holds invisible characters ({}); they are removed, so it is the same user as '{clean}' elsewhere",
-                hidden.join(", ")
+                "the user ID '{clean}' holds invisible characters ({hidden}); they are removed, so it is the same user as '{clean}' elsewhere"
             )
         };
         self.row_problem(Severity::Warning, row, &column, message);
@@ -352,6 +359,18 @@ impl Normalizer {
         push_row(&mut e.spellings[spelling], row);
         self.seen.insert(self.key.clone(), (entry, spelling));
     }
+}
+
+/// The invisible characters [`slug::clean_id`] removes from `raw`, as `U+200B, U+200E`.
+fn hidden_codes(raw: &str) -> String {
+    let mut codes: Vec<String> = Vec::new();
+    for c in raw.chars().filter(|&c| c.is_control() || slug::is_hidden_format(c)) {
+        let code = format!("U+{:04X}", u32::from(c));
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes.join(", ")
 }
 
 fn push_row(spelling: &mut Spelling, row: &RowIn<'_>) {

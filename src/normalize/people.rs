@@ -26,18 +26,20 @@ pub(super) fn case_clashes(
     entries: &[(String, IdEntry)],
     problems: &mut Vec<Problem>,
 ) -> HashSet<String> {
-    let mut by_fold: HashMap<Cow<'_, str>, Vec<(&str, Source)>> = HashMap::new();
+    // Each distinct ID once (an export repeats them), with its first row; then by lower case.
+    let mut first: HashMap<&str, Source> = HashMap::new();
     for (user, _, source) in member_rows(entries) {
+        let at = first.entry(user).or_insert(source);
+        *at = (*at).min(source);
+    }
+    let mut by_fold: HashMap<Cow<'_, str>, Vec<(&str, Source)>> = HashMap::new();
+    for (user, source) in first {
         let fold = if user.chars().any(char::is_uppercase) {
             Cow::Owned(user.to_lowercase())
         } else {
             Cow::Borrowed(user)
         };
-        let spellings = by_fold.entry(fold).or_default();
-        match spellings.iter_mut().find(|(u, _)| *u == user) {
-            Some((_, first)) => *first = (*first).min(source),
-            None => spellings.push((user, source)),
-        }
+        by_fold.entry(fold).or_default().push((user, source));
     }
     let mut clashes: Vec<Vec<(&str, Source)>> = by_fold.into_values().filter(|v| v.len() > 1).collect();
     clashes.sort_by_key(|v| v.iter().map(|&(_, s)| s).min());

@@ -102,7 +102,7 @@ fn is_mark(ch: char) -> bool {
 /// joiner inside a word stays, so it is not listed), in order of appearance.
 pub fn hidden_format_chars(text: &str) -> Vec<char> {
     let mut found = Vec::new();
-    if !text.is_ascii() {
+    if !text.is_ascii() && text.contains(is_hidden_format) {
         let kept = clean_name(text);
         let removed = |c: char| is_hidden_format(c) && !(is_joiner(c) && kept.contains(c));
         for ch in text.chars().filter(|&c| removed(c)) {

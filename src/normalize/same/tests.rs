@@ -81,3 +81,14 @@ fn and_is_a_word_not_letters() {
     assert_eq!(name_id("And").as_deref(), Some("and"));
     assert_eq!(name_id("and & AND").as_deref(), Some("and-and"));
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_text_has_a_key_and_a_difference(a in "\\PC{0,40}", b in "\\PC{0,40}", latin in "[A-Za-zÀ-ÿ &._/-]{0,30}") {
+        let key = same_name_key(&a);
+        proptest::prop_assert!(!key.starts_with(' ') && !key.ends_with(' '));
+        proptest::prop_assert!(!key.contains("  "));
+        let _ = difference(&a, &b);
+        proptest::prop_assert_eq!(same_name_key(&latin.to_uppercase()), same_name_key(&latin.to_lowercase()));
+    }
+}
