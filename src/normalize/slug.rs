@@ -223,8 +223,36 @@ mod tests {
             ("\u{2066}Ops\u{2069} \u{61C}HR", "Ops HR"),
             ("IT\u{AD}\u{FEFF}\u{2060}", "IT"),
             ("e\u{200D}\u{301}", "\u{E9}"),
+            // Joiners inside a name are its spelling; at a word's ends they join nothing.
+            (
+                "\u{1F469}\u{200D}\u{1F4BB} Developers",
+                "\u{1F469}\u{200D}\u{1F4BB} Developers",
+            ),
+            (
+                "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+                "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+            ),
+            ("\u{915}\u{94D}\u{200D}\u{937}", "\u{915}\u{94D}\u{200D}\u{937}"),
+            ("\u{200D}Sales\u{200C}", "Sales"),
+            ("Dev\u{200D} \u{200C}Ops", "Dev Ops"),
+            ("a\u{200B}\u{200D}b", "a\u{200D}b"),
         ] {
             assert_eq!(clean_name(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn ids_keep_no_invisible_character() {
+        for (raw, want) in [
+            (" acme\u{200E} ", "acme"),
+            ("\u{2066}acme\u{2069}", "acme"),
+            ("E001\u{200B}", "E001"),
+            ("\u{FEFF}e\u{200D}002\u{AD}", "e002"),
+            ("ada@example.com\u{2060}", "ada@example.com"),
+            ("\u{200B}", ""),
+            ("D 42", "D 42"),
+        ] {
+            assert_eq!(clean_id(raw), want, "{raw:?}");
         }
     }
 
