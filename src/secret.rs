@@ -115,7 +115,10 @@ mod tests {
         // A one-letter placeholder never cuts words apart.
         assert_eq!(scrub("internal error: t", &["t"]), "internal error: [redacted]");
         assert_eq!(
-            scrub("key=K3y-long-secret, 'K3y-long-secret' K3y-long-secretX", &["K3y-long-secret"]),
+            scrub(
+                "key=K3y-long-secret, 'K3y-long-secret' K3y-long-secretX",
+                &["K3y-long-secret"]
+            ),
             "key=[redacted], '[redacted]' K3y-long-secretX"
         );
         assert_eq!(scrub("aaa", &["aa"]), "aaa");
