@@ -48,5 +48,9 @@ mod read_stream;
 mod ui;
 // `velt-groups ui` in headless Chromium: three actions to an import, conflicts named.
 mod ui_browser;
+// The page's server: signals, shutdown, its temporary folder, the browser it opens.
+mod ui_server;
+// The page's runs in a browser: failing, stopped, reloaded, retried, narrow.
+mod ui_runs;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;

@@ -14,7 +14,8 @@ use crate::workdir::{Workdir, CREDS};
 
 /// A running `velt-groups ui --no-open`, killed when dropped.
 pub struct Ui {
-    child: Child,
+    /// The server process.
+    pub child: Child,
     /// The address it printed, token included.
     pub url: String,
     /// Its port on 127.0.0.1.
@@ -26,7 +27,14 @@ pub struct Ui {
 impl Ui {
     /// Starts `velt-groups ui --no-open ARGS` in `w` with `env`, and reads its address.
     pub fn start(w: &Workdir, args: &[&str], env: &[(&str, &str)]) -> Ui {
-        let mut all = vec!["ui", "--no-open"];
+        let mut all = vec!["--no-open"];
+        all.extend_from_slice(args);
+        Ui::start_opening(w, &all, env)
+    }
+
+    /// Starts `velt-groups ui ARGS` (opening a browser unless ARGS say `--no-open`).
+    pub fn start_opening(w: &Workdir, args: &[&str], env: &[(&str, &str)]) -> Ui {
+        let mut all = vec!["ui"];
         all.extend_from_slice(args);
         let stderr = std::fs::File::create(w.path("ui.stderr")).unwrap();
         let mut child = w
@@ -325,7 +333,10 @@ fn held_back_rows_are_sent_only_once_the_person_agrees() {
     );
 
     let (_, answer) = ui.api(Method::POST, "/api/import", None, Some(json!({"choices": choices})));
-    assert_eq!(answer, json!({"outcome": "confirm", "held_back": 2, "removals": 0}));
+    assert_eq!(
+        answer,
+        json!({"outcome": "confirm", "held_back": 2, "removals": 0, "sentence": "Create 1 group in organization acme?"})
+    );
     assert_eq!(fake.requests(), 0, "nothing is sent before the person agrees");
 
     let agreed = json!({"choices": choices, "allow_partial": true});
@@ -413,7 +424,10 @@ fn members_are_counted_and_removals_need_a_confirmation() {
     let view = day("Work Email,Department\na@x.com,Sales\nc@x.com,Legal\n");
     assert_eq!(view["removals"], 1, "{view}");
     let (_, answer) = ui.api(Method::POST, "/api/import", None, Some(json!({"choices": choices})));
-    assert_eq!(answer, json!({"outcome": "confirm", "held_back": 0, "removals": 1}));
+    assert_eq!(
+        answer,
+        json!({"outcome": "confirm", "held_back": 0, "removals": 1, "sentence": "Remove 1 member from their groups in organization acme?"})
+    );
     assert_eq!(fake.members_of("acme", "sales"), vec!["a@x.com", "b@x.com"]);
     let agreed = json!({"choices": choices, "allow_removals": true});
     ui.api(Method::POST, "/api/import", None, Some(agreed));

@@ -25,6 +25,7 @@ use crate::plan::{Action, Status};
 use crate::report::{ReportFile, Summary};
 use crate::upload::progress::Progress;
 use crate::upload::Confirmations;
+use crate::wording;
 
 /// What the page asks for.
 #[derive(Debug, Default, Deserialize)]
@@ -117,7 +118,11 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
     blocking(move || {
         let mut prepared = match prepare(&app, &files, &start.choices) {
             Ok(p) => p,
-            Err(stopped) => return Ok(Answer::Stopped { errors: stopped.errors }),
+            Err(stopped) => {
+                return Ok(Answer::Stopped {
+                    errors: stopped.errors.iter().map(|e| wording::for_page(e)).collect(),
+                })
+            }
         };
         if start.retry {
             let session = app.session();
@@ -175,7 +180,7 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
                 let result = worker
                     .carry_out(&app, prepared)
                     .map(Arc::new)
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| wording::for_page(&e.to_string()));
                 *lock(&worker.result) = Some(result);
                 // Whoever waits for the end (a signal's shutdown) hears of it.
                 worker.stop.send_replace(true);

@@ -251,6 +251,19 @@ pub fn sentence(plan: &Plan) -> Option<String> {
     Some(format!("{what}?"))
 }
 
+/// Why a plan sends nothing, in the page's words.
+pub fn nothing_to_send(plan: &Plan) -> String {
+    let t = Tallies::of(plan);
+    let held: usize = t.all().map(|t| t.held_back).sum();
+    let there: usize = t.all().map(|t| t.already_there).sum();
+    match (there, held) {
+        (0, 0) => "Nothing to send: the files hold no groups.".into(),
+        (_, 0) => "Nothing to send: everything is already there.".into(),
+        (0, _) => "Nothing to send: every row is held back (see the problems).".into(),
+        _ => "Nothing to send: what is not already there is held back (see the problems).".into(),
+    }
+}
+
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

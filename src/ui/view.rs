@@ -12,6 +12,7 @@ use crate::map::ListKind;
 use crate::normalize;
 use crate::plan::{Action, Plan, Status};
 use crate::upload::UploadSettings;
+use crate::wording;
 
 /// The answer to a check: what was found, and what an import would do.
 #[derive(Debug, Default, Serialize)]
@@ -34,6 +35,10 @@ pub struct CheckView {
     pub removal_guard: Option<String>,
     /// What an import would send.
     pub sending: Option<Sending>,
+    /// The table's rows by what would become of them, in one unit per kind.
+    pub tallies: Option<super::outcome::Tallies>,
+    /// Why Import cannot send anything, when it cannot.
+    pub nothing_to_send: Option<String>,
 }
 
 /// One file: where its header was found and which column fills each role.
@@ -90,7 +95,10 @@ pub fn checked(normalized: &normalize::Plan, plan: &Plan, seen: &[Seen], upload:
     CheckView {
         files: files(seen),
         errors: Vec::new(),
-        problems: console::problem_lines(&normalized.problems),
+        problems: console::problem_lines(&normalized.problems)
+            .iter()
+            .map(|l| wording::for_page(l))
+            .collect(),
         organizations: organizations(normalized, plan),
         summary: crate::cmd::check::summary(normalized),
         held_back: plan.held_back(),
@@ -100,8 +108,12 @@ pub fn checked(normalized: &normalize::Plan, plan: &Plan, seen: &[Seen], upload:
             .flatten()
             .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
             .count(),
-        removal_guard: plan.removal_guard.as_ref().map(ToString::to_string),
+        removal_guard: plan.removal_guard.as_ref().map(|g| wording::for_page(&g.to_string())),
         sending: Some(Sending::of(plan, upload)),
+        tallies: Some(super::outcome::Tallies::of(plan)),
+        nothing_to_send: super::outcome::sentence(plan)
+            .is_none()
+            .then(|| super::outcome::nothing_to_send(plan)),
     }
 }
 
@@ -111,7 +123,11 @@ pub fn failed(errors: &[String], seen: &[Seen]) -> CheckView {
         files: files(seen),
         errors: errors
             .iter()
-            .flat_map(|e| e.lines().map(|l| format!("error: {l}")).collect::<Vec<_>>())
+            .flat_map(|e| {
+                e.lines()
+                    .map(|l| format!("error: {}", wording::for_page(l)))
+                    .collect::<Vec<_>>()
+            })
             .collect(),
         ..CheckView::default()
     }
@@ -171,7 +187,7 @@ pub fn organizations(normalized: &normalize::Plan, plan: &Plan) -> Vec<OrgView> 
             group_id: o.group_id.clone(),
             group_name: o.group_name.clone(),
             status: o.status.as_str(),
-            note: o.error.clone(),
+            note: wording::for_page(&o.error),
             rows: o.sources.len(),
             sources: normalized.describe_sources(&o.sources),
             members: plan
