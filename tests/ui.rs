@@ -265,6 +265,12 @@ fn the_api_imports_a_workbook_into_the_fake_server() {
         error.starts_with("error: employees.xlsx, sheet 'Staff', row 4: no organization column among the headers"),
         "{error}"
     );
+    // In the page's words: its controls, not the command line's flags.
+    assert!(
+        error.ends_with("give one organization for every row with the Organization ID field, or name the column with the Organization choice under Columns"),
+        "{error}"
+    );
+    assert!(!error.contains("--"), "{error}");
     assert_eq!(view["files"][0]["header_row"], 4);
     assert_eq!(view["files"][0]["headers"][4], "Department");
 

@@ -319,7 +319,7 @@ fn conflicts_are_named_and_held_back_after_a_confirmation() {
 
     browser.click("#import");
     let reasons = browser.text_until("#confirm-reasons", |t| !t.is_empty());
-    assert!(reasons.starts_with("3 groups or rows held back"), "{reasons}");
+    assert!(reasons.starts_with("3 rows held back"), "{reasons}");
     assert_eq!(
         browser.text_until("#confirm-sentence", |t| !t.is_empty()),
         "Create 4 groups in organization acme?"

@@ -271,10 +271,15 @@ function renderProblems() {
 }
 
 /** The order rows are shown in: what needs the person's eye first. */
-const RANK = { failed: 0, invalid: 1, skipped: 1, planned: 2 };
+const RANK = { failed: 0, not_attempted: 1, invalid: 2, skipped: 2, planned: 3 };
+
+/** A row's state as the page tells it: a failed row that was never sent was not attempted. */
+function state(g) {
+  return g.status === "failed" && g.attempts === 0 && g.note.startsWith("not attempted") ? "not_attempted" : g.status;
+}
 
 function matches(g, filter, search) {
-  if (filter === "failed" && g.status !== "failed") return false;
+  if (filter === "failed" && !["failed", "not_attempted"].includes(state(g))) return false;
   if (filter === "held" && !["invalid", "skipped"].includes(g.status)) return false;
   if (filter === "added" && !["added", "exists", "removed"].includes(g.status)) return false;
   if (!search) return true;
@@ -283,7 +288,14 @@ function matches(g, filter, search) {
 
 /** Page words for a status. */
 function statusWord(status) {
-  return { invalid: "held back", exists: "already there", unchanged: "already there", skipped: "held back" }[status] || status;
+  const words = {
+    invalid: "held back",
+    exists: "already there",
+    unchanged: "already there",
+    skipped: "held back",
+    not_attempted: "not attempted",
+  };
+  return words[status] || status;
 }
 
 /** One table per organization (failures first), filtered and searched; every row shown. */
@@ -301,7 +313,7 @@ function renderGroups() {
       (held ? `, ${plural(held, "row")} held back` : "");
     const rows = org.groups
       .map((g, i) => [g, i])
-      .sort(([a, i], [b, j]) => (RANK[a.status] ?? 3) - (RANK[b.status] ?? 3) || i - j)
+      .sort(([a, i], [b, j]) => (RANK[state(a)] ?? 4) - (RANK[state(b)] ?? 4) || i - j)
       .map(([g]) => g)
       .filter((g) => matches(g, filter, search));
     hidden += org.groups.length - rows.length;
@@ -311,12 +323,12 @@ function renderGroups() {
       members ? el("th", { scope: "col", text: "Members" }) : null,
       ["Status", "Why"].map((t) => el("th", { scope: "col", text: t })));
     const body = rows.map((g) =>
-      el("tr", { class: `status-${g.status}` },
+      el("tr", { class: `status-${state(g)}` },
         el("td", { class: "mono", text: g.group_id }),
         g.group_name ? el("td", { text: g.group_name }) : el("td", { class: "note", text: "(no name)" }),
         el("td", { class: "num", text: String(g.rows), title: g.sources }),
         members ? el("td", { class: "num", text: g.members === null ? "" : String(g.members) }) : null,
-        el("td", {}, el("span", { class: "badge", text: statusWord(g.status) })),
+        el("td", {}, el("span", { class: "badge", text: statusWord(state(g)) })),
         el("td", { class: "note", text: g.note })));
     box.append(el("div", { class: "table" },
       el("table", {}, el("caption", { text: caption }), el("thead", {}, head), el("tbody", {}, body))));
@@ -375,7 +387,7 @@ function confirmDialog(answer, retry) {
   $("confirm-sentence").textContent = answer.sentence;
   if (answer.held_back) {
     reasons.append(el("li", {
-      text: `${plural(answer.held_back, "group or row", "groups or rows")} held back (conflicting names or rows with a problem, marked in the table) will not be sent.`,
+      text: `${plural(answer.held_back, "row")} held back (conflicting names or rows with a problem, marked in the table) will not be sent.`,
     }));
   }
   if (answer.removals) {
