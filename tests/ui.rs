@@ -202,7 +202,10 @@ fn nothing_is_served_without_the_token_or_from_another_host() {
     let page = client.get(&ui.url).send().unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    assert!(page.text().unwrap().contains("<input type=\"file\""));
+    let html = page.text().unwrap();
+    assert!(html.contains("<input type=\"file\""));
+    // The browser asks for no favicon (which would be refused without the token).
+    assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"), "{html}");
     let local = client
         .get(ui.at("/api/session"))
         .header("x-velt-groups-token", &ui.token)

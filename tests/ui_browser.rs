@@ -316,6 +316,21 @@ fn conflicts_are_named_and_held_back_after_a_confirmation() {
         "{problems}"
     );
     browser.screenshot("conflicts");
+    // Every problem is shown (no box cutting the list) and reachable from the keyboard.
+    assert_eq!(
+        browser.execute(
+            "const p = document.getElementById('problems'); return [p.scrollHeight <= p.clientHeight + 1, p.tabIndex];"
+        ),
+        serde_json::json!([true, 0])
+    );
+    // A column picked by hand is not called automatic.
+    browser.execute(
+        "const s = document.getElementById('col-name'); s.value = 'Department'; s.dispatchEvent(new Event('change')); return null;",
+    );
+    browser.until(
+        "the hand-picked column",
+        "const s = document.getElementById('col-name'); return !!s && s.value === 'Department' && s.options[0].text === 'automatic';",
+    );
 
     browser.click("#import");
     let reasons = browser.text_until("#confirm-reasons", |t| !t.is_empty());

@@ -254,3 +254,23 @@ fn sigterm_during_an_import_ends_it_as_an_interrupted_import() {
     assert!(fake.groups_of("acme").len() < 30);
     assert!(folders(Path::new(&tmp)).is_empty());
 }
+
+#[test]
+fn a_secret_too_short_to_be_real_is_warned_about() {
+    let w = Workdir::new();
+    let ui = Ui::start(
+        &w,
+        &[],
+        &[("VELT_API_KEY", "t"), ("VELT_AUTH_TOKEN", fake_velt::AUTH_TOKEN)],
+    );
+    let (_, session) = ui.api(Method::GET, "/api/session", None, None);
+    assert_eq!(session["credentials"], true);
+    let stderr = w.read("ui.stderr");
+    assert!(
+        stderr.contains(
+            "warning: VELT_API_KEY is shorter than 12 characters, too short to be a real Velt secret; check it"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("VELT_AUTH_TOKEN is shorter"), "{stderr}");
+}

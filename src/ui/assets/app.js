@@ -586,7 +586,8 @@ function showOutcome(p) {
   $("downloads").replaceChildren(...links.flatMap((a, i) => (i ? [" ", a] : [a])));
   const missed = KINDS.some(([key]) => f.tallies[key] && (f.tallies[key].failed || f.tallies[key].not_attempted));
   $("retry").hidden = p.dry_run || !missed || !session.credentials;
-  $("bar").value = $("bar").max;
+  // The bar shows what was answered; only a run that got everything done is full.
+  if (["imported", "nothing_to_do", "dry_run"].includes(f.kind)) $("bar").value = $("bar").max;
 }
 
 async function stopRun() {
