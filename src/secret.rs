@@ -53,7 +53,7 @@ pub const REDACTED: &str = "[redacted]";
 
 /// `text` with every whole-token occurrence of a secret replaced by [`REDACTED`]. A match
 /// counts only where it is not part of a longer word (letters, digits, `-`, `_`), so a short
-/// placeholder secret such as `t` never turns "internal" into "in[redacted]ernal"; a real key
+/// placeholder secret such as `t` never turns "internal" into "in`[redacted]`ernal"; a real key
 /// is quoted whole, between spaces, quotes, `=` or `:`.
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut text = text.to_owned();
