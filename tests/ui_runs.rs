@@ -134,6 +134,9 @@ fn the_stop_button_stops_like_ctrl_c_and_the_next_run_resumes() {
     assert_eq!(sentence, format!("Create {} groups in organization acme?", 20 - added));
     browser.text_until("#progress-heading", |t| t == "Imported");
     assert_eq!(fake.groups_of("acme").len(), 20);
+    // With the state, a third press would send nothing: Import says so and stays off.
+    browser.text_until("#send-note", |t| t == "Nothing to send: everything is already there.");
+    browser.until("Import off", "return document.getElementById('import').disabled;");
 }
 
 #[test]

@@ -78,9 +78,20 @@ async fn serve(settings: UiSettings) -> Result<Exit, Error> {
         let mut closed = closed;
         let _ = closed.wait_for(|c| *c).await;
     });
-    let server = tokio::spawn(async move { server.await });
-    stop.await;
-    // An import under way stops as `import` stops on Ctrl-C: answers on their way are
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        () = stop => {}
+        ended = &mut server => {
+            // The server stopped serving by itself: say why, and clean up all the same.
+            let _ = std::fs::remove_dir_all(&dir);
+            return match ended {
+                Ok(Err(e)) => Err(Error::Serve(e)),
+                Ok(Ok(())) => Ok(Exit::Success),
+                Err(e) => Err(Error::Serve(std::io::Error::other(e))),
+            };
+        }
+    }
+    // An import under way stops as `import` stops on Ctrl-C: what the server confirmed is
     // recorded and the report written; it is then kept where `import` writes its reports.
     let mut exit = Exit::Success;
     if let Some(job) = app.running().filter(|j| j.sends()) {

@@ -125,11 +125,12 @@ impl Kind {
         if dry_run {
             return Kind::DryRun;
         }
-        if stopped {
-            return Kind::Stopped;
-        }
         let got: usize = tallies.all().map(|t| t.added + t.removed).sum();
         let missed: usize = tallies.all().map(|t| t.failed + t.not_attempted).sum();
+        // A Stop that came after the last answer stopped nothing.
+        if stopped && missed > 0 {
+            return Kind::Stopped;
+        }
         match (got, missed) {
             (0, 0) => Kind::NothingToDo,
             (_, 0) => Kind::Imported,

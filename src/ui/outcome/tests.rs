@@ -57,6 +57,11 @@ fn counts_add_up_and_name_the_outcome() {
         group("acme", "b", Status::Invalid, "x", 0),
     ]);
     assert_eq!(Kind::of(&Tallies::of(&fine), false, false), Kind::Imported);
+    assert_eq!(
+        Kind::of(&Tallies::of(&fine), false, true),
+        Kind::Imported,
+        "stopped after the end"
+    );
 }
 
 #[test]
