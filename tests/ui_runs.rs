@@ -79,7 +79,12 @@ fn a_run_that_fails_entirely_says_so() {
     );
     // Each failed row says why, in the server's words, and not "not attempted".
     let table = browser.text_until("#group-tables", |t| t.contains("failed"));
-    assert!(table.contains("INTERNAL (HTTP 500)"), "{table}");
+    assert!(
+        table.contains(
+            "The server failed on every try (it may be down or overloaded); retry later. It said: INTERNAL (HTTP 500)"
+        ),
+        "{table}"
+    );
     assert!(!table.contains("not attempted"), "{table}");
     assert!(!table.contains("added"), "{table}");
     browser.text_until("#retry", |t| t == "Retry the failed ones");

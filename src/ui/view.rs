@@ -187,7 +187,10 @@ pub fn organizations(normalized: &normalize::Plan, plan: &Plan) -> Vec<OrgView> 
             group_id: o.group_id.clone(),
             group_name: o.group_name.clone(),
             status: o.status.as_str(),
-            note: wording::for_page(&o.error),
+            note: match o.status {
+                Status::Failed => cause(&wording::for_page(&o.error)),
+                _ => wording::for_page(&o.error),
+            },
             rows: o.sources.len(),
             sources: normalized.describe_sources(&o.sources),
             members: plan
@@ -206,4 +209,47 @@ pub fn organizations(normalized: &normalize::Plan, plan: &Plan) -> Vec<OrgView> 
         }
     }
     out
+}
+
+/// A failed row's cause in plain words, ahead of what the server said (kept whole, as the
+/// report has it). Our own notes ("not attempted: ...", "refused by the server: ...") are
+/// plain already.
+pub fn cause(error: &str) -> String {
+    let http = |codes: &[&str]| {
+        codes
+            .iter()
+            .any(|c| error.contains(&format!("(HTTP {c}")) || error.starts_with(&format!("HTTP {c}")))
+    };
+    let plain = if http(&["5"]) {
+        Some("The server failed on every try (it may be down or overloaded); retry later.")
+    } else if http(&["429"]) {
+        Some("The server kept asking to slow down; retry later.")
+    } else if http(&["401", "403"]) {
+        Some("The server refused the credentials.")
+    } else if http(&["4"]) {
+        Some("The server refused it as sent.")
+    } else if error.starts_with("no answer within") {
+        Some("The server did not answer in time on any try; retry later.")
+    } else if error.starts_with("cannot connect") || error.starts_with("connection failed") {
+        Some("The server could not be reached; check the network, then retry.")
+    } else {
+        None
+    };
+    match plain {
+        Some(plain) => format!("{plain} It said: {error}"),
+        None => error.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_in_plain_words() {
+        assert_eq!(
+            super::cause("INTERNAL (HTTP 500): boom (gave up after 5 attempts)"),
+            "The server failed on every try (it may be down or overloaded); retry later. It said: INTERNAL (HTTP 500): boom (gave up after 5 attempts)"
+        );
+        assert!(super::cause("RESOURCE_EXHAUSTED (HTTP 429): m").starts_with("The server kept asking"));
+        assert_eq!(super::cause("not attempted: interrupted"), "not attempted: interrupted");
+    }
 }

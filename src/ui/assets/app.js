@@ -336,16 +336,16 @@ function renderGroups() {
   if (hidden) box.append(el("p", { class: "status", id: "hidden-rows", text: `${plural(hidden, "row")} not shown by the filter or search.` }));
 }
 
-/** The check's counts, in groups: what will be sent, what is there, what is held back. */
+/** The check's counts, in the table's rows: what will be sent, what is there, what is held back. */
 function checkSummary(v) {
   const t = v.tallies && v.tallies.groups;
   if (!t) return v.summary;
-  const parts = [`${plural(t.total, "group")}`];
-  if (t.planned) parts.push(`${t.planned} to send`);
-  if (t.already_there) parts.push(`${t.already_there} already there`);
-  if (t.held_back) parts.push(`${t.held_back} held back`);
-  if (t.stale) parts.push(`${t.stale} no longer in the export`);
-  return parts.join(" · ");
+  const parts = [];
+  if (t.planned) parts.push(`${plural(t.planned, "group")} to send`);
+  if (t.already_there) parts.push(`${plural(t.already_there, "group")} already there`);
+  if (t.held_back) parts.push(`${plural(t.held_back, "row")} held back`);
+  if (t.stale) parts.push(`${plural(t.stale, "group")} no longer in the export`);
+  return parts.length ? parts.join(" · ") : "No groups in these files.";
 }
 
 /** Why Import cannot send, or null when it can. */
