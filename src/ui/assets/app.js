@@ -294,6 +294,8 @@ function statusWord(status) {
     unchanged: "already there",
     skipped: "held back",
     not_attempted: "not attempted",
+    planned: "to send",
+    stale: "no longer in the export",
   };
   return words[status] || status;
 }
