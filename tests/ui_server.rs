@@ -128,6 +128,8 @@ fn every_catchable_signal_removes_the_uploaded_files() {
         ("SIGQUIT", libc::SIGQUIT),
         ("SIGINT", libc::SIGINT),
         ("SIGTERM", libc::SIGTERM),
+        ("SIGUSR1", libc::SIGUSR1),
+        ("SIGALRM", libc::SIGALRM),
     ] {
         let w = Workdir::new();
         let tmp = tmp(&w);

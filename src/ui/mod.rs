@@ -153,8 +153,9 @@ fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Resolves on Ctrl-C, SIGTERM, SIGHUP (the terminal closed) or SIGQUIT; the handlers are in
-/// place as soon as this returns, so each of them ends the server cleanly.
+/// Resolves on Ctrl-C, SIGTERM, SIGHUP (the terminal closed), SIGQUIT, SIGUSR1, SIGUSR2 or
+/// SIGALRM: every signal that ends a process by default and can be caught. The handlers are
+/// in place as soon as this returns, so each of them ends the server cleanly.
 #[cfg(unix)]
 fn stop_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -162,12 +163,19 @@ fn stop_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
     let mut terminate = signal(SignalKind::terminate()).map_err(Error::Serve)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(Error::Serve)?;
     let mut quit = signal(SignalKind::quit()).map_err(Error::Serve)?;
+    // These end a process by default too, and can be caught.
+    let mut user1 = signal(SignalKind::user_defined1()).map_err(Error::Serve)?;
+    let mut user2 = signal(SignalKind::user_defined2()).map_err(Error::Serve)?;
+    let mut alarm = signal(SignalKind::alarm()).map_err(Error::Serve)?;
     Ok(async move {
         tokio::select! {
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
             _ = hangup.recv() => {}
             _ = quit.recv() => {}
+            _ = user1.recv() => {}
+            _ = user2.recv() => {}
+            _ = alarm.recv() => {}
         }
     })
 }
