@@ -27,6 +27,7 @@ pub mod settings;
 pub mod state;
 pub mod ui;
 pub mod upload;
+pub mod wording;
 
 use error::{Error, Exit};
 use settings::CommandSettings;

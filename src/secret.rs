@@ -38,6 +38,58 @@ pub struct Credentials {
     pub auth_token: Secret,
 }
 
+/// Fewer characters than any real Velt key or token has: a secret this short is a placeholder
+/// or a typo, and the run says so (scrubbing it by whole tokens stays safe either way).
+pub const MIN_CHARS: usize = 12;
+
+/// Whether `secret` is too short to be a real key or token (an empty one is simply missing).
+pub fn too_short(secret: &Secret) -> bool {
+    let n = secret.expose().chars().count();
+    n > 0 && n < MIN_CHARS
+}
+
+/// What a secret value is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// `text` with every whole-token occurrence of a secret replaced by [`REDACTED`]. A match
+/// counts only where it is not part of a longer word (letters, digits, `-`, `_`), so a short
+/// placeholder secret such as `t` never turns "internal" into "in`[redacted]`ernal"; a real key
+/// is quoted whole, between spaces, quotes, `=` or `:`.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        text = scrub_one(&text, secret);
+    }
+    text
+}
+
+fn scrub_one(text: &str, secret: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    let mut from = 0;
+    while let Some(found) = text[from..].find(secret) {
+        let start = from + found;
+        let end = start + secret.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        // A secret that itself starts or ends with a word character must not continue one.
+        let open = !(word(before) && word(secret.chars().next()));
+        let close = !(word(after) && word(secret.chars().next_back()));
+        if open && close {
+            out.push_str(&text[rest..start]);
+            out.push_str(REDACTED);
+            rest = end;
+            from = end;
+        } else {
+            // The next match may start inside this one.
+            from = start + secret.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
 /// Environment variable holding the API key.
 pub const API_KEY_ENV: &str = "VELT_API_KEY";
 /// Environment variable holding the auth token.
@@ -56,5 +108,29 @@ mod tests {
             auth_token: s,
         };
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn scrubbing_replaces_whole_tokens_only() {
+        // A one-letter placeholder never cuts words apart.
+        assert_eq!(scrub("internal error: t", &["t"]), "internal error: [redacted]");
+        assert_eq!(
+            scrub(
+                "key=K3y-long-secret, 'K3y-long-secret' K3y-long-secretX",
+                &["K3y-long-secret"]
+            ),
+            "key=[redacted], '[redacted]' K3y-long-secretX"
+        );
+        assert_eq!(scrub("aaa", &["aa"]), "aaa");
+        assert_eq!(scrub("x aa aa", &["aa"]), "x [redacted] [redacted]");
+        assert_eq!(scrub("é-secret-é", &["secret"]), "é-secret-é");
+        assert_eq!(scrub("nothing", &[""]), "nothing");
+    }
+
+    #[test]
+    fn short_secrets_are_noticed() {
+        assert!(too_short(&Secret::new("t")));
+        assert!(!too_short(&Secret::new("")));
+        assert!(!too_short(&Secret::new("test-api-key-5b1c9")));
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 /// Lowest first. A module may name only modules listed before it.
 const LAYERS: &[&str] = &[
     "location",
+    "wording",
     "secret",
     "read",
     "map",

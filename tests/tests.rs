@@ -50,5 +50,9 @@ mod ui;
 mod ui_browser;
 // One department, one name, every night: merges, order-free names, renames, invisible characters.
 mod names;
+// The page's server: signals, shutdown, its temporary folder, the browser it opens.
+mod ui_server;
+// The page's runs in a browser: failing, stopped, reloaded, retried, narrow.
+mod ui_runs;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;

@@ -14,7 +14,8 @@ use crate::workdir::{Workdir, CREDS};
 
 /// A running `velt-groups ui --no-open`, killed when dropped.
 pub struct Ui {
-    child: Child,
+    /// The server process.
+    pub child: Child,
     /// The address it printed, token included.
     pub url: String,
     /// Its port on 127.0.0.1.
@@ -26,7 +27,14 @@ pub struct Ui {
 impl Ui {
     /// Starts `velt-groups ui --no-open ARGS` in `w` with `env`, and reads its address.
     pub fn start(w: &Workdir, args: &[&str], env: &[(&str, &str)]) -> Ui {
-        let mut all = vec!["ui", "--no-open"];
+        let mut all = vec!["--no-open"];
+        all.extend_from_slice(args);
+        Ui::start_opening(w, &all, env)
+    }
+
+    /// Starts `velt-groups ui ARGS` (opening a browser unless ARGS say `--no-open`).
+    pub fn start_opening(w: &Workdir, args: &[&str], env: &[(&str, &str)]) -> Ui {
+        let mut all = vec!["ui"];
         all.extend_from_slice(args);
         let stderr = std::fs::File::create(w.path("ui.stderr")).unwrap();
         let mut child = w
@@ -194,7 +202,10 @@ fn nothing_is_served_without_the_token_or_from_another_host() {
     let page = client.get(&ui.url).send().unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    assert!(page.text().unwrap().contains("<input type=\"file\""));
+    let html = page.text().unwrap();
+    assert!(html.contains("<input type=\"file\""));
+    // The browser asks for no favicon (which would be refused without the token).
+    assert!(html.contains("<link rel=\"icon\" href=\"data:,\">"), "{html}");
     let local = client
         .get(ui.at("/api/session"))
         .header("x-velt-groups-token", &ui.token)
@@ -257,6 +268,12 @@ fn the_api_imports_a_workbook_into_the_fake_server() {
         error.starts_with("error: employees.xlsx, sheet 'Staff', row 4: no organization column among the headers"),
         "{error}"
     );
+    // In the page's words: its controls, not the command line's flags.
+    assert!(
+        error.ends_with("give one organization for every row with the Organization ID field, or name the column with the Organization choice under Columns"),
+        "{error}"
+    );
+    assert!(!error.contains("--"), "{error}");
     assert_eq!(view["files"][0]["header_row"], 4);
     assert_eq!(view["files"][0]["headers"][4], "Department");
 
@@ -325,7 +342,10 @@ fn held_back_rows_are_sent_only_once_the_person_agrees() {
     );
 
     let (_, answer) = ui.api(Method::POST, "/api/import", None, Some(json!({"choices": choices})));
-    assert_eq!(answer, json!({"outcome": "confirm", "held_back": 2, "removals": 0}));
+    assert_eq!(
+        answer,
+        json!({"outcome": "confirm", "held_back": 2, "removals": 0, "sentence": "Create 1 group in organization acme?"})
+    );
     assert_eq!(fake.requests(), 0, "nothing is sent before the person agrees");
 
     let agreed = json!({"choices": choices, "allow_partial": true});
@@ -413,7 +433,10 @@ fn members_are_counted_and_removals_need_a_confirmation() {
     let view = day("Work Email,Department\na@x.com,Sales\nc@x.com,Legal\n");
     assert_eq!(view["removals"], 1, "{view}");
     let (_, answer) = ui.api(Method::POST, "/api/import", None, Some(json!({"choices": choices})));
-    assert_eq!(answer, json!({"outcome": "confirm", "held_back": 0, "removals": 1}));
+    assert_eq!(
+        answer,
+        json!({"outcome": "confirm", "held_back": 0, "removals": 1, "sentence": "Remove 1 member from their groups in organization acme?"})
+    );
     assert_eq!(fake.members_of("acme", "sales"), vec!["a@x.com", "b@x.com"]);
     let agreed = json!({"choices": choices, "allow_removals": true});
     ui.api(Method::POST, "/api/import", None, Some(agreed));

@@ -21,7 +21,7 @@ use crate::workdir::{Workdir, CREDS};
 const PATIENCE: Duration = Duration::from_secs(90);
 
 /// A headless Chromium behind its driver, both stopped when dropped.
-struct Browser {
+pub struct Browser {
     driver: Child,
     client: Option<Client>,
     runtime: tokio::runtime::Runtime,
@@ -41,7 +41,7 @@ fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
 impl Browser {
     /// Starts the driver and a browser downloading into `downloads`; `None` (with a message)
     /// when Chromium is not installed, a failure under CI.
-    fn start(downloads: &Path) -> Option<Browser> {
+    pub fn start(downloads: &Path) -> Option<Browser> {
         let chromium = program("CHROME", &["chromium", "chromium-browser", "google-chrome"]);
         let driver = program("CHROMEDRIVER", &["chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
@@ -116,16 +116,16 @@ impl Browser {
         Some(browser)
     }
 
-    fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+    pub fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
         self.runtime.block_on(f)
     }
 
-    fn client(&self) -> &Client {
+    pub fn client(&self) -> &Client {
         self.client.as_ref().unwrap()
     }
 
     /// The element's text once `ready` accepts it.
-    fn text_until(&self, css: &str, ready: impl Fn(&str) -> bool) -> String {
+    pub fn text_until(&self, css: &str, ready: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         let mut last = String::new();
         while started.elapsed() < PATIENCE {
@@ -140,22 +140,60 @@ impl Browser {
         panic!("{css} never got there; it says: {last:?}");
     }
 
-    fn send_keys(&self, css: &str, text: &str) {
+    pub fn send_keys(&self, css: &str, text: &str) {
         let e = self
             .run(self.client().wait().at_most(PATIENCE).for_element(Locator::Css(css)))
             .unwrap();
         self.run(e.send_keys(text)).unwrap();
     }
 
-    fn click(&self, css: &str) {
+    pub fn click(&self, css: &str) {
         let e = self
             .run(self.client().wait().at_most(PATIENCE).for_element(Locator::Css(css)))
             .unwrap();
         self.run(e.click()).unwrap();
     }
 
+    /// Runs `script` in the page; its return value.
+    pub fn execute(&self, script: &str) -> serde_json::Value {
+        self.run(self.client().execute(script, vec![])).unwrap()
+    }
+
+    /// Waits until `script` returns `true`.
+    pub fn until(&self, what: &str, script: &str) {
+        let started = Instant::now();
+        while started.elapsed() < PATIENCE {
+            if self.run(self.client().execute(script, vec![])).ok() == Some(serde_json::Value::Bool(true)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{what} never happened");
+    }
+
+    /// Sets the viewport (not the window) to `width` x `height`.
+    pub fn viewport(&self, width: u32, height: u32) {
+        self.run(async {
+            for _ in 0..3 {
+                let inner = self
+                    .client()
+                    .execute("return [window.innerWidth, window.innerHeight];", vec![])
+                    .await
+                    .unwrap();
+                let (w, h) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
+                if (w, h) == (width, height) {
+                    return;
+                }
+                let (ow, oh) = self.client().get_window_size().await.unwrap();
+                let ow = (ow as i64 + width as i64 - w as i64).max(1) as u32;
+                let oh = (oh as i64 + height as i64 - h as i64).max(1) as u32;
+                self.client().set_window_size(ow, oh).await.unwrap();
+            }
+        });
+    }
+
     /// With `UPDATE_SCREENSHOTS=1`, writes the viewport to docs/ui-NAME.png.
-    fn screenshot(&self, name: &str) {
+    pub fn screenshot(&self, name: &str) {
         if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
             let png = self.run(self.client().screenshot()).unwrap();
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("docs/ui-{name}.png"));
@@ -175,7 +213,7 @@ impl Drop for Browser {
 }
 
 /// A file that is fully downloaded into `dir` (Chromium writes `.crdownload` first).
-fn downloaded(dir: &Path, extension: &str) -> PathBuf {
+pub fn downloaded(dir: &Path, extension: &str) -> PathBuf {
     let started = Instant::now();
     while started.elapsed() < PATIENCE {
         let found = std::fs::read_dir(dir)
@@ -219,17 +257,21 @@ fn three_actions_import_the_sample_workbook() {
     );
     browser.screenshot("picked");
 
-    // 2. Type the organization; 3. press Import at once: the page checks first, then sends.
+    // 2. Type the organization; 3. press Import at once: the page checks first, says what
+    // will happen, and sends once the person agrees.
     browser.send_keys("input[name=org]", "acme");
     browser.click("#import");
-    let outcome = browser.text_until("#outcome", |t| !t.is_empty());
-    assert!(outcome.starts_with("acme: 9 added."), "{outcome}");
+    let sentence = browser.text_until("#confirm-sentence", |t| !t.is_empty());
+    assert_eq!(sentence, "Create 9 groups in organization acme?");
+    assert_eq!(fake.requests(), 0, "nothing goes before the confirmation");
+    browser.click("#confirm-ok");
+    let heading = browser.text_until("#progress-heading", |t| t == "Imported");
+    assert_eq!(heading, "Imported");
+    let counts = browser.text_until("#counts", |t| !t.is_empty());
+    assert_eq!(counts, "Groups: 9 added (9 groups in all)");
     let table = browser.text_until("#group-tables", |t| t.contains("added"));
     assert!(table.contains("acme: 9 groups"), "{table}");
     assert!(table.contains("Ærø Logistik"), "{table}");
-    assert!(browser
-        .text_until("#stats", |t| !t.is_empty())
-        .contains("groups: 9/9 done"));
     assert_eq!(fake.groups_of("acme").len(), 9);
     assert_eq!(
         fake.groups_of("acme")["research-developpement"],
@@ -263,7 +305,7 @@ fn conflicts_are_named_and_held_back_after_a_confirmation() {
     browser.run(browser.client().goto(&ui.url)).unwrap();
     browser.text_until("#target", |t| t.starts_with("Writes to"));
     browser.send_keys("#files", hr.to_str().unwrap());
-    let table = browser.text_until("#group-tables", |t| t.contains("invalid"));
+    let table = browser.text_until("#group-tables", |t| t.contains("held back"));
     assert!(
         table.contains("conflict: group ID '10' is claimed by 'Sales' and 'Marketing'"),
         "{table}"
@@ -274,15 +316,34 @@ fn conflicts_are_named_and_held_back_after_a_confirmation() {
         "{problems}"
     );
     browser.screenshot("conflicts");
+    // Every problem is shown (no box cutting the list) and reachable from the keyboard.
+    assert_eq!(
+        browser.execute(
+            "const p = document.getElementById('problems'); return [p.scrollHeight <= p.clientHeight + 1, p.tabIndex];"
+        ),
+        serde_json::json!([true, 0])
+    );
+    // A column picked by hand is not called automatic.
+    browser.execute(
+        "const s = document.getElementById('col-name'); s.value = 'Department'; s.dispatchEvent(new Event('change')); return null;",
+    );
+    browser.until(
+        "the hand-picked column",
+        "const s = document.getElementById('col-name'); return !!s && s.value === 'Department' && s.options[0].text === 'automatic';",
+    );
 
     browser.click("#import");
     let reasons = browser.text_until("#confirm-reasons", |t| !t.is_empty());
-    assert!(reasons.starts_with("3 groups or rows held back"), "{reasons}");
+    assert!(reasons.starts_with("3 rows held back"), "{reasons}");
+    assert_eq!(
+        browser.text_until("#confirm-sentence", |t| !t.is_empty()),
+        "Create 4 groups in organization acme?"
+    );
     assert_eq!(fake.requests(), 0, "nothing goes before the confirmation");
     browser.click("#confirm-ok");
-    let outcome = browser.text_until("#outcome", |t| !t.is_empty());
-    assert!(outcome.starts_with("acme: 4 added, 3 invalid."), "{outcome}");
-    assert!(outcome.contains("Some groups were not imported"), "{outcome}");
+    let counts = browser.text_until("#counts", |t| !t.is_empty());
+    assert_eq!(counts, "Groups: 4 added · 3 held back (7 groups in all)");
+    assert_eq!(browser.text_until("#progress-heading", |t| !t.is_empty()), "Imported");
     let sent: Vec<String> = fake.groups_of("acme").into_keys().collect();
     assert_eq!(sent, vec!["20", "30", "40", "41"]);
 }

@@ -256,6 +256,22 @@ pub fn browser_failed(error: impl std::fmt::Display) {
     eprintln!("warning: cannot open a browser ({error}); open the address above yourself");
 }
 
+/// Says an import of the web page was interrupted by a signal, and where its report was kept.
+pub fn ui_interrupted(kept: &[std::path::PathBuf]) {
+    match kept {
+        [] => eprintln!(
+            "velt-groups: the import was interrupted before its report was written; run it again to send the rest"
+        ),
+        _ => {
+            let paths: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "velt-groups: the import was interrupted; its report is {}; run it again to send the rest",
+                paths.join(" and ")
+            );
+        }
+    }
+}
+
 /// Says the web page's server stopped.
 pub fn ui_stopped() {
     eprintln!("velt-groups: stopped");

@@ -164,6 +164,8 @@ pub enum Warning {
     },
     /// The config file holds credentials and others can read it.
     SharedConfig(PathBuf),
+    /// A secret too short to be a real one (a placeholder, a typo).
+    ShortSecret(&'static str),
 }
 
 impl std::fmt::Display for Warning {
@@ -177,6 +179,11 @@ impl std::fmt::Display for Warning {
                 f,
                 "{} holds credentials and others can read it; chmod 600 it",
                 path.display()
+            ),
+            Warning::ShortSecret(env) => write!(
+                f,
+                "{env} is shorter than {} characters, too short to be a real Velt secret; check it",
+                crate::secret::MIN_CHARS
             ),
         }
     }
@@ -312,7 +319,24 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
         Command::Completions(args) => CommandSettings::Completions(args.shell),
         Command::Man => CommandSettings::Man,
     };
+    warnings.extend(short_secrets(&command));
     Ok(Settings { command, warnings })
+}
+
+/// Warns for each secret too short to be real (see [`crate::secret::too_short`]).
+fn short_secrets(command: &CommandSettings) -> Vec<Warning> {
+    let upload = match command {
+        CommandSettings::Import(s) => &s.upload,
+        CommandSettings::Verify(s) => &s.upload,
+        CommandSettings::Ui(s) => &s.upload,
+        _ => return Vec::new(),
+    };
+    let c = &upload.credentials;
+    [(&c.api_key, API_KEY_ENV), (&c.auth_token, AUTH_TOKEN_ENV)]
+        .into_iter()
+        .filter(|(secret, _)| crate::secret::too_short(secret))
+        .map(|(_, env)| Warning::ShortSecret(env))
+        .collect()
 }
 
 fn merge<T>(config: Option<&ConfigFile>, flags: T) -> Result<T, SettingsError>

@@ -42,6 +42,8 @@ pub struct Session {
     pub files: Vec<Upload>,
     /// Numbers the copies' folders, so two files of one name never clash.
     pub next_file: u64,
+    /// Counts the changes to [`Session::files`]: a run of an older pick is shown as history.
+    pub picks: u64,
     /// The latest import or dry run.
     pub job: Option<Arc<Job>>,
 }
@@ -49,13 +51,7 @@ pub struct Session {
 impl App {
     /// The state for a server on `port`, with a fresh token and private folder.
     pub fn new(settings: UiSettings, port: u16) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("velt-groups-ui-").tempdir()?;
-        // Only this user may read the HR data copied here.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
-        }
+        let dir = super::folder::create()?;
         Ok(App {
             settings,
             token: token()?,
@@ -63,6 +59,11 @@ impl App {
             dir,
             session: Mutex::new(Session::default()),
         })
+    }
+
+    /// The import under way, if any.
+    pub fn running(&self) -> Option<Arc<Job>> {
+        self.session().job.clone().filter(|j| j.running())
     }
 
     /// The session, locked.
@@ -86,7 +87,7 @@ pub enum UiError {
     #[error("{0}")]
     BadRequest(String),
     /// An import is running; it must finish first.
-    #[error("an import is running; wait for it to finish")]
+    #[error("an import is running; wait for it to finish, or press Stop")]
     Busy,
     /// No such report or import.
     #[error("not found")]

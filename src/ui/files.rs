@@ -1,7 +1,8 @@
 //! `PUT /api/files?name=NAME` (the bytes of one picked file) and `DELETE /api/files` (a new
 //! pick starts afresh). Each file is streamed into its own folder under the private temporary
-//! folder, under its own name, so the reader sees its extension and messages name it as the
-//! person knows it.
+//! folder, under a short safe name with its extension (so the reader knows its format, and a
+//! 280-byte name legal on macOS still fits a Linux file name); messages name it as the person
+//! knows it.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ pub async fn add(State(app): State<Arc<App>>, Query(q): Query<Named>, body: Body
         app.dir.path().join(format!("file-{}", session.next_file))
     };
     std::fs::create_dir(&folder)?;
-    let path = folder.join(&name);
+    let path = folder.join(stored_name(&name));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
     let mut stream = body.into_data_stream();
     let mut written = 0u64;
@@ -58,6 +59,7 @@ pub async fn add(State(app): State<Arc<App>>, Query(q): Query<Named>, body: Body
     out.flush()?;
     let mut session = app.session();
     session.files.push(Upload { name, path });
+    session.picks += 1;
     Ok(Json(Files {
         files: session.files.iter().map(|f| f.name.clone()).collect(),
     }))
@@ -70,6 +72,7 @@ pub async fn clear(State(app): State<Arc<App>>) -> Result<Json<Files>, UiError> 
         if session.job.as_ref().is_some_and(|j| j.running()) {
             return Err(UiError::Busy);
         }
+        session.picks += 1;
         std::mem::take(&mut session.files)
     };
     for file in old {
@@ -78,6 +81,19 @@ pub async fn clear(State(app): State<Arc<App>>) -> Result<Json<Files>, UiError> 
         }
     }
     Ok(Json(Files { files: Vec::new() }))
+}
+
+/// The name the copy is stored under: `input` and the original's extension, when it has a
+/// plain one (the reader goes by it); every other character of the name stays out of paths.
+fn stored_name(name: &str) -> String {
+    let ext = std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()));
+    match ext {
+        Some(ext) => format!("input.{}", ext.to_ascii_lowercase()),
+        None => "input".to_owned(),
+    }
 }
 
 /// The last part of the browser's file name, without control characters; `None` if nothing is left.
@@ -97,5 +113,14 @@ mod tests {
         assert_eq!(super::file_name("C:\\x\\hr.csv").as_deref(), Some("hr.csv"));
         assert_eq!(super::file_name(".."), None);
         assert_eq!(super::file_name("a\u{0}b\n"), Some("ab".to_owned()));
+    }
+
+    #[test]
+    fn copies_get_short_safe_names() {
+        let long = format!("{}.xlsx", "Überstunden-Ärzteschaft ".repeat(6));
+        assert_eq!(super::stored_name(&long), "input.xlsx");
+        assert_eq!(super::stored_name("hr.CSV"), "input.csv");
+        assert_eq!(super::stored_name("hr"), "input");
+        assert_eq!(super::stored_name("hr.tar gz"), "input");
     }
 }

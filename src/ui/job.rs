@@ -1,10 +1,12 @@
 //! `POST /api/import`: an import (or a dry run) of the picked files, carried out on a thread of
-//! its own by `cmd::import`'s steps; `GET /api/progress`: how it goes, then its outcome;
-//! `GET /report/{job}/{file}`: its report, written by the report writers, as a download.
+//! its own by `cmd::import`'s steps; `GET /api/progress`: how the latest run goes, then its
+//! outcome (the run lives here, so a reloaded page finds it); `POST /api/stop`: stops it as
+//! Ctrl-C stops `import`; `GET /report/{job}/{file}`: its report, as a download.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::app::{App, UiError};
 use super::check::{blocking, picked, prepare, Choices, Prepared};
+use super::outcome::{self, Kind, Tallies};
 use super::view::{self, OrgView};
 use crate::cmd::import::{self, Observer, Stats};
 use crate::error::Error;
@@ -22,6 +25,7 @@ use crate::plan::{Action, Status};
 use crate::report::{ReportFile, Summary};
 use crate::upload::progress::Progress;
 use crate::upload::Confirmations;
+use crate::wording;
 
 /// What the page asks for.
 #[derive(Debug, Default, Deserialize)]
@@ -33,6 +37,10 @@ pub struct Start {
     allow_partial: bool,
     /// The person agreed to the removals.
     allow_removals: bool,
+    /// Only say what an import would do (the sentence to confirm); send nothing.
+    preview: bool,
+    /// Send only what the latest run did not get done.
+    retry: bool,
 }
 
 /// What the page is told.
@@ -50,6 +58,8 @@ pub enum Answer {
         held_back: usize,
         /// Members that would be removed.
         removals: usize,
+        /// What an import would do, in one sentence; `None`: nothing would be sent.
+        sentence: Option<String>,
     },
     /// Nothing was sent: the files could not be planned.
     Stopped {
@@ -62,8 +72,15 @@ pub enum Answer {
 pub struct Job {
     id: u64,
     dry_run: bool,
+    /// The choices it ran with, so a reloaded page shows them.
+    choices: Choices,
+    /// Which pick of files it read ([`super::app::Session::picks`]).
+    pick: u64,
     phases: Mutex<Vec<(&'static str, Arc<Progress>)>>,
     result: Mutex<Option<Result<Arc<Finished>, String>>>,
+    /// Set by the Stop button (or a signal); the upload stops as on Ctrl-C.
+    stop: tokio::sync::watch::Sender<bool>,
+    stopped: AtomicBool,
 }
 
 /// How an import ended.
@@ -77,23 +94,50 @@ pub struct Finished {
     complete: bool,
     /// Report file names, downloadable under `/report/{job}/`.
     reports: Vec<String>,
+    /// How it ended, for the heading.
+    kind: Kind,
+    /// The heading.
+    heading: &'static str,
+    /// Every row of each kind, by what became of it.
+    tallies: Tallies,
     #[serde(skip)]
     paths: Vec<PathBuf>,
+    /// What got done, for a retry.
+    #[serde(skip)]
+    done: outcome::Finished,
 }
 
 /// `POST /api/import`.
 pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Result<Json<Answer>, UiError> {
     let files = picked(&app)?;
-    if !start.dry_run && !app.settings.has_credentials() {
+    if !start.dry_run && !start.preview && !app.settings.has_credentials() {
         return Err(UiError::BadRequest(
             "no credentials: start velt-groups ui with VELT_API_KEY and VELT_AUTH_TOKEN set (or api-key and auth-token in the --config file); a dry run works without them".into(),
         ));
     }
     blocking(move || {
-        let prepared = match prepare(&app, &files, &start.choices) {
+        let mut prepared = match prepare(&app, &files, &start.choices) {
             Ok(p) => p,
-            Err(stopped) => return Ok(Answer::Stopped { errors: stopped.errors }),
+            Err(stopped) => {
+                return Ok(Answer::Stopped {
+                    errors: stopped.errors.iter().map(|e| wording::for_page(e)).collect(),
+                })
+            }
         };
+        if start.retry {
+            let session = app.session();
+            let last = session
+                .job
+                .as_ref()
+                .filter(|j| j.pick == session.picks)
+                .and_then(|j| j.finished());
+            let Some(last) = last else {
+                return Err(UiError::BadRequest(
+                    "there is no run of these files to retry; press Import".into(),
+                ));
+            };
+            last.done.leave_out(&mut prepared.plan);
+        }
         let held_back = prepared.plan.held_back();
         let removals = prepared
             .plan
@@ -103,8 +147,12 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
             .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
             .count();
         let unconfirmed = (held_back > 0 && !start.allow_partial) || (removals > 0 && !start.allow_removals);
-        if unconfirmed && !start.dry_run {
-            return Ok(Answer::Confirm { held_back, removals });
+        if start.preview || (unconfirmed && !start.dry_run) {
+            return Ok(Answer::Confirm {
+                held_back,
+                removals,
+                sentence: outcome::sentence(&prepared.plan),
+            });
         }
         let job = {
             let mut session = app.session();
@@ -114,8 +162,12 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
             let job = Arc::new(Job {
                 id: session.job.as_ref().map_or(1, |j| j.id + 1),
                 dry_run: start.dry_run,
+                choices: start.choices.clone(),
+                pick: session.picks,
                 phases: Mutex::new(Vec::new()),
                 result: Mutex::new(None),
+                stop: tokio::sync::watch::Sender::new(false),
+                stopped: AtomicBool::new(false),
             });
             session.job = Some(Arc::clone(&job));
             job
@@ -128,8 +180,10 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
                 let result = worker
                     .carry_out(&app, prepared)
                     .map(Arc::new)
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| wording::for_page(&e.to_string()));
                 *lock(&worker.result) = Some(result);
+                // Whoever waits for the end (a signal's shutdown) hears of it.
+                worker.stop.send_replace(true);
             });
         if let Err(e) = spawned {
             *lock(&job.result) = Some(Err(format!("cannot start the import: {e}")));
@@ -140,10 +194,57 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
     .map(Json)
 }
 
+/// What `POST /api/stop` answers.
+#[derive(Serialize)]
+pub struct Stopping {
+    /// The run being stopped; `None` when none was running.
+    job: Option<u64>,
+}
+
+/// `POST /api/stop`: stops the running import as Ctrl-C stops `import`: answers already on
+/// their way are recorded, the report is written, and the next run resumes.
+pub async fn stop(State(app): State<Arc<App>>) -> Json<Stopping> {
+    let job = app.session().job.clone().filter(|j| j.running());
+    if let Some(job) = &job {
+        job.interrupt();
+    }
+    Json(Stopping { job: job.map(|j| j.id) })
+}
+
 impl Job {
     /// Whether it is still under way.
     pub fn running(&self) -> bool {
         lock(&self.result).is_none()
+    }
+
+    /// Whether it sends (not a dry run).
+    pub fn sends(&self) -> bool {
+        !self.dry_run
+    }
+
+    /// Asks it to stop, as Ctrl-C does.
+    pub fn interrupt(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.stop.send_replace(true);
+    }
+
+    /// Waits until it has ended (its report written), or `patience` has passed; whether it ended.
+    pub async fn ended(&self, patience: std::time::Duration) -> bool {
+        let mut rx = self.stop.subscribe();
+        let _ = tokio::time::timeout(patience, async {
+            while self.running() {
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        !self.running()
+    }
+
+    /// Its outcome, once it ended well.
+    pub fn finished(&self) -> Option<Arc<Finished>> {
+        lock(&self.result).as_ref().and_then(|r| r.as_ref().ok()).cloned()
     }
 
     /// Sends (unless a dry run) and writes the report in CSV and XLSX, as `import` does.
@@ -173,10 +274,16 @@ impl Job {
             // A report that fell back to CSV is named by the summary.
             paths.extend(summary.report.take().map(PathBuf::from));
         }
+        let tallies = Tallies::of(&plan);
+        let kind = Kind::of(&tallies, self.dry_run, self.stopped.load(Ordering::SeqCst));
         Ok(Finished {
             organizations: view::organizations(&normalized, &plan),
             summary,
             complete: plan.complete(),
+            kind,
+            heading: kind.heading(),
+            tallies,
+            done: outcome::Finished::of(&plan),
             reports: paths
                 .iter()
                 .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -194,8 +301,11 @@ impl Observer for Job {
     }
 
     fn interrupted(&self) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        // Ctrl-C ends the server and this thread with it; the state keeps what was confirmed.
-        Box::pin(std::future::pending())
+        // The Stop button, or a signal to the server (which then waits for the report).
+        let mut rx = self.stop.subscribe();
+        Box::pin(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })
     }
 }
 
@@ -218,6 +328,12 @@ pub struct ProgressView {
     job: u64,
     dry_run: bool,
     running: bool,
+    /// The Stop button was pressed.
+    stopping: bool,
+    /// It read the files picked now (a new pick makes it history).
+    current: bool,
+    /// The choices it ran with.
+    choices: Choices,
     phases: Vec<Phase>,
     finished: Option<Arc<Finished>>,
     error: Option<String>,
@@ -225,7 +341,12 @@ pub struct ProgressView {
 
 /// `GET /api/progress`: the latest job's counters, then its outcome.
 pub async fn progress(State(app): State<Arc<App>>) -> Result<Json<ProgressView>, UiError> {
-    let job = app.session().job.clone().ok_or(UiError::NotFound)?;
+    let (job, current) = {
+        let session = app.session();
+        let job = session.job.clone().ok_or(UiError::NotFound)?;
+        let current = job.pick == session.picks;
+        (job, current)
+    };
     let phases = lock(&job.phases)
         .iter()
         .map(|(what, p)| Phase {
@@ -248,10 +369,29 @@ pub async fn progress(State(app): State<Arc<App>>) -> Result<Json<ProgressView>,
         job: job.id,
         dry_run: job.dry_run,
         running: finished.is_none() && error.is_none(),
+        stopping: job.stopped.load(Ordering::SeqCst),
+        current,
+        choices: job.choices.clone(),
         phases,
         finished,
         error,
     }))
+}
+
+/// Copies the reports of `job` into `to`, for a run a signal stopped: the temporary folder
+/// goes with the server. The paths written.
+pub fn keep_reports(job: &Job, to: &std::path::Path) -> Vec<PathBuf> {
+    let Some(finished) = job.finished() else {
+        return Vec::new();
+    };
+    finished
+        .paths
+        .iter()
+        .filter_map(|p| {
+            let target = to.join(p.file_name()?);
+            std::fs::copy(p, &target).ok().map(|_| target)
+        })
+        .collect()
 }
 
 /// `GET /report/{job}/{file}`: a report of the latest job, as an attachment.

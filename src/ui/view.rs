@@ -12,6 +12,7 @@ use crate::map::ListKind;
 use crate::normalize;
 use crate::plan::{Action, Plan, Status};
 use crate::upload::UploadSettings;
+use crate::wording;
 
 /// The answer to a check: what was found, and what an import would do.
 #[derive(Debug, Default, Serialize)]
@@ -34,6 +35,10 @@ pub struct CheckView {
     pub removal_guard: Option<String>,
     /// What an import would send.
     pub sending: Option<Sending>,
+    /// The table's rows by what would become of them, in one unit per kind.
+    pub tallies: Option<super::outcome::Tallies>,
+    /// Why Import cannot send anything, when it cannot.
+    pub nothing_to_send: Option<String>,
 }
 
 /// One file: where its header was found and which column fills each role.
@@ -90,7 +95,10 @@ pub fn checked(normalized: &normalize::Plan, plan: &Plan, seen: &[Seen], upload:
     CheckView {
         files: files(seen),
         errors: Vec::new(),
-        problems: console::problem_lines(&normalized.problems),
+        problems: console::problem_lines(&normalized.problems)
+            .iter()
+            .map(|l| wording::for_page(l))
+            .collect(),
         organizations: organizations(normalized, plan),
         summary: crate::cmd::check::summary(normalized),
         held_back: plan.held_back(),
@@ -100,8 +108,12 @@ pub fn checked(normalized: &normalize::Plan, plan: &Plan, seen: &[Seen], upload:
             .flatten()
             .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
             .count(),
-        removal_guard: plan.removal_guard.as_ref().map(ToString::to_string),
+        removal_guard: plan.removal_guard.as_ref().map(|g| wording::for_page(&g.to_string())),
         sending: Some(Sending::of(plan, upload)),
+        tallies: Some(super::outcome::Tallies::of(plan)),
+        nothing_to_send: super::outcome::sentence(plan)
+            .is_none()
+            .then(|| super::outcome::nothing_to_send(plan)),
     }
 }
 
@@ -111,7 +123,11 @@ pub fn failed(errors: &[String], seen: &[Seen]) -> CheckView {
         files: files(seen),
         errors: errors
             .iter()
-            .flat_map(|e| e.lines().map(|l| format!("error: {l}")).collect::<Vec<_>>())
+            .flat_map(|e| {
+                e.lines()
+                    .map(|l| format!("error: {}", wording::for_page(l)))
+                    .collect::<Vec<_>>()
+            })
             .collect(),
         ..CheckView::default()
     }
@@ -171,7 +187,10 @@ pub fn organizations(normalized: &normalize::Plan, plan: &Plan) -> Vec<OrgView> 
             group_id: o.group_id.clone(),
             group_name: o.group_name.clone(),
             status: o.status.as_str(),
-            note: o.error.clone(),
+            note: match o.status {
+                Status::Failed => cause(&wording::for_page(&o.error)),
+                _ => wording::for_page(&o.error),
+            },
             rows: o.sources.len(),
             sources: normalized.describe_sources(&o.sources),
             members: plan
@@ -190,4 +209,47 @@ pub fn organizations(normalized: &normalize::Plan, plan: &Plan) -> Vec<OrgView> 
         }
     }
     out
+}
+
+/// A failed row's cause in plain words, ahead of what the server said (kept whole, as the
+/// report has it). Our own notes ("not attempted: ...", "refused by the server: ...") are
+/// plain already.
+pub fn cause(error: &str) -> String {
+    let http = |codes: &[&str]| {
+        codes
+            .iter()
+            .any(|c| error.contains(&format!("(HTTP {c}")) || error.starts_with(&format!("HTTP {c}")))
+    };
+    let plain = if http(&["5"]) {
+        Some("The server failed on every try (it may be down or overloaded); retry later.")
+    } else if http(&["429"]) {
+        Some("The server kept asking to slow down; retry later.")
+    } else if http(&["401", "403"]) {
+        Some("The server refused the credentials.")
+    } else if http(&["4"]) {
+        Some("The server refused it as sent.")
+    } else if error.starts_with("no answer within") {
+        Some("The server did not answer in time on any try; retry later.")
+    } else if error.starts_with("cannot connect") || error.starts_with("connection failed") {
+        Some("The server could not be reached; check the network, then retry.")
+    } else {
+        None
+    };
+    match plain {
+        Some(plain) => format!("{plain} It said: {error}"),
+        None => error.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_in_plain_words() {
+        assert_eq!(
+            super::cause("INTERNAL (HTTP 500): boom (gave up after 5 attempts)"),
+            "The server failed on every try (it may be down or overloaded); retry later. It said: INTERNAL (HTTP 500): boom (gave up after 5 attempts)"
+        );
+        assert!(super::cause("RESOURCE_EXHAUSTED (HTTP 429): m").starts_with("The server kept asking"));
+        assert_eq!(super::cause("not attempted: interrupted"), "not attempted: interrupted");
+    }
 }

@@ -131,7 +131,11 @@ pub async fn upload_paced(
         .zip(attempts)
         .map(|((work, done), attempts)| {
             let mut done = done.unwrap_or_else(|| Done {
-                error: stop.as_ref().map_or("not attempted".into(), Stop::not_attempted),
+                // A chunk still being retried when the run stopped was sent: it failed.
+                error: match (&stop, attempts) {
+                    (Some(stop), n) if n > 0 => stop.cut_short(n),
+                    (stop, _) => stop.as_ref().map_or("not attempted".into(), Stop::not_attempted),
+                },
                 ..Done::default()
             });
             done.attempts = attempts;

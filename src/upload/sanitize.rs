@@ -8,9 +8,6 @@ use super::api::Answer;
 /// The most characters of one server message kept; the rest is cut, and the cut says so.
 pub const MAX_CHARS: usize = 1_000;
 
-/// What a secret value is replaced with.
-const REDACTED: &str = "[redacted]";
-
 /// Cleans every text of `answer`: error messages and per-item messages alike.
 pub fn answer(answer: Answer, secrets: &[&str]) -> Answer {
     let clean = |t: String| text(&t, secrets);
@@ -40,8 +37,8 @@ pub fn answer(answer: Answer, secrets: &[&str]) -> Answer {
     }
 }
 
-/// One server text, cleaned: lines naming an `x-velt-*` header are dropped, the exact secret
-/// values are replaced, control characters are escaped (so the text stays on one line and
+/// One server text, cleaned: lines naming an `x-velt-*` header are dropped, the secret values are
+/// replaced (as whole tokens), control characters are escaped (so the text stays on one line and
 /// cannot drive the terminal), and it is cut at [`MAX_CHARS`].
 pub fn text(raw: &str, secrets: &[&str]) -> String {
     // Header lines go whole: a proxy may quote a secret encoded or cut, which no exact
@@ -50,10 +47,8 @@ pub fn text(raw: &str, secrets: &[&str]) -> String {
         .split(['\n', '\r'])
         .filter(|line| !line.to_ascii_lowercase().contains("x-velt-"))
         .collect();
-    let mut text = kept.join("\n");
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        text = text.replace(secret, REDACTED);
-    }
+    // Whole tokens only: a placeholder secret must not cut words of the message apart.
+    let text = crate::secret::scrub(&kept.join("\n"), secrets);
     let escaped: String = text
         .trim()
         .chars()
@@ -96,6 +91,11 @@ mod tests {
         assert!(!got.contains("K3y") && !got.contains("t0k"), "{got}");
         assert!(!got.to_ascii_lowercase().contains("x-velt"), "{got}");
         assert_eq!(got, r"bad request\nkey was [redacted], token [redacted]");
+    }
+
+    #[test]
+    fn a_short_placeholder_secret_does_not_corrupt_text() {
+        assert_eq!(text("internal error", &["t", "e"]), "internal error");
     }
 
     #[test]

@@ -77,6 +77,21 @@ impl Stop {
             Stop::Interrupted => "not attempted: interrupted".into(),
         }
     }
+
+    /// The error written for an item sent `attempts` times and still unconfirmed when the
+    /// run stopped.
+    pub fn cut_short(&self, attempts: u32) -> String {
+        let why = match self {
+            Stop::Credentials(e) => format!("the credentials were rejected ({e})"),
+            Stop::ServerDown(e) => format!("the server was unavailable (last answer: {e})"),
+            Stop::Interrupted => "the run was interrupted".into(),
+        };
+        let times = match attempts {
+            1 => "once".to_owned(),
+            n => format!("{n} times"),
+        };
+        format!("failed: sent {times} without a confirmation before the run stopped; {why}")
+    }
 }
 
 /// What an upload did.

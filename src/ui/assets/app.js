@@ -19,6 +19,7 @@ let checking = null; // the check under way, if any
 let checkSeq = 0;
 let debounce = null;
 let busy = false;
+let shown = null; // the finished run on screen, until something changes the plan
 
 /** Calls the API; throws with the server's message on an error status. */
 async function api(method, path, body, raw) {
@@ -66,6 +67,7 @@ function plural(n, noun, many) {
 }
 
 function seconds(s) {
+  if (s < 1) return "under a second";
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
   return `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
@@ -84,6 +86,10 @@ async function pick(files) {
   if (!files || !files.length || busy) return;
   const names = Array.from(files, (f) => f.name).join(", ");
   $("pick-status").textContent = `Reading ${names}…`;
+  // Another file: the last run's result and the table's filter no longer apply.
+  $("filter").value = "all";
+  $("search").value = "";
+  clearResult();
   // Columns chosen for other files do not apply to these.
   for (const [key] of ROLES) choices[key] = null;
   choices.sheet = null;
@@ -151,10 +157,10 @@ function render() {
   renderFiles();
   renderChoices();
   renderProblems();
-  renderGroups(view.organizations, $("group-tables"));
+  renderGroups();
   $("summary").textContent = view.errors.length
     ? "No groups yet: see the problems on the left."
-    : view.summary;
+    : checkSummary(view);
   renderTarget();
   renderSend();
   if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
@@ -210,7 +216,9 @@ function renderChoices() {
     const detected = view.files.map((f) => f.columns[role]).filter((c) => c);
     const mapped = view.files.some((f) => f.kind);
     let auto = "automatic";
-    if (detected.length) auto = `automatic: '${detected[0]}'`;
+    // A column picked by hand is what the files report as used: it was not detected.
+    if (choices[key]) auto = "automatic";
+    else if (detected.length) auto = `automatic: '${detected[0]}'`;
     else if (mapped) auto = "automatic: none found";
     const select = el("select", { id: `col-${role}`, name: key },
       el("option", { value: "", text: auto }),
@@ -219,6 +227,7 @@ function renderChoices() {
     select.disabled = busy || (role === "org" && $("org").value.trim() !== "");
     select.addEventListener("change", () => {
       choices[key] = select.value || null;
+      clearResult();
       runCheck();
     });
     box.append(el("label", { for: select.id }, label), select);
@@ -230,6 +239,7 @@ function renderChoices() {
     select.value = choices.sheet || "";
     select.addEventListener("change", () => {
       choices.sheet = select.value || null;
+      clearResult();
       runCheck();
     });
     box.append(el("label", { for: select.id }, "Sheet"), select);
@@ -239,6 +249,7 @@ function renderChoices() {
   row.addEventListener("change", () => {
     const n = parseInt(row.value, 10);
     choices.header_row = n > 0 ? n : null;
+    clearResult();
     runCheck();
   });
   box.append(el("label", { for: row.id }, "Header row"), row);
@@ -259,66 +270,132 @@ function renderProblems() {
     : "One organization for every row; leave it empty to use the organization column.";
 }
 
-/** One table per organization: group ID, name, rows, members, status and why. */
-function renderGroups(organizations, box) {
+/** The order rows are shown in: what needs the person's eye first. */
+const RANK = { failed: 0, not_attempted: 1, invalid: 2, skipped: 2, planned: 3 };
+
+/** A row's state as the page tells it: a failed row that was never sent was not attempted. */
+function state(g) {
+  return g.status === "failed" && g.attempts === 0 && g.note.startsWith("not attempted") ? "not_attempted" : g.status;
+}
+
+function matches(g, filter, search) {
+  if (filter === "failed" && !["failed", "not_attempted"].includes(state(g))) return false;
+  if (filter === "held" && !["invalid", "skipped"].includes(g.status)) return false;
+  if (filter === "added" && !["added", "exists", "removed"].includes(g.status)) return false;
+  if (!search) return true;
+  return `${g.group_id} ${g.group_name} ${g.note}`.toLowerCase().includes(search);
+}
+
+/** Page words for a status. */
+function statusWord(status) {
+  const words = {
+    invalid: "held back",
+    exists: "already there",
+    unchanged: "already there",
+    skipped: "held back",
+    not_attempted: "not attempted",
+    planned: "to send",
+    stale: "no longer in the export",
+  };
+  return words[status] || status;
+}
+
+/** One table per organization (failures first), filtered and searched; every row shown. */
+function renderGroups() {
+  const organizations = shown ? shown.organizations : view ? view.organizations : [];
+  const box = $("group-tables");
   box.replaceChildren();
+  const filter = $("filter").value;
+  const search = $("search").value.trim().toLowerCase();
   const members = organizations.some((o) => o.groups.some((g) => g.members !== null));
+  let hidden = 0;
   for (const org of organizations) {
-    const held = org.groups.filter((g) => g.status === "invalid").length;
+    const held = org.groups.filter((g) => ["invalid", "skipped"].includes(g.status)).length;
     const caption = `${org.id || "(no organization)"}: ${plural(org.groups.length - held, "group")}` +
-      (held ? `, ${held} held back` : "");
+      (held ? `, ${plural(held, "row")} held back` : "");
+    const rows = org.groups
+      .map((g, i) => [g, i])
+      .sort(([a, i], [b, j]) => (RANK[state(a)] ?? 4) - (RANK[state(b)] ?? 4) || i - j)
+      .map(([g]) => g)
+      .filter((g) => matches(g, filter, search));
+    hidden += org.groups.length - rows.length;
+    if (!rows.length) continue;
     const head = el("tr", {},
       ["Group ID", "Group name", "Rows"].map((t) => el("th", { scope: "col", text: t })),
       members ? el("th", { scope: "col", text: "Members" }) : null,
       ["Status", "Why"].map((t) => el("th", { scope: "col", text: t })));
-    const rows = org.groups.map((g) =>
-      el("tr", { class: `status-${g.status}` },
+    const body = rows.map((g) =>
+      el("tr", { class: `status-${state(g)}` },
         el("td", { class: "mono", text: g.group_id }),
         g.group_name ? el("td", { text: g.group_name }) : el("td", { class: "note", text: "(no name)" }),
         el("td", { class: "num", text: String(g.rows), title: g.sources }),
         members ? el("td", { class: "num", text: g.members === null ? "" : String(g.members) }) : null,
-        el("td", {}, el("span", { class: "badge", text: g.status })),
+        el("td", {}, el("span", { class: "badge", text: statusWord(state(g)) })),
         el("td", { class: "note", text: g.note })));
     box.append(el("div", { class: "table" },
-      el("table", {}, el("caption", { text: caption }), el("thead", {}, head), el("tbody", {}, rows))));
+      el("table", {}, el("caption", { text: caption }), el("thead", {}, head), el("tbody", {}, body))));
   }
+  if (hidden) box.append(el("p", { class: "status", id: "hidden-rows", text: `${plural(hidden, "row")} not shown by the filter or search.` }));
+}
+
+/** The check's counts, in the table's rows: what will be sent, what is there, what is held back. */
+function checkSummary(v) {
+  const t = v.tallies && v.tallies.groups;
+  if (!t) return v.summary;
+  const parts = [];
+  if (t.planned) parts.push(`${plural(t.planned, "group")} to send`);
+  if (t.already_there) parts.push(`${plural(t.already_there, "group")} already there`);
+  if (t.held_back) parts.push(`${plural(t.held_back, "row")} held back`);
+  if (t.stale) parts.push(`${plural(t.stale, "group")} no longer in the export`);
+  return parts.length ? parts.join(" · ") : "No groups in these files.";
+}
+
+/** Why Import cannot send, or null when it can. */
+function importBlocked() {
+  if (!session.credentials) return "To import, start velt-groups ui with VELT_API_KEY and VELT_AUTH_TOKEN set; a dry run works without them.";
+  if (!view) return "Pick a file first.";
+  if (view.errors.length) return "Fix the problems on the left first.";
+  if (view.nothing_to_send) return view.nothing_to_send;
+  return null;
 }
 
 function renderSend() {
   const s = view.sending;
   const note = [];
-  if (view.errors.length) note.push("Fix the problems on the left first.");
+  const blocked = importBlocked();
+  if (blocked) note.push(blocked);
   else if (s) {
     const what = [plural(s.groups, "group")];
     if (s.users) what.push(plural(s.users, "organization user"));
     if (s.memberships) what.push(plural(s.memberships, "membership change"));
-    note.push(`Import sends ${what.join(", ")} in ${plural(s.requests, "request")} (about ${seconds(s.seconds)}).`);
-    if (view.held_back) note.push(`${view.held_back} held back (marked in the table) will not be sent.`);
+    note.push(`Import sends ${what.join(", ")} in ${plural(s.requests, "request")} (${s.seconds < 1 ? "" : "about "}${seconds(s.seconds)}).`);
+    const held = view.tallies ? view.tallies.groups.held_back : view.held_back;
+    if (held) note.push(`${plural(held, "row")} held back (marked in the table) will not be sent.`);
     if (view.removals) note.push(`${plural(view.removals, "member")} would be removed.`);
     if (view.removal_guard) note.push(view.removal_guard);
   }
-  if (!session.credentials) {
-    note.push("To import, start velt-groups ui with VELT_API_KEY and VELT_AUTH_TOKEN set; a dry run works without them.");
-  }
   $("send-note").textContent = note.join(" ");
-  $("import").disabled = busy || !session.credentials;
-  $("dry-run").disabled = busy;
+  $("import").disabled = busy || !!blocked;
+  $("import").title = blocked || "";
+  $("dry-run").disabled = busy || !view || view.errors.length > 0;
 }
 
 // ---- 4. sending -------------------------------------------------------------------------
 
-function confirmDialog(held, removals) {
+function confirmDialog(answer, retry) {
   const reasons = $("confirm-reasons");
   reasons.replaceChildren();
-  if (held) {
+  $("confirm-title").textContent = retry ? "Retry the failed ones?" : "Send to Velt?";
+  $("confirm-sentence").textContent = answer.sentence;
+  if (answer.held_back) {
     reasons.append(el("li", {
-      text: `${plural(held, "group or row", "groups or rows")} held back (conflicting names or rows with a problem, marked in the table) will not be sent; the valid groups will.`,
+      text: `${plural(answer.held_back, "row")} held back (conflicting names or rows with a problem, marked in the table) will not be sent.`,
     }));
   }
-  if (removals) {
-    reasons.append(el("li", { text: `${plural(removals, "member")} will be removed from their groups.` }));
+  if (answer.removals) {
+    reasons.append(el("li", { text: `${plural(answer.removals, "member")} will be removed from their groups.` }));
   }
-  $("confirm-ok").textContent = held ? "Import the rest" : "Import";
+  $("confirm-ok").textContent = retry ? "Retry" : answer.held_back ? "Import the rest" : "Import";
   const dialog = $("confirm");
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
@@ -327,7 +404,20 @@ function confirmDialog(held, removals) {
   });
 }
 
-async function send(dryRun) {
+/** Clears the last run's outcome: something changed the plan it belonged to. */
+function clearResult() {
+  shown = null;
+  $("progress").hidden = true;
+  $("progress").className = "";
+  $("outcome").textContent = "";
+  $("counts").replaceChildren();
+  $("downloads").replaceChildren();
+  $("stats").textContent = "";
+  $("retry").hidden = true;
+  if (view) renderGroups();
+}
+
+async function send(dryRun, retry) {
   if (busy) return;
   const v = await settled();
   if (!v) return;
@@ -336,18 +426,29 @@ async function send(dryRun) {
     $("problems").focus();
     return;
   }
-  const request = { choices: payload(), dry_run: dryRun, allow_partial: false, allow_removals: false };
+  const request = { choices: payload(), dry_run: dryRun, retry: !!retry, allow_partial: false, allow_removals: false };
   try {
-    let answer = await api("POST", "/api/import", request);
-    if (answer.outcome === "confirm") {
-      if (!(await confirmDialog(answer.held_back, answer.removals))) {
+    if (!dryRun) {
+      // The last look: what will happen, where, in one sentence; nothing goes before it.
+      const answer = await api("POST", "/api/import", Object.assign({}, request, { preview: true }));
+      if (answer.outcome === "stopped") {
+        $("send-note").textContent = answer.errors.join(" ");
+        return;
+      }
+      if (!answer.sentence) {
+        $("send-note").textContent = view.nothing_to_send || "Nothing to send.";
+        return;
+      }
+      if (!(await confirmDialog(answer, retry))) {
         $("send-note").textContent = "Nothing was sent.";
         return;
       }
       request.allow_partial = true;
       request.allow_removals = true;
-      answer = await api("POST", "/api/import", request);
     }
+    // A new run starts from the check's table: no badge of the last run stays.
+    clearResult();
+    const answer = await api("POST", "/api/import", request);
     if (answer.outcome === "stopped") {
       $("send-note").textContent = answer.errors.join(" ");
       return;
@@ -356,25 +457,30 @@ async function send(dryRun) {
     $("send-note").textContent = e.message;
     return;
   }
-  await follow(dryRun);
+  await follow();
 }
 
 function setBusy(on) {
   busy = on;
-  for (const node of document.querySelectorAll("main input, main select, main button")) node.disabled = on;
+  for (const node of document.querySelectorAll("main input, main select, main button")) {
+    if (node.id === "stop" || node.id === "filter" || node.id === "search") continue;
+    node.disabled = on;
+  }
   if (!on && view) {
     renderChoices();
     renderSend();
   }
 }
 
-/** Polls the progress until the import ends, then shows its outcome. */
-async function follow(dryRun) {
+/** Polls the run on the server until it ends, then shows its outcome (also after a reload). */
+async function follow() {
   setBusy(true);
   $("progress").hidden = false;
-  $("progress-heading").textContent = dryRun ? "Dry run" : "Sending";
+  $("progress").className = "";
   $("outcome").textContent = "";
+  $("counts").replaceChildren();
   $("downloads").replaceChildren();
+  $("retry").hidden = true;
   $("bar").value = 0;
   let p;
   try {
@@ -387,61 +493,144 @@ async function follow(dryRun) {
   } catch (e) {
     $("outcome").textContent = `Lost track of the import: ${e.message}`;
   }
+  $("stop").hidden = true;
   setBusy(false);
   $("send-note").textContent = "";
-  if (p && p.finished) showOutcome(p);
-  else if (p && p.error) $("outcome").textContent = `The import failed: ${p.error}`;
+  if (view) renderSend();
+  if (p && p.finished) {
+    showOutcome(p);
+    // What Import would do now (with a state file, nothing of what just went).
+    if (view) runCheck();
+  } else if (p && p.error) {
+    $("progress-heading").textContent = "Failed";
+    $("progress").className = "outcome-failed";
+    $("stats").textContent = "";
+    $("outcome").textContent = `The import failed: ${p.error}`;
+  }
   // The outcome is what the person waits for: bring it (and the keyboard) there.
   $("progress").scrollIntoView({ block: "nearest" });
   $("outcome").focus({ preventScroll: true });
 }
 
 function showProgress(p) {
+  $("progress-heading").textContent = p.dry_run ? "Dry run" : p.stopping ? "Stopping" : "Sending";
+  const stop = $("stop");
+  stop.hidden = !p.running || p.dry_run;
+  stop.disabled = p.stopping;
+  stop.textContent = p.stopping ? "Stopping…" : "Stop";
   const phase = p.phases[p.phases.length - 1];
   if (!phase) {
-    $("stats").textContent = p.dry_run ? "Writing the report…" : "Starting…";
+    $("stats").textContent = p.running ? (p.dry_run ? "Writing the report…" : "Starting…") : "";
     return;
   }
   $("bar").max = Math.max(phase.total, 1);
   $("bar").value = phase.done;
   const parts = [
-    `${phase.what}: ${phase.done}/${phase.total} done`,
+    `${phase.what}: ${phase.done} of ${phase.total} answered`,
     `${phase.rate.toFixed(1)} requests/s`,
     plural(phase.retries, "retry", "retries"),
-    `the server allowed ${phase.allowed_rate.toFixed(1)} requests/s`,
   ];
   if (phase.rate_limited) parts.push(`asked to slow down ${plural(phase.rate_limited, "time")}`);
+  if (!p.running) parts.length = 1;
   $("stats").textContent = parts.join(" · ");
+}
+
+const KINDS = [
+  ["groups", "Groups", "group"],
+  ["users", "Organization users", "user"],
+  ["memberships", "Memberships", "membership"],
+];
+
+/** "260 added · 140 failed (400 groups)": every row of the kind, counted once. */
+function countLine(t, noun, dryRun) {
+  const parts = [];
+  const add = (n, words, cls) => {
+    if (n) parts.push(el("span", { class: cls || "", text: `${n} ${words}` }));
+  };
+  add(t.added, "added", "good");
+  add(t.removed, "removed", "good");
+  add(t.already_there, "already there");
+  add(t.failed, "failed", "bad");
+  add(t.not_attempted, "not attempted", "bad");
+  add(t.held_back, "held back", "held");
+  add(t.planned, dryRun ? "would be sent" : "not sent");
+  add(t.stale, "no longer in the export");
+  const joined = parts.flatMap((x, i) => (i ? [" · ", x] : [x]));
+  return [...joined, ` (${plural(t.total, noun)} in all)`];
 }
 
 function showOutcome(p) {
   const f = p.finished;
   const s = f.summary;
-  $("progress-heading").textContent = p.dry_run ? "Dry run done" : "Done";
-  renderGroups(f.organizations, $("group-tables"));
-  const counts = Object.entries(s.organizations).map(
-    ([org, c]) => `${org}: ${Object.entries(c).map(([st, n]) => `${n} ${st}`).join(", ")}`,
-  );
-  for (const [org, c] of Object.entries(s.memberships || {})) {
-    counts.push(`${org} memberships: ${Object.entries(c).map(([st, n]) => `${n} ${st}`).join(", ")}`);
+  shown = f;
+  $("progress-heading").textContent = f.heading;
+  $("progress").className = `outcome-${f.kind}`;
+  renderGroups();
+  const counts = $("counts");
+  counts.replaceChildren();
+  for (const [key, label, noun] of KINDS) {
+    const t = f.tallies[key];
+    if (t && t.total) counts.append(el("li", {}, `${label}: `, ...countLine(t, noun, p.dry_run)));
   }
-  let text = counts.join("; ") + ".";
-  if (p.dry_run) text = `Nothing was sent. ${text}`;
-  else text += ` ${plural(s.requests, "request")}, ${plural(s.retries, "retry", "retries")} in ${seconds(s.elapsed_seconds)}.`;
+  let text;
+  if (p.dry_run) text = "Nothing was sent; the report says what an import would do.";
+  else text = `${plural(s.requests, "request")}, ${plural(s.retries, "retry", "retries")} in ${seconds(s.elapsed_seconds)}.`;
   if (s.rate_limited) text += ` The server asked to slow down ${plural(s.rate_limited, "time")}; it ended at ${s.final_rate.toFixed(1)} requests/s.`;
-  if (s.stopped) text += ` Stopped: ${s.stopped}.`;
-  if (!f.complete) text += " Some groups were not imported: see the table.";
+  if (f.kind === "stopped") text += " Stopped by you: what was confirmed is in the report; Retry the failed ones (or Import again) sends the rest.";
+  else if (s.stopped) text += ` ${s.stopped}`;
   $("outcome").textContent = text;
+  $("stats").textContent = "";
   const links = f.reports.map((name) => {
     const kind = name.endsWith(".xlsx") ? "XLSX" : "CSV";
     const href = `/report/${p.job}/${encodeURIComponent(name)}?token=${token}`;
     return el("a", { href, download: name, id: `report-${kind.toLowerCase()}` }, `Download the report (${kind})`);
   });
   $("downloads").replaceChildren(...links.flatMap((a, i) => (i ? [" ", a] : [a])));
-  $("bar").value = $("bar").max;
+  const missed = KINDS.some(([key]) => f.tallies[key] && (f.tallies[key].failed || f.tallies[key].not_attempted));
+  $("retry").hidden = p.dry_run || !missed || !session.credentials;
+  // The bar shows what was answered; only a run that got everything done is full.
+  if (["imported", "nothing_to_do", "dry_run"].includes(f.kind)) $("bar").value = $("bar").max;
+}
+
+async function stopRun() {
+  $("stop").disabled = true;
+  $("stop").textContent = "Stopping…";
+  try {
+    await api("POST", "/api/stop");
+  } catch (e) {
+    $("stats").textContent = `Could not stop: ${e.message}`;
+  }
 }
 
 // ---- wiring -----------------------------------------------------------------------------
+
+/** After a reload: the run the server holds, followed or shown as it is. */
+async function resume() {
+  let p;
+  try {
+    p = await api("GET", "/api/progress");
+  } catch (_) {
+    return; // no run yet
+  }
+  if (!p.running && !p.current) return;
+  if (p.current) {
+    choices = Object.assign({}, p.choices);
+    $("org").value = choices.org || "";
+    $("members").checked = !!choices.members;
+  }
+  if (session.files.length) {
+    $("pick-status").textContent = `Picked ${session.files.join(", ")}.`;
+    if (!p.running) await runCheck();
+  }
+  if (p.running) {
+    await follow();
+    if (session.files.length && !view) await runCheck();
+  } else {
+    $("progress").hidden = false;
+    showProgress(p);
+    if (p.finished) showOutcome(p);
+  }
+}
 
 async function init() {
   try {
@@ -467,16 +656,28 @@ async function init() {
     pick(e.dataTransfer.files);
   });
   $("org").addEventListener("input", () => {
-    if (view) scheduleCheck();
+    if (shown) clearResult();
+    if (view) {
+      scheduleCheck();
+      // The check of the new organization is pending: Import checks first, then decides.
+      $("import").disabled = busy || !session.credentials;
+      $("dry-run").disabled = busy;
+    }
   });
   $("org").addEventListener("change", () => {
     if (debounce) runCheck();
   });
   $("members").addEventListener("change", () => {
+    clearResult();
     if (view) runCheck();
   });
-  $("dry-run").addEventListener("click", () => send(true));
-  $("import").addEventListener("click", () => send(false));
+  $("filter").addEventListener("change", renderGroups);
+  $("search").addEventListener("input", renderGroups);
+  $("dry-run").addEventListener("click", () => send(true, false));
+  $("import").addEventListener("click", () => send(false, false));
+  $("retry").addEventListener("click", () => send(false, true));
+  $("stop").addEventListener("click", stopRun);
+  await resume();
 }
 
 init();
