@@ -10,6 +10,7 @@ fn group(org: &str, id: &str, status: Status, error: &str, attempts: u32) -> Gro
         attempts,
         error: error.into(),
         sources: Vec::new(),
+        renamed_from: None,
     }
 }
 
