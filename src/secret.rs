@@ -42,6 +42,8 @@ pub struct Credentials {
 pub const API_KEY_ENV: &str = "VELT_API_KEY";
 /// Environment variable holding the auth token.
 pub const AUTH_TOKEN_ENV: &str = "VELT_AUTH_TOKEN";
+/// Environment variable holding the webhook URLs to notify, space-separated.
+pub const NOTIFY_ENV: &str = "VELT_GROUPS_NOTIFY";
 
 #[cfg(test)]
 mod tests {

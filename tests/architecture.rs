@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "settings",
     "error",
     "console",
+    "observe",
     "cmd",
     "ui",
 ];
