@@ -50,3 +50,5 @@ mod ui;
 mod ui_browser;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;
+// Issue #25: JSON logs, the metrics file and webhook notifications of a scheduled run.
+mod monitor;
