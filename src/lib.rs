@@ -37,9 +37,10 @@ use settings::CommandSettings;
 /// Parses `args` (the whole command line), runs the command, and says how it ended. Every
 /// failure is printed here, through [`console`].
 pub fn run(args: Vec<std::ffi::OsString>) -> Exit {
+    let asked = observe::asked_for_json(&args);
     let settings = match settings::parse(args) {
         Ok(settings) => settings,
-        Err(e) => return console::fail(&e.into()),
+        Err(e) => return observe::refused(asked, e.into()),
     };
     let command = match &settings.command {
         CommandSettings::Check(_) => Some("check"),

@@ -648,3 +648,22 @@ fn verify_measures_the_drift_it_finds() {
     );
     assert_eq!(metric(&m, "velt_groups_last_run_exit_code", "verify", &[]), 1.0);
 }
+
+#[test]
+fn settings_that_cannot_work_are_json_lines_too() {
+    let w = Workdir::new();
+    departments(&w, 2);
+    let run = w.run(&["check", "--log-format", "json", "--delimiter", "xx", "hr.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let log = events(&run);
+    assert_eq!(log[0]["command"], "check");
+    let end = log.last().unwrap();
+    assert_eq!(end["exit_code"], 2);
+    assert!(end["error"].as_str().unwrap().starts_with("--delimiter "), "{end}");
+    // A usage error clap finds: its first line, no usage text.
+    let run = w.run(&["check", "--log-format", "json", "--no-such-flag", "hr.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let log = events(&run);
+    let end = log.last().unwrap();
+    assert_eq!(end["error"], "unexpected argument '--no-such-flag' found");
+}

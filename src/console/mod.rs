@@ -22,10 +22,7 @@ pub fn fail(error: &Error) -> Exit {
     match error {
         // clap words its own usage errors, help and version.
         Error::Settings(SettingsError::Clap(e)) if log::json() && e.use_stderr() => {
-            // clap's first line is the error; the rest is usage for a person.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            message(Level::Error, "", first.strip_prefix("error: ").unwrap_or(first));
+            message(Level::Error, "", clap_error(e));
         }
         Error::Settings(SettingsError::Clap(e)) => {
             let _ = e.print();
@@ -38,6 +35,13 @@ pub fn fail(error: &Error) -> Exit {
         }
     }
     error.exit()
+}
+
+/// clap's first line, without its `error: `: the rest is usage for a person at a terminal.
+pub fn clap_error(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 /// Writes the completion script for `shell` to stdout, generated from the flags themselves.

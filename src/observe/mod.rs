@@ -164,6 +164,44 @@ pub fn differences<'a>(
     }
 }
 
+/// The error as one text: clap's first line (the rest is usage for a person), or the whole.
+fn error_text(error: &Error) -> String {
+    match error {
+        Error::Settings(crate::settings::SettingsError::Clap(e)) => console::clap_error(e),
+        other => other.to_string(),
+    }
+}
+
+/// The command and whether `--log-format json` is on the command line, read before the
+/// settings are: settings that cannot work are then reported as JSON too. (`log-format` in a
+/// config file is only known once the settings parse.)
+pub fn asked_for_json(args: &[std::ffi::OsString]) -> Option<&'static str> {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let json = args.windows(2).any(|w| w[0] == "--log-format" && w[1] == "json") || args.contains(&"--log-format=json");
+    let command = ["check", "import", "verify", "ui"]
+        .into_iter()
+        .find(|c| args.contains(c));
+    json.then(|| command.unwrap_or("velt-groups"))
+}
+
+/// Settings that cannot work: printed, as JSON lines between `run started` and `run finished`
+/// when `asked` says so (see [`asked_for_json`]).
+pub fn refused(asked: Option<&'static str>, error: Error) -> Exit {
+    let help = matches!(&error, Error::Settings(crate::settings::SettingsError::Clap(e)) if !e.use_stderr());
+    match asked.filter(|_| !help) {
+        Some(command) => {
+            let monitor = MonitorSettings {
+                log_format: crate::cli::LogFormat::Json,
+                ..MonitorSettings::default()
+            };
+            start(command, &monitor);
+            let exit = console::fail(&error);
+            finish(&monitor, exit, Some(&error))
+        }
+        None => console::fail(&error),
+    }
+}
+
 /// The run is over with `exit` (and `error`, if one ended it): notify, write the metrics,
 /// log `run finished`. None of them changes the exit code: a failure is logged.
 pub fn finish(monitor: &MonitorSettings, exit: Exit, error: Option<&Error>) -> Exit {
@@ -183,7 +221,7 @@ pub fn finish(monitor: &MonitorSettings, exit: Exit, error: Option<&Error>) -> E
         finished: jiff::Timestamp::now(),
         elapsed_seconds: run.clock.elapsed().as_secs_f64(),
         exit_code: exit as u8,
-        error: error.map(|e| e.to_string()),
+        error: error.map(error_text),
         rows_left_out: run.rows_left_out,
         summary: run.summary,
         differences: run.differences,
