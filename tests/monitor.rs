@@ -442,6 +442,8 @@ fn a_validation_stop_is_logged_measured_and_notified() {
     assert!(text.contains("nothing was sent"), "{text}");
     assert!(text.contains("groups in acme: "), "{text}");
     assert!(text.contains("2 input rows held back"), "{text}");
+    // Group names, yes (the valid ones, never sent); row data, no.
+    assert!(text.contains("Not added: Legal (acme), Sales (acme)."), "{text}");
     assert!(text.contains("Report: report.csv"), "{text}");
     let record = &body["velt_groups"];
     assert_eq!(record["exit_code"], 2);

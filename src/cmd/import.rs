@@ -139,7 +139,7 @@ fn write_outputs(
     summary: &mut Summary,
 ) -> Result<(), Error> {
     write_report(report, normalized, plan, summary)?;
-    observe::summary(summary);
+    observe::summary(summary, &plan.groups);
     if let Some(path) = &s.summary_json {
         report::write_summary(path, summary)?;
     }

@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::cli::NotifyOn;
 use crate::console::{self, log, log::Event, log::Level};
 use crate::error::{Error, Exit};
+use crate::plan::{GroupOutcome, Status};
 use crate::report::Summary;
 use crate::settings::MonitorSettings;
 
@@ -29,6 +30,8 @@ struct Learned {
     started: jiff::Timestamp,
     clock: Instant,
     summary: Option<Summary>,
+    failed_groups: Vec<String>,
+    more_failed: usize,
     rows_left_out: Option<usize>,
     differences: Option<Differences>,
 }
@@ -68,8 +71,18 @@ pub struct Record {
     pub rows_left_out: Option<usize>,
     /// `import`'s summary, when it got that far.
     pub summary: Option<Summary>,
+    /// The first [`MAX_NAMED`] groups that failed, `name (organization)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_groups: Vec<String>,
+    /// How many more failed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_failed: usize,
     /// `verify`'s differences per organization and kind, when it compared.
     pub differences: Option<Differences>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn utc<S: serde::Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -107,6 +120,8 @@ pub fn start(command: &'static str, monitor: &MonitorSettings) {
         started: jiff::Timestamp::now(),
         clock: Instant::now(),
         summary: None,
+        failed_groups: Vec::new(),
+        more_failed: 0,
         rows_left_out: None,
         differences: None,
     });
@@ -140,10 +155,20 @@ pub fn input_read(plan: &crate::normalize::Plan) {
     }
 }
 
-/// `import`'s summary, as written to the report.
-pub fn summary(summary: &Summary) {
+/// Failed groups named in the record at most; the report has them all.
+pub const MAX_NAMED: usize = 20;
+
+/// `import`'s summary, as written to the report, and the groups that failed.
+pub fn summary(summary: &Summary, groups: &[GroupOutcome]) {
+    let failed: Vec<&GroupOutcome> = groups.iter().filter(|g| g.status == Status::Failed).collect();
     if let Some(run) = lock().as_mut() {
         run.summary = Some(summary.clone());
+        run.failed_groups = failed
+            .iter()
+            .take(MAX_NAMED)
+            .map(|g| format!("{} ({})", g.group_name, g.organization_id))
+            .collect();
+        run.more_failed = failed.len().saturating_sub(MAX_NAMED);
     }
 }
 
@@ -224,6 +249,8 @@ pub fn finish(monitor: &MonitorSettings, exit: Exit, error: Option<&Error>) -> E
         error: error.map(error_text),
         rows_left_out: run.rows_left_out,
         summary: run.summary,
+        failed_groups: run.failed_groups,
+        more_failed: run.more_failed,
         differences: run.differences,
     };
     let wanted = match monitor.notify_on {

@@ -282,6 +282,13 @@ pub fn paragraph(record: &Record) -> String {
             ));
         }
     }
+    if !record.failed_groups.is_empty() {
+        let more = match record.more_failed {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        parts.push(format!("Not added: {}{more}.", record.failed_groups.join(", ")));
+    }
     if let Some(n) = record.rows_left_out.filter(|n| *n > 0) {
         parts.push(format!("{} held back.", count(n, "input row")));
     }
