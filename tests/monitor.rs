@@ -669,3 +669,34 @@ fn settings_that_cannot_work_are_json_lines_too() {
     let end = log.last().unwrap();
     assert_eq!(end["error"], "unexpected argument '--no-such-flag' found");
 }
+
+#[test]
+fn the_kubernetes_example_config_holds_only_known_keys() {
+    let w = Workdir::new();
+    let yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubernetes/cronjob.yaml"),
+    )
+    .unwrap();
+    // The ConfigMap's file: the indented block after `velt-groups.toml: |`.
+    let toml: String = yaml
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("velt-groups.toml: |"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .map(|l| format!("{}\n", l.trim_start()))
+        .collect();
+    assert!(toml.contains("metrics-file = "), "{toml}");
+    w.write("velt-groups.toml", &toml);
+    let run = w.run(&["check", "--config", "velt-groups.toml"]);
+    // Only the export is missing here; every key is known and every value valid.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let log = events(&run);
+    assert!(
+        log.last().unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("/data/hr-export.xlsx"),
+        "{}",
+        run.stderr
+    );
+}

@@ -158,6 +158,10 @@ impl Metrics {
     }
 
     fn family(&mut self, name: &str, kind: &str, help: &str, samples: &[(&[(&str, &str)], f64)]) {
+        // A family without samples (no --members) is left out rather than written empty.
+        if samples.is_empty() {
+            return;
+        }
         let _ = writeln!(self.text, "# HELP {name} {help}");
         let _ = writeln!(self.text, "# TYPE {name} {kind}");
         for (labels, value) in samples {
