@@ -700,3 +700,41 @@ fn the_kubernetes_example_config_holds_only_known_keys() {
         run.stderr
     );
 }
+
+#[test]
+fn secrets_quoted_by_the_server_reach_neither_the_log_nor_the_metrics_nor_the_webhook() {
+    let w = Workdir::new();
+    departments(&w, 3);
+    let fake = FakeVelt::start(FakeConfig {
+        always: Some(503),
+        always_message: Some(format!("bad key {API_KEY} / {AUTH_TOKEN}")),
+        echo_headers: true,
+        ..FakeConfig::default()
+    });
+    let hook = Webhook::start(Hook::Accept);
+    let url = fake.url();
+    let notify = hook.url();
+    let run = w.run_env(
+        &import_args(&url, &["--max-retries", "2", "hr.csv"]),
+        &[CREDS[0], CREDS[1], ("VELT_GROUPS_NOTIFY", &notify)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log = events(&run);
+    let retried = named(&log, "request retried");
+    assert!(!retried.is_empty(), "{}", run.stderr);
+    assert!(
+        retried
+            .iter()
+            .all(|e| e["reason"].as_str().unwrap().contains("bad key [redacted]")),
+        "{}",
+        run.stderr
+    );
+    no_secret_in(&run.stderr);
+    assert!(!run.stderr.to_ascii_lowercase().contains("x-velt-"), "{}", run.stderr);
+    no_secret_in(&w.read("velt-groups.prom"));
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let request = requests[0].replace(&format!("/hooks/{HOOK_TOKEN}"), "/hooks/");
+    no_secret_in(&request);
+    assert!(!request.to_ascii_lowercase().contains("x-velt-"), "{request}");
+}
