@@ -738,3 +738,34 @@ fn secrets_quoted_by_the_server_reach_neither_the_log_nor_the_metrics_nor_the_we
     no_secret_in(&request);
     assert!(!request.to_ascii_lowercase().contains("x-velt-"), "{request}");
 }
+
+#[test]
+fn the_metrics_file_is_never_an_input_or_another_output() {
+    let w = Workdir::new();
+    departments(&w, 2);
+    let run = w.run(&["check", "--metrics-file", "hr.csv", "hr.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--metrics-file hr.csv is the input hr.csv"),
+        "{}",
+        run.stderr
+    );
+    let run = w.run(&[
+        "import",
+        "--dry-run",
+        "--org",
+        "acme",
+        "--state",
+        "s.db",
+        "--metrics-file",
+        "s.db",
+        "hr.csv",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--state and --metrics-file both name s.db"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.read("hr.csv").lines().count(), 3, "the input is untouched");
+}

@@ -283,6 +283,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                 merge(config.as_ref(), args.log)?,
                 merge(config.as_ref(), args.monitor)?,
                 &input.paths,
+                &[],
             )?;
             CommandSettings::Check(Box::new(CheckSettings {
                 input,
@@ -300,10 +301,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             let input = merge(config.as_ref(), args.input)?;
             let import = import_settings(run, server, input)?;
+            let report_files = import.report.as_deref().map(crate::report::files).unwrap_or_default();
+            let outputs: Vec<(&'static str, &std::path::Path)> = report_files
+                .iter()
+                .map(|p| ("--report (or a file written beside it)", p.as_path()))
+                .chain(import.summary_json.as_deref().map(|p| ("--summary-json", p)))
+                .chain(import.state.as_deref().map(|p| ("--state", p)))
+                .collect();
             monitor = monitor::monitor_settings(
                 merge(config.as_ref(), args.log)?,
                 merge(config.as_ref(), args.monitor)?,
                 &import.input.paths,
+                &outputs,
             )?;
             CommandSettings::Import(Box::new(import))
         }
@@ -318,15 +327,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             input.members = true;
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             let input = input_settings(input)?;
+            let state = merge(config.as_ref(), args.verify)?.state;
+            // The state is only read, but a metrics file written over it would destroy it.
+            let outputs: Vec<(&'static str, &std::path::Path)> =
+                state.as_deref().map(|p| ("--state", p)).into_iter().collect();
             monitor = monitor::monitor_settings(
                 merge(config.as_ref(), args.log)?,
                 merge(config.as_ref(), args.monitor)?,
                 &input.paths,
+                &outputs,
             )?;
             CommandSettings::Verify(Box::new(VerifySettings {
                 input,
                 upload: upload_settings(server, false)?,
-                state: merge(config.as_ref(), args.verify)?.state,
+                state,
                 format: merge(config.as_ref(), args.output)?
                     .format
                     .unwrap_or(OutputFormat::Table),

@@ -28,14 +28,20 @@ pub(super) fn log_only(log: LogOptions) -> MonitorSettings {
     }
 }
 
-/// Validates the options; the metrics file must not be one of `inputs`.
+/// Validates the options; the metrics file must be none of `inputs` and none of the command's
+/// other `outputs` (`(flag, path)`).
 pub(super) fn monitor_settings(
     log: LogOptions,
     monitor: MonitorOptions,
     inputs: &[PathBuf],
+    outputs: &[(&'static str, &Path)],
 ) -> Result<MonitorSettings, SettingsError> {
     if let Some(path) = &monitor.metrics_file {
-        paths::refuse_outputs_over_inputs(&[("--metrics-file", path.as_path())], inputs)?;
+        let metrics = ("--metrics-file", path.as_path());
+        paths::refuse_outputs_over_inputs(&[metrics], inputs)?;
+        let mut all = outputs.to_vec();
+        all.push(metrics);
+        paths::refuse_clashing_outputs(&all)?;
     }
     // The environment variable is space-separated; stray spaces make empty entries.
     let urls: Vec<&str> = monitor.notify.iter().flat_map(|u| u.split_whitespace()).collect();
