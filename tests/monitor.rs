@@ -769,3 +769,57 @@ fn the_metrics_file_is_never_an_input_or_another_output() {
     );
     assert_eq!(w.read("hr.csv").lines().count(), 3, "the input is untouched");
 }
+
+#[test]
+fn sigterm_before_any_upload_still_writes_run_finished_and_the_metrics() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Organization ID,Department,Email\nacme,Sales,ann@example.com\n",
+    );
+    // verify reads back; each answer takes long enough to be interrupted.
+    let fake = FakeVelt::start(FakeConfig {
+        latency: Duration::from_secs(60),
+        ..FakeConfig::default()
+    });
+    let url = fake.url();
+    let child = w
+        .command(
+            &[
+                "verify",
+                "--log-format",
+                "json",
+                "--api-base",
+                &url,
+                "--metrics-file",
+                "verify.prom",
+                "hr.csv",
+            ],
+            &CREDS,
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while fake.requests() < 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "verify never started reading back"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let run = finished(child.wait_with_output().unwrap());
+    // Far below the server's 60 s: the run did not wait for its answer.
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "the run waited for the server"
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let log = events(&run);
+    let end = log.last().unwrap();
+    assert_eq!(end["exit_code"], 2);
+    assert!(end["error"].as_str().unwrap().starts_with("interrupted"), "{end}");
+    let m = metrics(&w, "verify.prom");
+    assert_eq!(metric(&m, "velt_groups_last_run_exit_code", "verify", &[]), 2.0);
+}

@@ -260,6 +260,7 @@ pub fn execute(
     stats: &mut Stats,
     observer: &dyn Observer,
 ) -> Result<Exit, Error> {
+    observe::upload_started();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod notify;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -125,6 +126,10 @@ pub fn start(command: &'static str, monitor: &MonitorSettings) {
         rows_left_out: None,
         differences: None,
     });
+    // Not for `ui`: the page's server answers Ctrl-C itself.
+    if command != "ui" {
+        watch_signals(monitor.clone());
+    }
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Option<Learned>> {
@@ -157,6 +162,63 @@ pub fn input_read(plan: &crate::normalize::Plan) {
 
 /// Failed groups named in the record at most; the report has them all.
 pub const MAX_NAMED: usize = 20;
+
+/// Set once an upload began: from then on the upload answers SIGTERM and Ctrl-C itself
+/// (stops sending, writes the report) and the run ends as usual.
+static UPLOADING: AtomicBool = AtomicBool::new(false);
+
+/// An upload begins: SIGTERM and Ctrl-C are its to handle from now on.
+pub fn upload_started() {
+    UPLOADING.store(true, Ordering::SeqCst);
+}
+
+/// With a JSON log, a metrics file or webhooks, SIGTERM or Ctrl-C before any upload (while
+/// the inputs are read, while `verify` reads back) still ends the run with `run finished`,
+/// the metrics and the notification, then exit 2, instead of the process vanishing.
+fn watch_signals(monitor: MonitorSettings) {
+    let watched = monitor.log_format == crate::cli::LogFormat::Json
+        || monitor.metrics_file.is_some()
+        || !monitor.notify.is_empty();
+    if !watched {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("velt-groups-signals".into())
+        .spawn(move || {
+            runtime.block_on(signal());
+            // An upload stops itself, and a run already finishing is left to finish.
+            if UPLOADING.load(Ordering::SeqCst) {
+                return;
+            }
+            let Some(run) = lock().take() else { return };
+            let error = Error::Interrupted;
+            let exit = console::fail(&error);
+            std::process::exit(complete(run, &monitor, exit, Some(&error)) as i32);
+        });
+    drop(spawned);
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No handler could be set: wait for nothing, the default behaviour stays.
+        std::future::pending::<()>().await;
+    }
+}
 
 /// `import`'s summary, as written to the report, and the groups that failed.
 pub fn summary(summary: &Summary, groups: &[GroupOutcome]) {
@@ -230,7 +292,12 @@ pub fn refused(asked: Option<&'static str>, error: Error) -> Exit {
 /// The run is over with `exit` (and `error`, if one ended it): notify, write the metrics,
 /// log `run finished`. None of them changes the exit code: a failure is logged.
 pub fn finish(monitor: &MonitorSettings, exit: Exit, error: Option<&Error>) -> Exit {
+    // Taken once: by this, or by the signal watcher if a signal came first.
     let Some(run) = lock().take() else { return exit };
+    complete(run, monitor, exit, error)
+}
+
+fn complete(run: Learned, monitor: &MonitorSettings, exit: Exit, error: Option<&Error>) -> Exit {
     let record = Record {
         outcome: match (exit, run.command) {
             (Exit::Success, _) => "success",
