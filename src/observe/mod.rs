@@ -352,3 +352,6 @@ fn complete(run: Learned, monitor: &MonitorSettings, exit: Exit, error: Option<&
     log::event(level, Event::RunFinished, fields);
     exit
 }
+
+#[cfg(test)]
+mod tests;
