@@ -56,6 +56,12 @@ pub struct VerifyArgs {
     /// Input options.
     #[command(flatten)]
     pub input: InputOptions,
+    /// Metrics and notifications.
+    #[command(flatten)]
+    pub monitor: MonitorOptions,
+    /// How stderr is written.
+    #[command(flatten)]
+    pub log: LogOptions,
 }
 
 /// `verify`'s own options.
@@ -85,6 +91,12 @@ pub struct CheckArgs {
     /// Input options.
     #[command(flatten)]
     pub input: InputOptions,
+    /// Metrics and notifications.
+    #[command(flatten)]
+    pub monitor: MonitorOptions,
+    /// How stderr is written.
+    #[command(flatten)]
+    pub log: LogOptions,
 }
 
 /// `velt-groups import`.
@@ -99,6 +111,12 @@ pub struct ImportArgs {
     /// Input options.
     #[command(flatten)]
     pub input: InputOptions,
+    /// Metrics and notifications.
+    #[command(flatten)]
+    pub monitor: MonitorOptions,
+    /// How stderr is written.
+    #[command(flatten)]
+    pub log: LogOptions,
 }
 
 /// `velt-groups ui`.
@@ -110,6 +128,9 @@ pub struct UiArgs {
     /// Server options.
     #[command(flatten)]
     pub server: ServerOptions,
+    /// How stderr is written.
+    #[command(flatten)]
+    pub log: LogOptions,
 }
 
 /// The web page's own options.
@@ -458,6 +479,65 @@ pub struct InputOptions {
     #[arg(long, value_name = "PREFIX")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_prefix: Option<String>,
+}
+
+/// How stderr is written; every command has it.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct LogOptions {
+    /// stderr as text for people, or one JSON object per line for a log shipper [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people (and a progress bar on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line, the documented events only; no progress bar.
+    Json,
+}
+
+/// What a scheduled run tells the tools that watch it besides its logs: a metrics file, webhooks.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct MonitorOptions {
+    /// After the run, success or not, write Prometheus metrics here (for node_exporter's
+    /// textfile collector), replaced whole.
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_file: Option<PathBuf>,
+    /// Webhook URL (Slack, Teams workflow, Mattermost...) told how the run went; repeatable.
+    /// Prefer VELT_GROUPS_NOTIFY (space-separated): the URL carries a token.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VELT_GROUPS_NOTIFY",
+        hide_env_values = true,
+        value_delimiter = ' '
+    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
+    /// When to notify: after every run, or only after one that failed, stopped, held rows
+    /// back, left work undone or found drift [default: problems].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_on: Option<NotifyOn>,
+}
+
+/// `--notify-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyOn {
+    /// After every run.
+    Always,
+    /// After a run that failed, stopped, held rows back, left work undone or found drift.
+    #[default]
+    Problems,
 }
 
 fn is_false(b: &bool) -> bool {

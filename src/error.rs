@@ -67,6 +67,9 @@ pub enum Error {
     /// Writing to stdout failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    /// SIGTERM or Ctrl-C before anything was sent (an upload handles its own).
+    #[error("interrupted (SIGTERM or Ctrl-C) before anything was sent; run the same command again")]
+    Interrupted,
 }
 
 impl Error {
@@ -86,7 +89,8 @@ impl Error {
             | Error::Readback(_)
             | Error::Runtime(_)
             | Error::Serve(_)
-            | Error::Output(_) => Exit::NothingAttempted,
+            | Error::Output(_)
+            | Error::Interrupted => Exit::NothingAttempted,
         }
     }
 }

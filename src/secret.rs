@@ -94,6 +94,8 @@ fn scrub_one(text: &str, secret: &str) -> String {
 pub const API_KEY_ENV: &str = "VELT_API_KEY";
 /// Environment variable holding the auth token.
 pub const AUTH_TOKEN_ENV: &str = "VELT_AUTH_TOKEN";
+/// Environment variable holding the webhook URLs to notify, space-separated.
+pub const NOTIFY_ENV: &str = "VELT_GROUPS_NOTIFY";
 
 #[cfg(test)]
 mod tests {

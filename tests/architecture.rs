@@ -23,6 +23,7 @@ const LAYERS: &[&str] = &[
     "settings",
     "error",
     "console",
+    "observe",
     "cmd",
     "ui",
 ];

@@ -56,3 +56,5 @@ mod ui_server;
 mod ui_runs;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;
+// Issue #25: JSON logs, the metrics file and webhook notifications of a scheduled run.
+mod monitor;

@@ -16,6 +16,7 @@ use crate::settings::CheckSettings;
 /// Runs `check`.
 pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
     let plan = crate::input::load(&settings.input).map_err(Error::Inputs)?;
+    crate::observe::input_read(&plan);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match settings.format {

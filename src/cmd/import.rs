@@ -13,6 +13,7 @@ use crate::console;
 use crate::console::progress::{self, Mode};
 use crate::error::{Error, Exit};
 use crate::input;
+use crate::observe;
 use crate::plan::Work;
 use crate::plan::{Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
@@ -29,6 +30,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     }
     let state = open_state(s.state.as_deref(), &s.upload)?;
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    observe::input_read(&normalized);
     console::problems(&normalized.problems);
     let options = PlanOptions {
         full: s.full,
@@ -137,6 +139,7 @@ fn write_outputs(
     summary: &mut Summary,
 ) -> Result<(), Error> {
     write_report(report, normalized, plan, summary)?;
+    observe::summary(summary, &plan.groups);
     if let Some(path) = &s.summary_json {
         report::write_summary(path, summary)?;
     }
@@ -240,8 +243,8 @@ pub trait Observer: Sync {
 struct Terminal(Mode);
 
 impl Observer for Terminal {
-    fn progress(&self, _: &'static str, total: u64) -> Arc<Progress> {
-        progress::start(total, self.0)
+    fn progress(&self, what: &'static str, total: u64) -> Arc<Progress> {
+        progress::start(what, total, self.0)
     }
 
     fn interrupted(&self) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
@@ -257,6 +260,7 @@ pub fn execute(
     stats: &mut Stats,
     observer: &dyn Observer,
 ) -> Result<Exit, Error> {
+    observe::upload_started();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -309,7 +313,10 @@ fn send(
     runtime.block_on(async {
         let progress = observer.progress(what, work.len() as u64);
         let pace = Arc::clone(pace);
-        Ok(upload::upload_paced(pace, settings.clone(), work, progress, record, observer.interrupted()).await?)
+        let outcome =
+            upload::upload_paced(pace, settings.clone(), work, progress, record, observer.interrupted()).await?;
+        console::stage_finished(what, &outcome);
+        Ok(outcome)
     })
 }
 

@@ -31,6 +31,18 @@ pub enum Kind {
     Email,
 }
 
+impl Kind {
+    /// The word the JSON output, the CSV and the metrics use.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Missing => "missing",
+            Kind::Extra => "extra",
+            Kind::Name => "name",
+            Kind::Email => "email",
+        }
+    }
+}
+
 /// One difference between the export and the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
@@ -57,6 +69,7 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         None => None,
     };
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    crate::observe::input_read(&normalized);
     console::problems(&normalized.problems);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -72,6 +85,12 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         };
         differences.extend(compare(org, &server, &recorded));
     }
+    crate::observe::differences(
+        normalized.organizations.iter().map(|o| o.id.as_str()),
+        differences
+            .iter()
+            .map(|d| (d.organization_id.as_str(), d.difference.as_str())),
+    );
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write(&differences, s.format, &mut out)

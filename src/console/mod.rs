@@ -2,6 +2,7 @@
 //! warnings, the problems found in the input, what a dry run would do, and the run's summary.
 //! Everything here goes to stderr; stdout carries only a command's output (`check`'s table).
 
+pub mod log;
 mod man;
 pub mod progress;
 
@@ -12,23 +13,35 @@ use crate::plan::{Action, Plan, RemovalGuard, Status};
 use crate::report::Summary;
 use crate::settings::{SettingsError, Warning};
 use crate::upload::{self, Rate, Stop, UploadSettings};
+use log::{message, Event, Level};
 use progress::human_duration;
+use serde_json::json;
 
 /// Prints a failure and returns its exit code.
 pub fn fail(error: &Error) -> Exit {
     match error {
         // clap words its own usage errors, help and version.
+        Error::Settings(SettingsError::Clap(e)) if log::json() && e.use_stderr() => {
+            message(Level::Error, "", clap_error(e));
+        }
         Error::Settings(SettingsError::Clap(e)) => {
             let _ = e.print();
         }
         Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => {
             for line in other.to_string().lines() {
-                eprintln!("error: {line}");
+                message(Level::Error, "error: ", line);
             }
         }
     }
     error.exit()
+}
+
+/// clap's first line, without its `error: `: the rest is usage for a person at a terminal.
+pub fn clap_error(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 /// Writes the completion script for `shell` to stdout, generated from the flags themselves.
@@ -52,27 +65,53 @@ fn write_stdout(bytes: &[u8]) -> Result<Exit, Error> {
 }
 
 /// Prints an error line that does not stop the run.
-pub fn error(message: impl std::fmt::Display) {
-    eprintln!("error: {message}");
+pub fn error(text: impl std::fmt::Display) {
+    message(Level::Error, "error: ", text);
 }
 
 /// Prints the settings' warnings.
 pub fn warnings(warnings: &[Warning]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        message(Level::Warning, "warning: ", w);
     }
 }
 
 /// Problems, one line per kind of problem per table and column, rows compressed, so ten
 /// thousand employees without a department make one line, not ten thousand.
 pub fn problems(problems: &[Problem]) {
+    if log::json() {
+        for (p, rows) in grouped(problems) {
+            let level = match p.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
+            };
+            let fields = json!({
+                "severity": severity_word(p.severity),
+                "file": p.location.file,
+                "sheet": p.location.sheet,
+                "rows": compress_rows(rows.iter().copied()),
+                "row_count": rows.len(),
+                "column": p.location.column.as_deref().filter(|c| !c.is_empty()),
+                "message": p.message,
+            });
+            log::event(level, Event::ValidationProblem, fields);
+        }
+        return;
+    }
     for line in problem_lines(problems) {
         eprintln!("{line}");
     }
 }
 
-/// The lines [`problems`] prints, for the web page to show them worded as the terminal does.
-pub fn problem_lines(problems: &[Problem]) -> Vec<String> {
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// Problems of one kind, table and column together, with their rows.
+fn grouped(problems: &[Problem]) -> Vec<(&Problem, Vec<u64>)> {
     let mut groups: Vec<(&Problem, Vec<u64>)> = Vec::new();
     for p in problems {
         let same = groups.iter_mut().find(|(q, _)| {
@@ -88,12 +127,14 @@ pub fn problem_lines(problems: &[Problem]) -> Vec<String> {
         }
     }
     groups
+}
+
+/// The lines [`problems`] prints, for the web page to show them worded as the terminal does.
+pub fn problem_lines(problems: &[Problem]) -> Vec<String> {
+    grouped(problems)
         .into_iter()
         .map(|(p, rows)| {
-            let word = match p.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
+            let word = severity_word(p.severity);
             let mut at = p.location.file.clone();
             if let Some(sheet) = &p.location.sheet {
                 at.push_str(&format!(", sheet '{sheet}'"));
@@ -113,7 +154,59 @@ pub fn problem_lines(problems: &[Problem]) -> Vec<String> {
 
 /// Prints a line of `check`'s or `import`'s own (the summary of what was found).
 pub fn line(text: impl std::fmt::Display) {
-    eprintln!("{text}");
+    message(Level::Info, "", text);
+}
+
+/// What was read: the tables, and what the normalizer made of them (JSON logs only; the
+/// terminal shows it in the summary).
+pub fn input_read(plan: &crate::normalize::Plan) {
+    if !log::json() {
+        return;
+    }
+    let files: Vec<_> = plan
+        .tables
+        .iter()
+        .map(|t| json!({"file": t.file, "sheet": t.sheet}))
+        .collect();
+    let count = |severity| plan.problems.iter().filter(|p| p.severity == severity).count();
+    let fields = json!({
+        "files": files,
+        "organizations": plan.organizations.len(),
+        "groups": plan.group_count(),
+        "conflicts": plan.conflicts.len(),
+        "invalid_rows": plan.invalid.len(),
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+    });
+    log::event(Level::Info, Event::InputRead, fields);
+}
+
+/// One upload stage ("groups", "organization users", "memberships") is over (JSON logs only;
+/// the terminal shows the run's summary).
+pub fn stage_finished(stage: &str, outcome: &upload::Outcome) {
+    if !log::json() {
+        return;
+    }
+    let confirmed = outcome.results.values().filter(|d| d.confirmed).count();
+    let fields = json!({
+        "stage": stage,
+        "items": outcome.results.len(),
+        "confirmed": confirmed,
+        "failed": outcome.results.len() - confirmed,
+        "requests": outcome.requests,
+        "retries": outcome.retries,
+        "rate_limited": outcome.rate_limited,
+        "elapsed_seconds": outcome.elapsed.as_secs_f64(),
+        "final_rate": outcome.final_rate,
+        "settled_rate": outcome.settled_rate,
+        "stopped": outcome.stop.as_ref().map(describe_stop),
+    });
+    let level = if outcome.stop.is_some() || confirmed < outcome.results.len() {
+        Level::Warning
+    } else {
+        Level::Info
+    };
+    log::event(level, Event::StageFinished, fields);
 }
 
 /// `1 group`, `2 groups`, `3 retries`.
@@ -138,9 +231,13 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
         .flatten()
         .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
     {
-        eprintln!(
-            "dry run: would remove {} from {} ({})",
-            m.user_id, m.group_id, m.organization_id
+        message(
+            Level::Info,
+            "",
+            format!(
+                "dry run: would remove {} from {} ({})",
+                m.user_id, m.group_id, m.organization_id
+            ),
         );
     }
     let f = Sending::of(plan, settings);
@@ -164,11 +261,15 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
             count(n, "membership change")
         ),
     };
-    eprintln!(
-        "dry run: would send {}{memberships} in {} to {}; {pace}",
-        count(f.groups, "group"),
-        count(f.requests, "request"),
-        settings.api_base,
+    message(
+        Level::Info,
+        "",
+        format!(
+            "dry run: would send {}{memberships} in {} to {}; {pace}",
+            count(f.groups, "group"),
+            count(f.requests, "request"),
+            settings.api_base,
+        ),
     );
 }
 
@@ -239,8 +340,12 @@ pub fn record_failed(e: &upload::RecordError) {
 
 /// Says the report could not be written and where the fallback CSV went instead.
 pub fn report_fallback(error: &crate::report::ReportError, fallback: &std::path::Path) {
-    eprintln!("error: {error}");
-    eprintln!("the report was written as CSV to {} instead", fallback.display());
+    message(Level::Error, "error: ", error);
+    message(
+        Level::Warning,
+        "",
+        format!("the report was written as CSV to {} instead", fallback.display()),
+    );
 }
 
 /// The web page's address, as the first line on stdout (a script or a person opens it).
@@ -253,7 +358,11 @@ pub fn ui_address(url: &str) {
 
 /// Says the browser could not be opened; the address printed above still works.
 pub fn browser_failed(error: impl std::fmt::Display) {
-    eprintln!("warning: cannot open a browser ({error}); open the address above yourself");
+    message(
+        Level::Warning,
+        "warning: ",
+        format!("cannot open a browser ({error}); open the address above yourself"),
+    );
 }
 
 /// Says an import of the web page was interrupted by a signal, and where its report was kept.
@@ -274,12 +383,12 @@ pub fn ui_interrupted(kept: &[std::path::PathBuf]) {
 
 /// Says the web page's server stopped.
 pub fn ui_stopped() {
-    eprintln!("velt-groups: stopped");
+    message(Level::Info, "velt-groups: ", "stopped");
 }
 
 /// Says Ctrl-C or SIGTERM arrived.
 pub fn interrupted() {
-    eprintln!("velt-groups: interrupted; finishing the report");
+    message(Level::Warning, "velt-groups: ", "interrupted; finishing the report");
 }
 
 /// Says so when concurrency, not a fixed `--rate`, held the run back. (With `--rate auto`
@@ -297,10 +406,14 @@ pub fn advise_concurrency(settings: &UploadSettings, outcome: &upload::Outcome) 
     {
         let latency = settings.concurrency as f64 / achieved;
         let needed = (rate * latency).ceil() as usize + 1;
-        eprintln!(
-            "note: {achieved:.1} requests/s of --rate {rate}: with about {:.0} ms per request, --concurrency {} is the limit; --concurrency {needed} would reach the rate",
-            latency * 1000.0,
-            settings.concurrency
+        message(
+            Level::Info,
+            "note: ",
+            format!(
+                "{achieved:.1} requests/s of --rate {rate}: with about {:.0} ms per request, --concurrency {} is the limit; --concurrency {needed} would reach the rate",
+                latency * 1000.0,
+                settings.concurrency
+            ),
         );
     }
 }
@@ -339,14 +452,20 @@ pub fn failure_causes(outcome: &upload::Outcome) {
     // rustls names an untrusted chain "invalid peer certificate: UnknownIssuer"; in a company
     // network that is most often a TLS-inspecting proxy whose CA the tool was not given.
     if causes.iter().any(|((_, cause), _)| cause.contains("UnknownIssuer")) {
-        eprintln!(
-            "note: the server's certificate is signed by a CA this machine does not trust; behind a TLS-inspecting proxy or with a private CA, give its certificate with --ca-file (PEM) or add it to the system's certificate store"
+        message(
+            Level::Info,
+            "note: ",
+            "the server's certificate is signed by a CA this machine does not trust; behind a TLS-inspecting proxy or with a private CA, give its certificate with --ca-file (PEM) or add it to the system's certificate store",
         );
     }
 }
 
 /// The run's summary: counts per organization, requests, and where the report is.
 pub fn summary(summary: &Summary) {
+    // JSON logs carry the summary whole in `run finished`.
+    if log::json() {
+        return;
+    }
     for (org, counts) in &summary.organizations {
         let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
         eprintln!("{org}: {}", parts.join(", "));

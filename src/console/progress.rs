@@ -1,12 +1,15 @@
 //! Progress for people and for logs: a bar on a terminal, a line every few seconds elsewhere
-//! (cron, CI, systemd), nothing with `--quiet`.
+//! (cron, CI, systemd), nothing with `--quiet`; with `--log-format json`, no progress but an
+//! event for each retry, 429 and change of rate.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
 
+use super::log::{self, Event, Level};
 use crate::upload::progress::{Progress, Watch};
 
 /// How often a log line is written when stderr is not a terminal.
@@ -26,7 +29,7 @@ pub enum Mode {
 impl Mode {
     /// A bar on a terminal, log lines elsewhere, nothing when quiet.
     pub fn detect(quiet: bool) -> Self {
-        if quiet {
+        if quiet || log::json() {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
             Mode::Bar
@@ -50,9 +53,54 @@ impl Watch for Bar {
     }
 }
 
-/// Progress over `total` items, shown as `mode` says. Must run inside the Tokio runtime (the
-/// log lines come from a task of their own).
-pub fn start(total: u64, mode: Mode) -> Arc<Progress> {
+/// A rate change is logged when the rate drops, or has grown by this factor since the last
+/// one logged: `--rate auto` grows a little with every answer.
+const RATE_LOGGED_GROWTH: f64 = 1.25;
+
+/// The JSON log's view of one upload stage.
+struct Events {
+    stage: &'static str,
+    /// The rate last logged, as `f64` bits.
+    logged_rate: std::sync::atomic::AtomicU64,
+}
+
+impl Watch for Events {
+    fn changed(&self, _: &Progress) {}
+
+    fn finish(&self) {}
+
+    fn retried(&self, _: &Progress, why: &str, wait: Duration) {
+        let fields = json!({"stage": self.stage, "reason": why, "wait_seconds": wait.as_secs_f64()});
+        log::event(Level::Warning, Event::RequestRetried, fields);
+    }
+
+    fn rate_limited(&self, p: &Progress) {
+        let fields = json!({"stage": self.stage, "rate_limited": p.rate_limited()});
+        log::event(Level::Warning, Event::RateLimited, fields);
+    }
+
+    fn rate_changed(&self, _: &Progress, from: f64, to: f64) {
+        use std::sync::atomic::Ordering;
+        let logged = f64::from_bits(self.logged_rate.load(Ordering::Relaxed));
+        let logged = if logged > 0.0 { logged } else { from };
+        if to < logged || to >= logged * RATE_LOGGED_GROWTH {
+            self.logged_rate.store(to.to_bits(), Ordering::Relaxed);
+            let fields = json!({"stage": self.stage, "from": logged, "to": to});
+            log::event(Level::Info, Event::RateChanged, fields);
+        }
+    }
+}
+
+/// Progress over `total` items of `stage`, shown as `mode` says. Must run inside the Tokio
+/// runtime (the log lines come from a task of their own).
+pub fn start(stage: &'static str, total: u64, mode: Mode) -> Arc<Progress> {
+    if log::json() {
+        let events = Events {
+            stage,
+            logged_rate: Default::default(),
+        };
+        return Arc::new(Progress::new(total, Some(Box::new(events))));
+    }
     let watch: Option<Box<dyn Watch>> = (mode == Mode::Bar).then(|| {
         let bar = ProgressBar::new(total);
         bar.set_style(

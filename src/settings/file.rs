@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::SettingsError;
-use crate::cli::{CheckOptions, Cli, InputOptions, RunOptions, ServerOptions, UiOptions, VerifyOptions};
+use crate::cli::{
+    CheckOptions, Cli, InputOptions, LogOptions, MonitorOptions, RunOptions, ServerOptions, UiOptions, VerifyOptions,
+};
 
 /// A config file, read and checked for unknown keys.
 #[derive(Debug)]
@@ -50,7 +52,12 @@ impl ConfigFile {
         file.section::<ServerOptions>()?;
         file.section::<CheckOptions>()?;
         file.section::<UiOptions>()?;
-        let secrets = table.contains_key("api-key") || table.contains_key("auth-token");
+        file.section::<LogOptions>()?;
+        file.section::<MonitorOptions>()?;
+        // A webhook URL carries a token: it is a credential too.
+        let secrets = ["api-key", "auth-token", "notify"]
+            .iter()
+            .any(|k| table.contains_key(*k));
         Ok(ConfigFile {
             shared_secrets: secrets && readable_by_others(path),
             ..file
@@ -186,6 +193,16 @@ impl Rebase for CheckOptions {
     fn rebase(&mut self, _: &Path) {}
 }
 
+impl Rebase for LogOptions {
+    fn rebase(&mut self, _: &Path) {}
+}
+
+impl Rebase for MonitorOptions {
+    fn rebase(&mut self, base: &Path) {
+        super::monitor::rebase(self, base);
+    }
+}
+
 #[cfg(unix)]
 fn readable_by_others(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -244,7 +261,8 @@ mod tests {
                         "rate" | "timeout" | "max-rate" => "1.5".to_owned(),
                         "chunk-size" | "member-chunk-size" | "user-chunk-size" | "burst" | "concurrency"
                         | "max-retries" | "backoff-min-ms" | "backoff-max-ms" | "header-row" | "port" => "7".to_owned(),
-                        "format" => "\"json\"".to_owned(),
+                        "format" | "log-format" => "\"json\"".to_owned(),
+                        "notify-on" => "\"always\"".to_owned(),
                         "access-role" => "\"viewer\"".to_owned(),
                         _ => "\"x\"".to_owned(),
                     },
@@ -262,6 +280,8 @@ mod tests {
         collect(toml::Table::try_from(config.section::<ServerOptions>().unwrap()).unwrap());
         collect(toml::Table::try_from(config.section::<CheckOptions>().unwrap()).unwrap());
         collect(toml::Table::try_from(config.section::<UiOptions>().unwrap()).unwrap());
+        collect(toml::Table::try_from(config.section::<LogOptions>().unwrap()).unwrap());
+        collect(toml::Table::try_from(config.section::<MonitorOptions>().unwrap()).unwrap());
         assert_eq!(back, keys);
     }
 

@@ -4,6 +4,7 @@
 //! flag string.
 
 mod file;
+mod monitor;
 mod paths;
 mod server;
 mod ui;
@@ -21,10 +22,11 @@ use crate::input::InputSettings;
 use crate::map::MapOptions;
 use crate::plan::Limit;
 use crate::read::ReadOptions;
-use crate::secret::{API_KEY_ENV, AUTH_TOKEN_ENV};
+use crate::secret::{API_KEY_ENV, AUTH_TOKEN_ENV, NOTIFY_ENV};
 use crate::upload::UploadSettings;
 pub use file::keys as config_keys;
 use file::{overlay, ConfigFile, Rebase};
+pub use monitor::MonitorSettings;
 pub use server::api_base;
 use server::upload_settings;
 pub use ui::UiSettings;
@@ -157,7 +159,7 @@ impl SettingsError {
 pub enum Warning {
     /// A secret came from a flag, which shell history and process lists keep.
     SecretOnCommandLine {
-        /// `--api-key` or `--auth-token`.
+        /// `--api-key`, `--auth-token` or `--notify`.
         flag: &'static str,
         /// The variable to use instead.
         env: &'static str,
@@ -196,6 +198,8 @@ pub struct Settings {
     pub command: CommandSettings,
     /// Worth a word before the run starts.
     pub warnings: Vec<Warning>,
+    /// Logs, metrics and notifications.
+    pub monitor: MonitorSettings,
 }
 
 /// One command's settings.
@@ -275,13 +279,26 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
     if let Some(c) = config.as_ref().filter(|c| c.shared_secrets) {
         warnings.push(Warning::SharedConfig(c.path().to_owned()));
     }
+    let mut monitor = MonitorSettings::default();
     let command = match cli.command {
-        Command::Check(args) => CommandSettings::Check(Box::new(CheckSettings {
-            input: input_settings(merge(config.as_ref(), args.input)?)?,
-            format: merge(config.as_ref(), args.output)?
-                .format
-                .unwrap_or(OutputFormat::Table),
-        })),
+        Command::Check(args) => {
+            warnings.extend(secret_flags(
+                matches.subcommand_matches("check").expect("the check command matched"),
+            ));
+            let input = input_settings(merge(config.as_ref(), args.input)?)?;
+            monitor = monitor::monitor_settings(
+                merge(config.as_ref(), args.log)?,
+                merge(config.as_ref(), args.monitor)?,
+                &input.paths,
+                &[],
+            )?;
+            CommandSettings::Check(Box::new(CheckSettings {
+                input,
+                format: merge(config.as_ref(), args.output)?
+                    .format
+                    .unwrap_or(OutputFormat::Table),
+            }))
+        }
         Command::Import(args) => {
             let sub = matches
                 .subcommand_matches("import")
@@ -290,17 +307,47 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let run: RunOptions = merge(config.as_ref(), args.run)?;
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             let input = merge(config.as_ref(), args.input)?;
-            CommandSettings::Import(Box::new(import_settings(run, server, input)?))
+            let import = import_settings(run, server, input)?;
+            let report_files = import.report.as_deref().map(crate::report::files).unwrap_or_default();
+            let outputs: Vec<(&'static str, &std::path::Path)> = report_files
+                .iter()
+                .map(|p| ("--report (or a file written beside it)", p.as_path()))
+                .chain(import.summary_json.as_deref().map(|p| ("--summary-json", p)))
+                .chain(import.state.as_deref().map(|p| ("--state", p)))
+                .collect();
+            monitor = monitor::monitor_settings(
+                merge(config.as_ref(), args.log)?,
+                merge(config.as_ref(), args.monitor)?,
+                &import.input.paths,
+                &outputs,
+            )?;
+            CommandSettings::Import(Box::new(import))
         }
         Command::Verify(args) => {
+            warnings.extend(secret_flags(
+                matches
+                    .subcommand_matches("verify")
+                    .expect("the verify command matched"),
+            ));
             let mut input: InputOptions = merge(config.as_ref(), args.input)?;
             // Members are what can be read back: verify always compares them.
             input.members = true;
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
+            let input = input_settings(input)?;
+            let state = merge(config.as_ref(), args.verify)?.state;
+            // The state is only read, but a metrics file written over it would destroy it.
+            let outputs: Vec<(&'static str, &std::path::Path)> =
+                state.as_deref().map(|p| ("--state", p)).into_iter().collect();
+            monitor = monitor::monitor_settings(
+                merge(config.as_ref(), args.log)?,
+                merge(config.as_ref(), args.monitor)?,
+                &input.paths,
+                &outputs,
+            )?;
             CommandSettings::Verify(Box::new(VerifySettings {
-                input: input_settings(input)?,
+                input,
                 upload: upload_settings(server, false)?,
-                state: merge(config.as_ref(), args.verify)?.state,
+                state,
                 format: merge(config.as_ref(), args.output)?
                     .format
                     .unwrap_or(OutputFormat::Table),
@@ -309,6 +356,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
         Command::Ui(args) => {
             let sub = matches.subcommand_matches("ui").expect("the ui command matched");
             warnings.extend(secret_flags(sub));
+            monitor = monitor::log_only(merge(config.as_ref(), args.log)?);
             let ui: UiOptions = merge(config.as_ref(), args.ui)?;
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             // The file's run and input options count too: the page starts from them.
@@ -320,7 +368,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
         Command::Man => CommandSettings::Man,
     };
     warnings.extend(short_secrets(&command));
-    Ok(Settings { command, warnings })
+    Ok(Settings {
+        command,
+        warnings,
+        monitor,
+    })
 }
 
 /// Warns for each secret too short to be real (see [`crate::secret::too_short`]).
@@ -354,9 +406,13 @@ fn secret_flags(matches: &ArgMatches) -> Vec<Warning> {
     [
         ("api_key", "--api-key", API_KEY_ENV),
         ("auth_token", "--auth-token", AUTH_TOKEN_ENV),
+        ("notify", "--notify", NOTIFY_ENV),
     ]
     .into_iter()
-    .filter(|(id, _, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+    // Only ids the command has and was given: clap refuses to be asked about others.
+    .filter(|(id, _, _)| {
+        matches.ids().any(|given| given.as_str() == *id) && matches.value_source(id) == Some(ValueSource::CommandLine)
+    })
     .map(|(_, flag, env)| Warning::SecretOnCommandLine { flag, env })
     .collect()
 }

@@ -14,12 +14,7 @@ use crate::upload::{Rate, UploadSettings};
 pub fn api_base(text: &str) -> Result<reqwest::Url, SettingsError> {
     let url = reqwest::Url::parse(text)
         .map_err(|e| SettingsError::invalid("--api-base", format!("'{text}' is not a URL: {e}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = loopback(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
@@ -31,6 +26,16 @@ pub fn api_base(text: &str) -> Result<reqwest::Url, SettingsError> {
             "--api-base",
             format!("must be an https URL, not {other}:"),
         )),
+    }
+}
+
+/// Whether `url` names this machine (`localhost` or a loopback address).
+pub(super) fn loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

@@ -179,7 +179,7 @@ async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Bytes, R
 
 /// The innermost cause, which says what happened ("connection reset by peer") where the outer
 /// layers only say where.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = e;
     while let Some(next) = cause.source() {
         cause = next;

@@ -37,7 +37,7 @@ use tokio::sync::watch;
 use crate::plan::{Done, Endpoint, Work};
 use api::{Answer, ItemOutcome};
 pub use chunking::chunks;
-pub use http::{client, ClientError};
+pub use http::{client, root_cause, ClientError};
 pub use pace::{Pace, Rate};
 use progress::Progress;
 use retry::{Decision, Tries};
@@ -363,8 +363,8 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                         return inner.fail(&chunk, &format!("{error} (gave up after {tries} attempts)"));
                     }
                     body = inner.body(&chunk);
-                    inner.progress.retry();
                     let wait = backoff.next().expect("endless");
+                    inner.progress.retried(&error, wait);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop_rx.wait_for(Option::is_some) => {}
@@ -380,12 +380,12 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     inner.halt(Stop::Credentials(error.clone()));
                     return inner.fail(&chunk, &error);
                 }
-                (Decision::Pause(wait), _) => {
+                (Decision::Pause(wait), answer) => {
                     // Only this request waits out its Retry-After; the others go on at the
                     // lowered rate (everyone waits only if the server refuses them all).
                     inner.pace.rate_limited(sent, wait);
                     inner.progress.set_allowed_rate(inner.pace.rate());
-                    inner.progress.retry();
+                    inner.progress.retried(&api::error_text(&answer), wait);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop_rx.wait_for(Option::is_some) => {}
@@ -403,8 +403,8 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     let tries = tries.errors;
                     return inner.fail(&chunk, &format!("{error} (gave up after {tries} attempts)"));
                 }
-                (Decision::Retry(wait), _) => {
-                    inner.progress.retry();
+                (Decision::Retry(wait), answer) => {
+                    inner.progress.retried(&api::error_text(&answer), wait);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop_rx.wait_for(Option::is_some) => {}

@@ -11,6 +11,12 @@ pub trait Watch: Send + Sync {
     fn changed(&self, progress: &Progress);
     /// The upload is over.
     fn finish(&self);
+    /// A request will be sent again after `wait`, because of `why` (the server's answer).
+    fn retried(&self, _progress: &Progress, _why: &str, _wait: Duration) {}
+    /// The server answered 429.
+    fn rate_limited(&self, _progress: &Progress) {}
+    /// The pace's rate went from `from` to `to` requests per second.
+    fn rate_changed(&self, _progress: &Progress, _from: f64, _to: f64) {}
 }
 
 /// Counters the uploader bumps.
@@ -58,14 +64,31 @@ impl Progress {
         self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A request will be sent again after `wait`, because of `why`.
+    pub fn retried(&self, why: &str, wait: Duration) {
+        self.retry();
+        if let Some(w) = &self.watch {
+            w.retried(self, why, wait);
+        }
+    }
+
     /// The server answered 429: slow down.
     pub fn rate_limited_once(&self) {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        if let Some(w) = &self.watch {
+            w.rate_limited(self);
+        }
     }
 
     /// The pace's rate changed to `rate` requests per second.
     pub fn set_allowed_rate(&self, rate: f64) {
-        self.allowed_rate.store(rate.to_bits(), Ordering::Relaxed);
+        let before = f64::from_bits(self.allowed_rate.swap(rate.to_bits(), Ordering::Relaxed));
+        // The first value is where the stage starts, not a change.
+        if before != 0.0 && before != rate {
+            if let Some(w) = &self.watch {
+                w.rate_changed(self, before, rate);
+            }
+        }
     }
 
     /// `n` more items have their outcome.
