@@ -50,3 +50,5 @@ mod ui;
 mod ui_browser;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;
+// Issue 21: the read-back is exact and bounded; could not check is exit 2.
+mod readback;

@@ -179,10 +179,17 @@ pub fn write_report(
     Ok(())
 }
 
-/// `--repair`: what the server really holds replaces what the state believes. A member counts
-/// as there only when the server lists them (and, with a state, the state records them, so a
-/// removal never touches a user someone else added); an organization user the server lists
-/// counts as there with the name and e-mail it shows (others as the state recorded them).
+/// `--repair`: what the server lists replaces what the state believes, in both directions.
+/// Read back: every group of today's export, and every group the state has members (added,
+/// already there, or pending) in, so a removal of a departed member is also decided on the
+/// server's list. Then, per group read back:
+/// - a member counts as there exactly when the server lists them (`present`), whatever the
+///   state recorded (`already-exists` once, gone since, is sent again);
+/// - a member is this tool's to remove only when the state records adding them (or a stopped
+///   run was adding them) *and* the server lists them: what it does not list is not removed;
+/// - an organization user the server lists counts as there with the name and e-mail it shows;
+///   others as the state recorded them (a group's read-back lists only its members, so an
+///   organization user in no group cannot be told apart from one deleted).
 fn repair(
     known: &mut Known,
     normalized: &crate::normalize::Plan,
@@ -194,18 +201,30 @@ fn repair(
         .build()
         .map_err(Error::Runtime)?;
     for org in &normalized.organizations {
-        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        let mut groups: BTreeSet<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        for table in [&known.members, &known.present, &known.pending] {
+            groups.extend(table.get(&org.id).into_iter().flat_map(|g| g.keys().cloned()));
+        }
+        let groups: Vec<String> = groups.into_iter().collect();
         let server = runtime.block_on(upload::readback::members(settings, &org.id, &groups))?;
         let members = known.members.entry(org.id.clone()).or_default();
+        let present = known.present.entry(org.id.clone()).or_default();
+        let pending = known.pending.entry(org.id.clone()).or_default();
         let users = known.users.entry(org.id.clone()).or_default();
         for (group, held) in &server {
             let there: BTreeSet<String> = held.keys().cloned().collect();
-            let believed = members.entry(group.clone()).or_default();
-            *believed = if has_state {
-                believed.intersection(&there).cloned().collect()
-            } else {
-                there
+            let ours = |set: Option<&BTreeSet<String>>| -> BTreeSet<String> {
+                set.map(|s| s.intersection(&there).cloned().collect())
+                    .unwrap_or_default()
             };
+            let added = if has_state {
+                ours(members.get(group))
+            } else {
+                there.clone()
+            };
+            members.insert(group.clone(), added);
+            pending.insert(group.clone(), ours(pending.get(group)));
+            present.insert(group.clone(), there);
             for u in held.values() {
                 let seen = (u.name.clone().unwrap_or_default(), u.email.clone().unwrap_or_default());
                 users.insert(u.user_id.clone(), seen);

@@ -77,7 +77,8 @@ pub(super) async fn post(
 }
 
 /// Posts a `users/get` page request: a 2xx is read as a page of users, anything else as
-/// [`post`] reads it; the users' texts are cleaned like every other server text.
+/// [`post`] reads it; the users are left as the server sent them (they are compared, not
+/// printed: see [`sanitize::answer`]).
 pub(super) async fn get_users(client: &reqwest::Client, settings: &UploadSettings, body: Bytes) -> Answer {
     let secrets = [
         settings.credentials.api_key.expose(),

@@ -148,8 +148,45 @@ pub struct FakeConfig {
     /// users/get is served only when the project has "advanced queries" on; off, it answers 400
     /// `FAILED_PRECONDITION`.
     pub advanced_queries: bool,
+    /// A way users/get misbehaves (none by default).
+    pub users_fault: Option<UsersFault>,
+    /// Every path is served under this prefix (`/velt` serves `/velt/v2/users/get`), as behind
+    /// a gateway; a request without it is a 404. Empty: served at the root.
+    pub path_prefix: String,
     /// Seed for the random faults and the IDs the fake hands out.
     pub seed: u64,
+}
+
+/// A way `users/get` can misbehave, one mode each, for the read-back's bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsersFault {
+    /// A 200 whose `result` has no `data` (a gateway's idea of "nothing to say").
+    NoData,
+    /// The page tokens go round in a circle: the first page points to a second, and the
+    /// second back to the first.
+    TokenCycle,
+    /// Every page is empty and names a next page, forever.
+    EmptyPages,
+    /// Every page carries an extra field of this many bytes besides its users.
+    Padding(usize),
+}
+
+impl std::str::FromStr for UsersFault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "no-data" => Ok(UsersFault::NoData),
+            "token-cycle" => Ok(UsersFault::TokenCycle),
+            "empty-pages" => Ok(UsersFault::EmptyPages),
+            _ => match s.strip_prefix("padding=").map(str::parse) {
+                Some(Ok(n)) => Ok(UsersFault::Padding(n)),
+                _ => Err(format!(
+                    "{s:?}: expected no-data, token-cycle, empty-pages or padding=BYTES"
+                )),
+            },
+        }
+    }
 }
 
 impl Default for FakeConfig {
@@ -183,6 +220,8 @@ impl Default for FakeConfig {
             max_page_size: 100,
             page_token_field: "nextPageToken".into(),
             advanced_queries: true,
+            users_fault: None,
+            path_prefix: String::new(),
             seed: 7,
         }
     }

@@ -127,7 +127,12 @@ fn logged_items(body: Option<&Value>) -> Vec<String> {
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, Dropped> {
     let at = shared.started.elapsed();
     let config = shared.config.lock().unwrap().clone();
-    let path = req.uri().path().to_owned();
+    // Behind a gateway's prefix, the path without it; a path outside the prefix matches no
+    // endpoint (the 404 below).
+    let path = match req.uri().path().strip_prefix(config.path_prefix.trim_end_matches('/')) {
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => format!("(outside {}) {}", config.path_prefix, req.uri().path()),
+    };
     {
         let mut state = shared.state.lock().unwrap();
         for (_, v) in req.headers() {
