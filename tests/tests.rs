@@ -52,3 +52,5 @@ mod ui_browser;
 mod ship;
 // Issue 21: the read-back is exact and bounded; could not check is exit 2.
 mod readback;
+// Issue 21: the network: an --api-base path prefix, --rate auto and slowness.
+mod network;

@@ -71,11 +71,37 @@ impl ConfigFile {
     }
 
     fn located(&self, e: &toml::de::Error) -> SettingsError {
+        let line = e.span().map(|s| self.text[..s.start].matches('\n').count() + 1);
+        // TOML's messages quote the value they could not take (`integer `12345``): on a
+        // secret's line, say what is wrong without it.
+        let secret = line.and_then(|l| self.text.lines().nth(l - 1)).and_then(secret_key_of);
+        let detail = match secret {
+            Some(key) => format!(
+                "the value of {key} cannot be read; write it as a quoted string, {key} = \"...\" (the value is not shown: it is a secret)"
+            ),
+            None => self.redacted(e.message()),
+        };
         SettingsError::Config {
             path: self.path.clone(),
-            line: e.span().map(|s| self.text[..s.start].matches('\n').count() + 1),
-            detail: e.message().to_owned(),
+            line,
+            detail,
         }
+    }
+
+    /// `text` without the values written on the secrets' lines (for a message whose location
+    /// is unknown, or that quotes another line).
+    fn redacted(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for line in self.text.lines().filter(|l| secret_key_of(l).is_some()) {
+            let Some((_, value)) = line.split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches(['"', '\'']).trim();
+            if !value.is_empty() {
+                out = out.replace(value, "[redacted]");
+            }
+        }
+        out
     }
 
     fn line_of_key(&self, key: &str) -> Option<usize> {
@@ -88,6 +114,12 @@ impl ConfigFile {
             })
             .map(|i| i + 1)
     }
+}
+
+/// The secret a config line sets (`api-key = ...`, `"auth-token" = ...`), if any.
+fn secret_key_of(line: &str) -> Option<&'static str> {
+    let key = line.split('=').next()?.trim().trim_matches(['"', '\'']);
+    ["api-key", "auth-token"].into_iter().find(|k| *k == key)
 }
 
 /// Every key a config file may hold: the long name of every flag of every command, and
@@ -263,6 +295,26 @@ mod tests {
         collect(toml::Table::try_from(config.section::<CheckOptions>().unwrap()).unwrap());
         collect(toml::Table::try_from(config.section::<UiOptions>().unwrap()).unwrap());
         assert_eq!(back, keys);
+    }
+
+    /// Regression (issue 21): an unquoted numeric api-key was echoed in the TOML error.
+    #[test]
+    fn a_secret_that_cannot_be_read_is_not_echoed() {
+        for text in [
+            "api-key = 8675309123\n",
+            "rate = 5\nauth-token = 8675309123\n",
+            "\"api-key\" = 8675309123.5\n",
+            "api-key = 0x8675309123\n",
+            "api-key = [\"8675309123\"]\n",
+            "auth-token = { v = \"8675309123\" }\n",
+            "api-key = 8675309123 junk\n",
+            "api-key = \"8675309123\nrate = 1\n",
+        ] {
+            let (_dir, path) = file(text);
+            let err = ConfigFile::load(&path).unwrap_err().to_string();
+            assert!(!err.contains("8675309123"), "{text:?}: {err}");
+            assert!(err.contains("c.toml, line"), "{text:?}: {err}");
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ use tokio::sync::watch;
 use crate::plan::{Done, Endpoint, Work};
 use api::{Answer, ItemOutcome};
 pub use chunking::chunks;
-pub use http::{client, ClientError};
+pub use http::{client, is_loopback, ClientError};
 pub use pace::{Pace, Rate};
 use progress::Progress;
 use retry::{Decision, Tries};

@@ -55,6 +55,10 @@ pub const ADD_USERS: &str = "/v2/users/add";
 /// The path that lists organization users, a page at a time.
 pub const GET_USERS: &str = "/v2/users/get";
 
+/// The name of the fake with HTTPS as a remote server ([`FakeVelt::remote_url`]): under the
+/// reserved `.test` domain, so only [`ConnectProxy`] resolves it (to 127.0.0.1).
+pub const REMOTE_NAME: &str = "velt.test";
+
 /// The most entries of each users/get filter (`userIds`, `organizationUserGroupIds`).
 pub const MAX_FILTER: usize = 30;
 
@@ -348,6 +352,13 @@ impl FakeVelt {
             Some(_) => format!("https://localhost:{}", self.addr.port()),
             None => format!("http://{}", self.addr),
         }
+    }
+
+    /// With HTTPS, the base URL of the fake as a remote server, `https://velt.test:PORT`:
+    /// reachable only through [`ConnectProxy`] (clients never proxy loopback addresses, so a
+    /// proxy test needs a name that is not one).
+    pub fn remote_url(&self) -> String {
+        format!("https://{REMOTE_NAME}:{}", self.addr.port())
     }
 
     /// With HTTPS, the PEM of the CA to trust (`--ca-file`).
