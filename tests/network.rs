@@ -44,3 +44,115 @@ fn a_path_prefix_in_the_api_base_is_kept() {
         assert_eq!(fake.requests_to(fake_velt::GET_USERS), 2 * (i + 1), "{base}");
     }
 }
+
+/// A department list of `n` groups.
+fn departments(n: usize) -> String {
+    let mut csv = String::from("Department\n");
+    for i in 0..n {
+        csv.push_str(&format!("Team {i:03}\n"));
+    }
+    csv
+}
+
+/// Regression: `--rate auto` read only 429s. A server that slows down under load until
+/// requests time out (no 429 ever) was never given a lower pace: timeout after timeout, most
+/// groups failed, and the summary said it "met no limit".
+#[test]
+fn rate_auto_slows_down_for_a_server_that_slows_down() {
+    let w = Workdir::new();
+    w.write("departments.csv", departments(80));
+    // Serves 10 requests a second, one at a time; beyond that answers queue up.
+    let fake = FakeVelt::start(FakeConfig {
+        capacity: Some(10.0),
+        ..FakeConfig::default()
+    });
+    let url = fake.url();
+    let run = w.run_env(
+        &[
+            "import",
+            "--quiet",
+            "--org",
+            "acme",
+            "--api-base",
+            &url,
+            "--rate",
+            "auto",
+            "--chunk-size",
+            "1",
+            "--timeout",
+            "0.5",
+            "--max-retries",
+            "4",
+            "--backoff-min-ms",
+            "20",
+            "--backoff-max-ms",
+            "400",
+            "--report",
+            "r.csv",
+            "--summary-json",
+            "s.json",
+            "departments.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.groups_of("acme").len(), 80);
+    let summary: serde_json::Value = serde_json::from_str(&w.read("s.json")).unwrap();
+    assert!(summary["slowed_down"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(summary["rate_limited"], 0);
+    assert!(
+        run.stderr.contains("--rate auto slowed down") && !run.stderr.contains("met no limit"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Regression: a run where every request got a 429 advised pinning `--rate 1`, a number the
+/// run never saw work.
+#[test]
+fn a_run_where_every_request_got_429_advises_no_rate() {
+    for rate in ["auto", "5"] {
+        let w = Workdir::new();
+        w.write("departments.csv", departments(3));
+        let fake = FakeVelt::start(FakeConfig {
+            always: Some(429),
+            retry_after: false,
+            ..FakeConfig::default()
+        });
+        let url = fake.url();
+        let run = w.run_env(
+            &[
+                "import",
+                "--quiet",
+                "--org",
+                "acme",
+                "--api-base",
+                &url,
+                "--rate",
+                rate,
+                "--max-retries",
+                "1",
+                "--backoff-min-ms",
+                "5",
+                "--backoff-max-ms",
+                "20",
+                "--report",
+                "r.csv",
+                "departments.csv",
+            ],
+            &CREDS,
+        );
+        assert_eq!(run.code, 1, "{rate}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("the server refused every request"),
+            "{rate}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("--rate 0") && !run.stderr.contains("try --rate"),
+            "{rate}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("to pin a nightly run"), "{rate}: {}", run.stderr);
+    }
+}

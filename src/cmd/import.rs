@@ -382,6 +382,7 @@ pub struct Stats {
     elapsed: std::time::Duration,
     stopped: Option<String>,
     rate_limited: u64,
+    slowed: u64,
     final_rate: Option<f64>,
     settled_rate: Option<f64>,
     auto_rate: bool,
@@ -394,6 +395,8 @@ impl Stats {
         self.retries += outcome.retries;
         self.elapsed += outcome.elapsed;
         self.rate_limited += outcome.rate_limited;
+        // The pace is shared by the stages and counts its own cuts: the last stage's figure.
+        self.slowed = self.slowed.max(outcome.slowed);
         self.final_rate = Some(outcome.final_rate.min(self.final_rate.unwrap_or(f64::INFINITY)));
         // The pace is shared by the stages, so the last stage's figure covers them all.
         self.settled_rate = outcome.settled_rate.or(self.settled_rate);
@@ -430,6 +433,7 @@ impl Stats {
         summary.achieved_rate = self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9);
         summary.stopped = self.stopped.clone();
         summary.rate_limited = self.rate_limited;
+        summary.slowed_down = self.slowed;
         summary.final_rate = self.final_rate.unwrap_or(0.0);
         summary.settled_rate = self.settled_rate;
         summary.auto_rate = self.auto_rate;

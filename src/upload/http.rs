@@ -162,7 +162,7 @@ async fn exchange(
                 }
             }
         }
-        Err(e) if e.is_timeout() => Answer::Transient(format!(
+        Err(e) if e.is_timeout() => Answer::Overloaded(format!(
             "no answer within {}s (--timeout)",
             settings.timeout.as_secs_f64()
         )),

@@ -204,6 +204,10 @@ async fn page(
         match &answer {
             Answer::RateLimited { .. } => tries.rate_limited += 1,
             Answer::Transient(_) => tries.errors += 1,
+            Answer::Overloaded(_) => {
+                tries.errors += 1;
+                pace.slow(sent);
+            }
             _ => {}
         }
         let decision = retry::decide(&answer, 1, tries, settings.max_retries, settings.backoff_cap, || {

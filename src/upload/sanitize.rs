@@ -27,6 +27,7 @@ pub fn answer(answer: Answer, secrets: &[&str]) -> Answer {
             error: clean(error),
         },
         Answer::Transient(e) => Answer::Transient(clean(e)),
+        Answer::Overloaded(e) => Answer::Overloaded(clean(e)),
         Answer::Refused(e) => Answer::Refused(clean(e)),
         Answer::Credentials(e) => Answer::Credentials(clean(e)),
         Answer::Fatal(e) => Answer::Fatal(clean(e)),

@@ -152,6 +152,9 @@ pub struct FakeConfig {
     /// users/get is served only when the project has "advanced queries" on; off, it answers 400
     /// `FAILED_PRECONDITION`.
     pub advanced_queries: bool,
+    /// Requests per second the server can serve, one at a time; more wait in a queue, so the
+    /// answers come later and later (no 429) until clients time out. `None`: no limit.
+    pub capacity: Option<f64>,
     /// A way users/get misbehaves (none by default).
     pub users_fault: Option<UsersFault>,
     /// Every path is served under this prefix (`/velt` serves `/velt/v2/users/get`), as behind
@@ -224,6 +227,7 @@ impl Default for FakeConfig {
             max_page_size: 100,
             page_token_field: "nextPageToken".into(),
             advanced_queries: true,
+            capacity: None,
             users_fault: None,
             path_prefix: String::new(),
             seed: 7,
@@ -325,6 +329,7 @@ impl FakeVelt {
             state: Mutex::new(State::default()),
             started: Instant::now(),
             buckets: Mutex::new(HashMap::new()),
+            free_at: Mutex::new(Instant::now()),
         });
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))

@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     /// Per-key token buckets: (tokens, last refill).
     pub(crate) buckets: Mutex<HashMap<String, (f64, Instant)>>,
     pub(crate) rng: Mutex<fastrand::Rng>,
+    /// With [`FakeConfig::capacity`]: when the server is next free to serve a request.
+    pub(crate) free_at: Mutex<Instant>,
 }
 
 pub(crate) type Answer = Response<Full<Bytes>>;
@@ -174,6 +176,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
     };
     if !config.latency.is_zero() {
         tokio::time::sleep(config.latency).await;
+    }
+    if let Some(capacity) = config.capacity.filter(|c| *c > 0.0) {
+        // One request at a time, each taking 1/capacity: beyond that pace requests queue and
+        // their answers come later and later, as an overloaded server's do (no 429: it only
+        // slows down, until clients time out). A request given up on keeps its place.
+        let service = Duration::from_secs_f64(1.0 / capacity);
+        let done = {
+            let mut free_at = shared.free_at.lock().unwrap();
+            let done = (*free_at).max(Instant::now()) + service;
+            *free_at = done;
+            done
+        };
+        tokio::time::sleep_until(done.into()).await;
     }
     if drop_it {
         return Err(Dropped);
