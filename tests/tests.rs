@@ -54,3 +54,5 @@ mod ship;
 mod readback;
 // Issue 21: the network: an --api-base path prefix, --rate auto and slowness.
 mod network;
+// Issue 21: files the run must not destroy: outputs, a read-only state folder, the lock.
+mod files;

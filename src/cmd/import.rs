@@ -30,6 +30,9 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let state = open_state(s.state.as_deref(), &s.upload)?;
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
     console::problems(&normalized.problems);
+    if let Some(state) = &state {
+        warn_other_bases(state, &normalized)?;
+    }
     let options = PlanOptions {
         full: s.full,
         members: s.input.map.members,
@@ -78,6 +81,24 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     } else {
         exit.max(Exit::Incomplete)
     })
+}
+
+/// Says so when the state holds records of an organization of the export under another API
+/// base: records are kept per server, so none of those counts for this run (a server named
+/// two ways is one key already, see `state::base_key`; this is another server, or a base
+/// mistyped).
+fn warn_other_bases(state: &State, normalized: &crate::normalize::Plan) -> Result<(), Error> {
+    for org in organizations(normalized) {
+        let others = state.other_bases(&org)?;
+        if !others.is_empty() {
+            console::line(format!(
+                "warning: the state file has records of organization {org} under {} as well; this run sends to {}, and records are kept per API base, so none of those counts here (if that is this server, give the same --api-base)",
+                others.join(", "),
+                state.api_base()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Opens the state file, when there is one, for the API base the run writes to.

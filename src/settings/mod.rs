@@ -97,6 +97,18 @@ pub enum SettingsError {
         /// The input it is.
         input: PathBuf,
     },
+    /// An output names a file the run reads or holds (the config file, the state's lock...).
+    #[error("{flag} {} is {what} ({}); writing it would destroy it; name another file", output.display(), path.display())]
+    OutputIsHeld {
+        /// `--report`, `--summary-json` or `--state`.
+        flag: &'static str,
+        /// The output path.
+        output: PathBuf,
+        /// What the file is, e.g. `the --config file`.
+        what: &'static str,
+        /// That file.
+        path: PathBuf,
+    },
     /// Two outputs name one file.
     #[error("{first} and {second} both name {}; give them different files", path.display())]
     OutputsClash {
@@ -283,7 +295,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let run: RunOptions = merge(config.as_ref(), args.run)?;
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             let input = merge(config.as_ref(), args.input)?;
-            CommandSettings::Import(Box::new(import_settings(run, server, input)?))
+            let config_path = config.as_ref().map(|c| c.path());
+            CommandSettings::Import(Box::new(import_settings(run, server, input, config_path)?))
         }
         Command::Verify(args) => {
             let mut input: InputOptions = merge(config.as_ref(), args.input)?;
@@ -384,10 +397,15 @@ fn import_settings(
     run: RunOptions,
     server: ServerOptions,
     input: InputOptions,
+    config: Option<&std::path::Path>,
 ) -> Result<ImportSettings, SettingsError> {
     requirements(&run, run.state.is_some(), input.members)?;
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
-    let upload = upload_settings(server, run.dry_run)?;
+    // Files the run reads or holds, which no output may name.
+    let mut held: Vec<(&'static str, PathBuf)> = Vec::new();
+    held.extend(config.map(|c| ("the --config file", c.to_owned())));
+    held.extend(server.ca_file.clone().map(|c| ("the --ca-file", c)));
+    held.extend(run.state.as_deref().map(paths::state_companions).unwrap_or_default());
     let input = input_settings(input)?;
     let report_files = run.report.as_deref().map(crate::report::files).unwrap_or_default();
     let outputs: Vec<(&'static str, &std::path::Path)> = report_files
@@ -403,7 +421,10 @@ fn import_settings(
         )
         .collect();
     paths::refuse_outputs_over_inputs(&outputs, &input.paths)?;
+    paths::refuse_outputs_over_held(&outputs, &held)?;
     paths::refuse_clashing_outputs(&outputs)?;
+    // After the outputs are checked: it reads the --ca-file.
+    let upload = upload_settings(server, run.dry_run)?;
     Ok(ImportSettings {
         input,
         upload,
