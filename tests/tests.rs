@@ -56,3 +56,5 @@ mod readback;
 mod network;
 // Issue 21: files the run must not destroy: outputs, a read-only state folder, the lock.
 mod files;
+// Issue 21: every option is accepted by every command it means something to.
+mod consistency;

@@ -79,11 +79,13 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         .and_then(|()| out.flush())
         .map_err(Error::Output)?;
     let groups: usize = normalized.organizations.iter().map(|o| o.groups.len()).sum();
-    console::line(format!(
-        "verify: {} read back, {} found",
-        count(groups, "group"),
-        count(differences.len(), "difference")
-    ));
+    if !s.quiet {
+        console::line(format!(
+            "verify: {} read back, {} found",
+            count(groups, "group"),
+            count(differences.len(), "difference")
+        ));
+    }
     Ok(if differences.is_empty() {
         Exit::Success
     } else {

@@ -231,6 +231,8 @@ pub struct VerifySettings {
     pub state: Option<PathBuf>,
     /// How to print the differences.
     pub format: OutputFormat,
+    /// `--quiet`: no closing count line.
+    pub quiet: bool,
 }
 
 /// `check`.
@@ -240,6 +242,8 @@ pub struct CheckSettings {
     pub input: InputSettings,
     /// How to print.
     pub format: OutputFormat,
+    /// `--quiet`: no closing count line.
+    pub quiet: bool,
 }
 
 /// `import`.
@@ -281,12 +285,14 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
         warnings.push(Warning::SharedConfig(c.path().to_owned()));
     }
     let command = match cli.command {
-        Command::Check(args) => CommandSettings::Check(Box::new(CheckSettings {
-            input: input_settings(merge(config.as_ref(), args.input)?)?,
-            format: merge(config.as_ref(), args.output)?
-                .format
-                .unwrap_or(OutputFormat::Table),
-        })),
+        Command::Check(args) => {
+            let output = merge(config.as_ref(), args.output)?;
+            CommandSettings::Check(Box::new(CheckSettings {
+                input: input_settings(merge(config.as_ref(), args.input)?)?,
+                format: output.format.unwrap_or(OutputFormat::Table),
+                quiet: output.quiet,
+            }))
+        }
         Command::Import(args) => {
             let sub = matches
                 .subcommand_matches("import")
@@ -299,6 +305,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             CommandSettings::Import(Box::new(import_settings(run, server, input, config_path)?))
         }
         Command::Verify(args) => {
+            let sub = matches
+                .subcommand_matches("verify")
+                .expect("the verify command matched");
+            warnings.extend(secret_flags(sub));
+            let output = merge(config.as_ref(), args.output)?;
             let mut input: InputOptions = merge(config.as_ref(), args.input)?;
             // Members are what can be read back: verify always compares them.
             input.members = true;
@@ -307,9 +318,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                 input: input_settings(input)?,
                 upload: upload_settings(server, false)?,
                 state: merge(config.as_ref(), args.verify)?.state,
-                format: merge(config.as_ref(), args.output)?
-                    .format
-                    .unwrap_or(OutputFormat::Table),
+                format: output.format.unwrap_or(OutputFormat::Table),
+                quiet: output.quiet,
             }))
         }
         Command::Ui(args) => {
@@ -319,7 +329,16 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             // The file's run and input options count too: the page starts from them.
             let run: RunOptions = merge(config.as_ref(), RunOptions::default())?;
-            let input: InputOptions = merge(config.as_ref(), InputOptions::default())?;
+            if let Some(file) = args.input.inputs.first() {
+                return Err(SettingsError::invalid(
+                    "ui",
+                    format!(
+                        "takes its files on the page, not on the command line; drop {}",
+                        file.display()
+                    ),
+                ));
+            }
+            let input: InputOptions = merge(config.as_ref(), args.input)?;
             CommandSettings::Ui(Box::new(ui::ui_settings(ui, server, run, input)?))
         }
         Command::Completions(args) => CommandSettings::Completions(args.shell),
