@@ -359,3 +359,43 @@ fn one_server_named_two_ways_is_one_set_of_records() {
         moved.stderr
     );
 }
+
+/// Beyond the issue, same class: "move it away" only for a file that is not a database or is
+/// damaged. A state another program holds locked is said to be so (and kept); a state in a
+/// folder that does not exist says that.
+#[test]
+fn only_a_damaged_state_is_called_unusable() {
+    let w = Workdir::new();
+    w.write("departments.csv", DEPARTMENTS);
+    let run = |state: &str| {
+        w.run(&[
+            "import",
+            "--dry-run",
+            "--org",
+            "acme",
+            "--state",
+            state,
+            "departments.csv",
+        ])
+    };
+    let missing = run("nowhere/state.db");
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert_eq!(
+        missing.stderr.trim(),
+        "error: nowhere/state.db: its folder does not exist; create it, or name a state file in a folder that does"
+    );
+    assert!(!w.path("nowhere").exists());
+
+    assert_eq!(run("state.db").code, 0);
+    // Another program holds the database locked (not our lock file: SQLite's own).
+    let other = rusqlite::Connection::open(w.path("state.db")).unwrap();
+    other
+        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+        .unwrap();
+    let locked = run("state.db");
+    assert_eq!(locked.code, 2, "{}", locked.stderr);
+    assert!(locked.stderr.contains("another program holds it"), "{}", locked.stderr);
+    assert!(!locked.stderr.contains("move it away"), "{}", locked.stderr);
+    drop(other);
+    assert_eq!(run("state.db").code, 0);
+}

@@ -51,6 +51,12 @@ pub enum StateError {
         /// What the system said.
         detail: String,
     },
+    /// The folder named for the state does not exist.
+    #[error("{path}: its folder does not exist; create it, or name a state file in a folder that does")]
+    NoFolder {
+        /// The file.
+        path: PathBuf,
+    },
     /// Another application's database: it has tables, and not our schema marker.
     #[error("{path}: this SQLite database belongs to another application (tables: {tables}); it was left untouched; name a new file for --state")]
     Foreign {
@@ -103,10 +109,6 @@ impl State {
     pub fn open(path: &Path, api_base: &str) -> Result<Self, StateError> {
         let shown = path;
         let path = &canonical(path);
-        let unusable = |e: rusqlite::Error| StateError::Unusable {
-            path: shown.to_owned(),
-            detail: e.to_string(),
-        };
         let read_only = |detail: String| StateError::ReadOnly {
             path: shown.to_owned(),
             detail,
@@ -117,21 +119,25 @@ impl State {
             }
         }
         writable_folder(path, shown)?;
-        let conn = Connection::open(path).map_err(unusable)?;
+        let conn = Connection::open(path).map_err(|e| sqlite_error(e, shown))?;
         // Every check reads only: a foreign, damaged or other version's file is refused
         // exactly as it was found.
         refuse_foreign(&conn, shown)?;
         quick_check(&conn, shown)?;
         check_schema(&conn, shown)?;
         let lock = lock(path, shown)?;
+        // The file passed every check: a failure from here on is the system's (a full disk,
+        // permissions), never a reason to call the file unusable.
         let written = |e: rusqlite::Error| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen) => read_only(e.to_string()),
-            _ => unusable(e),
+            _ => StateError::Io {
+                path: shown.to_owned(),
+                detail: e.to_string(),
+            },
         };
         conn.pragma_update(None, "journal_mode", "WAL").map_err(written)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(unusable)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(unusable)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(written)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(written)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS groups (
@@ -181,7 +187,7 @@ impl State {
             "INSERT INTO meta (key, value) VALUES ('schema', ?1) ON CONFLICT (key) DO NOTHING",
             [SCHEMA],
         )
-        .map_err(unusable)?;
+        .map_err(written)?;
         let api_base = base_key(api_base);
         let state = State {
             _lock: Some(lock),
@@ -203,7 +209,7 @@ impl State {
         if !path.is_file() {
             return Err(StateError::Missing(path.to_owned()));
         }
-        let conn = open_to_read(path).map_err(|e| unusable(e.to_string()))?;
+        let conn = open_to_read(path).map_err(|e| sqlite_error(e, path))?;
         refuse_foreign(&conn, path)?;
         check_schema(&conn, path)?;
         let schema: Option<String> = conn
@@ -287,14 +293,10 @@ impl State {
 /// Refuses a database with tables but without our schema marker (another program's), before
 /// anything is written to it.
 fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), StateError> {
-    let unusable = |e: rusqlite::Error| StateError::Unusable {
-        path: path.to_owned(),
-        detail: e.to_string(),
-    };
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
-        .map_err(unusable)?;
+        .map_err(|e| sqlite_error(e, path))?;
     if tables.is_empty() {
         return Ok(());
     }
@@ -326,12 +328,38 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StateError> {
     let detail = match rows {
         Ok(rows) if rows.len() == 1 && rows[0] == "ok" => return Ok(()),
         Ok(rows) => format!("damaged: {}", rows.first().map_or("no answer", String::as_str)),
-        Err(e) => e.to_string(),
+        Err(e) => return Err(sqlite_error(e, path)),
     };
     Err(StateError::Unusable {
         path: path.to_owned(),
         detail,
     })
+}
+
+/// What a failure to read a state file means. Only a file that is not a database, or a
+/// damaged one, is "unusable" (whose advice is to move it away); a file another program holds
+/// locked, or this user may not read, is said to be so, and kept.
+fn sqlite_error(e: rusqlite::Error, path: &Path) -> StateError {
+    use rusqlite::ErrorCode;
+    let detail = e.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Unusable {
+            path: path.to_owned(),
+            detail,
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StateError::Io {
+            path: path.to_owned(),
+            detail: format!("{detail}: another program holds it; try again when it is done"),
+        },
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StateError::ReadOnly {
+            path: path.to_owned(),
+            detail,
+        },
+        _ => StateError::Io {
+            path: path.to_owned(),
+            detail,
+        },
+    }
 }
 
 /// Takes the run's exclusive lock: an advisory lock on `<state>.lock` beside the file (not on
@@ -387,6 +415,7 @@ fn writable_folder(path: &Path, shown: &Path) -> Result<(), StateError> {
         .tempfile_in(folder)
     {
         Ok(_) => Ok(()),
+        Err(_) if !folder.is_dir() => Err(StateError::NoFolder { path: shown.to_owned() }),
         Err(e) => Err(StateError::FolderReadOnly {
             path: shown.to_owned(),
             folder: shown
