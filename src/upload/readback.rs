@@ -27,9 +27,10 @@ const PAGE_SIZE: usize = 1000;
 /// Ten thousand pages of a thousand users is far beyond any organization.
 const MAX_PAGES: usize = 10_000;
 
-/// Empty pages in a row that still name a next page: a server paging through a filter may
-/// send a few, one that sends more is not getting anywhere (and at 5 requests a second would
-/// otherwise take the page cap's half hour per group to say so).
+/// Pages in a row that list no one new (empty, or only users already listed) and still name
+/// a next page: a server paging through a filter may send a few, one that sends more is not
+/// getting anywhere (and at 5 requests a second would otherwise take the page cap's half hour
+/// per group to say so).
 const MAX_EMPTY_PAGES: usize = 5;
 
 /// Answer bytes of one read-back, all groups and pages together: about 600,000 users at a
@@ -156,8 +157,9 @@ async fn group_members(
                 MAX_BYTES / (1024 * 1024)
             )));
         }
-        empty_in_a_row = if page.users.is_empty() { empty_in_a_row + 1 } else { 0 };
+        let before = users.len();
         users.extend(page.users.into_iter().map(|u| (u.user_id.clone(), u)));
+        empty_in_a_row = if users.len() == before { empty_in_a_row + 1 } else { 0 };
         if users.len() > MAX_USERS {
             return Err(unbounded(format!("the server lists more than {MAX_USERS} users")));
         }
@@ -173,7 +175,7 @@ async fn group_members(
         }
         if empty_in_a_row >= MAX_EMPTY_PAGES {
             return Err(unbounded(format!(
-                "the server sent {MAX_EMPTY_PAGES} empty pages in a row, each naming another page"
+                "the server sent {MAX_EMPTY_PAGES} empty pages in a row (or pages listing no one new), each naming another page"
             )));
         }
         token = Some(next);
