@@ -34,7 +34,7 @@ const MAX_PAGES: usize = 10_000;
 const MAX_EMPTY_PAGES: usize = 5;
 
 /// Answer bytes of one read-back, all groups and pages together: about 600,000 users at a
-/// generous 200 bytes each. Each page is capped too ([`http::MAX_ANSWER_BYTES`]); this keeps
+/// generous 200 bytes each. Each page is capped too (8 MB, `http::MAX_ANSWER_BYTES`); this keeps
 /// a server padding its pages from filling memory one page at a time.
 pub const MAX_BYTES: usize = 128 * 1024 * 1024;
 
