@@ -26,7 +26,7 @@ pub enum StateError {
     #[error("{}: no such state file; verify only reads one (check the path)", .0.display())]
     Missing(PathBuf),
     /// Not a SQLite file, damaged, or from another program or version.
-    #[error("{path}: not a usable velt-groups state file ({detail}); move it away to start afresh (the next run then sends every group again)")]
+    #[error("{path}: not a usable velt-groups state file ({detail}); move it away to start afresh, and keep it: it records the memberships this tool added, which a new state cannot remove when people leave (the next run then sends every group again)")]
     Unusable {
         /// The file.
         path: PathBuf,
