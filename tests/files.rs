@@ -61,6 +61,22 @@ fn no_output_names_a_file_the_run_reads_or_holds() {
     }
 }
 
+/// The same for the page's imports: `ui --state` may not name the config file.
+#[test]
+fn the_pages_state_may_not_name_the_config_file() {
+    let w = Workdir::new();
+    let config = "org = \"acme\"\n";
+    w.write("vg.toml", config);
+    let run = w.run(&["ui", "--no-open", "--config", "vg.toml", "--state", "./vg.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--state ./vg.toml is the --config file (vg.toml)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.read("vg.toml"), config);
+}
+
 /// `setpriv` to run as nobody when the tests run as root (root ignores file modes).
 fn as_user(w: &Workdir, args: &[&str], env: &[(&str, &str)]) -> Run {
     let root = std::process::Command::new("id")

@@ -339,7 +339,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                 ));
             }
             let input: InputOptions = merge(config.as_ref(), args.input)?;
-            CommandSettings::Ui(Box::new(ui::ui_settings(ui, server, run, input)?))
+            let settings = ui::ui_settings(ui, server.clone(), run, input)?;
+            // The page's imports write the state: never over the config or the CA file.
+            if let Some(state) = &settings.state {
+                let held: Vec<(&'static str, PathBuf)> = config
+                    .as_ref()
+                    .map(|c| ("the --config file", c.path().to_owned()))
+                    .into_iter()
+                    .chain(server.ca_file.map(|c| ("the --ca-file", c)))
+                    .collect();
+                paths::refuse_outputs_over_held(&[("--state", state.as_path())], &held)?;
+            }
+            CommandSettings::Ui(Box::new(settings))
         }
         Command::Completions(args) => CommandSettings::Completions(args.shell),
         Command::Man => CommandSettings::Man,
