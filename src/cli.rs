@@ -131,6 +131,10 @@ pub struct UiArgs {
     /// How stderr is written.
     #[command(flatten)]
     pub log: LogOptions,
+    /// The page's starting choices (organization, columns, members...), as for `import`;
+    /// the files themselves are chosen on the page.
+    #[command(flatten)]
+    pub input: InputOptions,
 }
 
 /// The web page's own options.
@@ -150,9 +154,24 @@ pub struct UiOptions {
     #[arg(long, value_name = "PATH")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PathBuf>,
+    /// As for import: imports from the page send every group even if the state says it is
+    /// there. Needs --state.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub full: bool,
+    /// As for import: imports from the page with members also remove users this tool added
+    /// that the export no longer has in a group. Needs --state.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub remove_departed: bool,
+    /// As for import: most removals allowed in one import from the page, a count (25) or a
+    /// share of the recorded members (10%).
+    #[arg(long, value_name = "N|P%")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_removals: Option<String>,
 }
 
-/// `check`'s output.
+/// `check`'s and `verify`'s output.
 #[derive(Debug, Clone, Default, Args, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct CheckOptions {
@@ -160,6 +179,11 @@ pub struct CheckOptions {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<OutputFormat>,
+    /// No closing count line on stderr (problems, warnings and errors still show), as
+    /// `import --quiet` shows no progress: a scheduled run logs only what needs reading.
+    #[arg(long, short)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub quiet: bool,
 }
 
 /// How `check` prints its findings.

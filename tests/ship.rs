@@ -88,8 +88,13 @@ fn version_names_the_commit_and_build_date_from_git() {
 
 /// `import` of the sample department list (7 groups) against `fake`, with `env` on top of the
 /// credentials, and quick retries ([`Workdir::command`] removes the caller's proxy variables).
+/// With a proxy in `env`, the fake is addressed by its remote name, which only the proxy
+/// resolves: a loopback address is never proxied.
 fn import_via(w: &Workdir, fake: &FakeVelt, extra: &[&str], env: &[(&str, &str)]) -> Run {
-    let url = fake.url();
+    let proxied = fake.ca_pem().is_some()
+        && env.iter().any(|(k, _)| k.eq_ignore_ascii_case("https_proxy"))
+        && !env.iter().any(|(k, _)| k.eq_ignore_ascii_case("no_proxy"));
+    let url = if proxied { fake.remote_url() } else { fake.url() };
     let mut args = vec![
         "import",
         "--quiet",
@@ -135,7 +140,7 @@ fn https_through_a_connect_proxy_with_a_private_ca() {
     let seen = proxy.requests();
     assert!(!seen.is_empty(), "the proxy saw no request");
     for line in &seen {
-        assert_eq!(line, &format!("CONNECT localhost:{port} HTTP/1.1"));
+        assert_eq!(line, &format!("CONNECT velt.test:{port} HTTP/1.1"));
     }
     assert!(fake.requests() >= 1);
 }
@@ -179,6 +184,25 @@ fn no_proxy_bypasses_the_proxy_and_ca_file_is_a_config_key() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(fake.groups_of("acme").len(), 7);
     assert_eq!(proxy.requests(), Vec::<String>::new(), "NO_PROXY was ignored");
+}
+
+/// Regression (issue 21): HTTP_PROXY / ALL_PROXY / HTTPS_PROXY applied to a loopback
+/// --api-base, so both credentials went in clear text to the proxy. Loopback is never proxied,
+/// whatever the variables say, in any case.
+#[test]
+fn a_loopback_api_base_is_never_proxied() {
+    let w = Workdir::new();
+    let sample = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/departments.csv")).unwrap();
+    w.write("departments.csv", sample);
+    let fake = FakeVelt::start(FakeConfig::default());
+    let proxy = ConnectProxy::start();
+    let url = proxy.url();
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY"] {
+        let run = import_via(&w, &fake, &[], &[(var, &url)]);
+        assert_eq!(run.code, 0, "{var}: {}", run.stderr);
+        assert_eq!(proxy.requests(), Vec::<String>::new(), "{var} carried the request");
+    }
+    assert_eq!(fake.groups_of("acme").len(), 7);
 }
 
 #[test]

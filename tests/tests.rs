@@ -58,3 +58,11 @@ mod ui_runs;
 mod ship;
 // Issue #25: JSON logs, the metrics file and webhook notifications of a scheduled run.
 mod monitor;
+// Issue 21: the read-back is exact and bounded; could not check is exit 2.
+mod readback;
+// Issue 21: the network: an --api-base path prefix, --rate auto and slowness.
+mod network;
+// Issue 21: files the run must not destroy: outputs, a read-only state folder, the lock.
+mod files;
+// Issue 21: every option is accepted by every command it means something to.
+mod consistency;

@@ -37,7 +37,9 @@ pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
         OutputFormat::Json => write_json(&plan, &mut out),
     };
     written.and_then(|()| out.flush()).map_err(Error::Output)?;
-    console::line(summary(&plan));
+    if !settings.quiet {
+        console::line(summary(&plan));
+    }
     Ok(if plan.has_errors() {
         Exit::Incomplete
     } else {

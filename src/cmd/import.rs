@@ -32,6 +32,9 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
     observe::input_read(&normalized);
     console::problems(&normalized.problems);
+    if let Some(state) = &state {
+        warn_other_bases(state, &normalized)?;
+    }
     let options = PlanOptions {
         full: s.full,
         members: s.input.map.members,
@@ -80,6 +83,24 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     } else {
         exit.max(Exit::Incomplete)
     })
+}
+
+/// Says so when the state holds records of an organization of the export under another API
+/// base: records are kept per server, so none of those counts for this run (a server named
+/// two ways is one key already, see `state::base_key`; this is another server, or a base
+/// mistyped).
+fn warn_other_bases(state: &State, normalized: &crate::normalize::Plan) -> Result<(), Error> {
+    for org in organizations(normalized) {
+        let others = state.other_bases(&org)?;
+        if !others.is_empty() {
+            console::line(format!(
+                "warning: the state file has records of organization {org} under {} as well; this run sends to {}, and records are kept per API base, so none of those counts here (if that is this server, give the same --api-base)",
+                others.join(", "),
+                state.api_base()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Opens the state file, when there is one, for the API base the run writes to.
@@ -182,10 +203,17 @@ pub fn write_report(
     Ok(())
 }
 
-/// `--repair`: what the server really holds replaces what the state believes. A member counts
-/// as there only when the server lists them (and, with a state, the state records them, so a
-/// removal never touches a user someone else added); an organization user the server lists
-/// counts as there with the name and e-mail it shows (others as the state recorded them).
+/// `--repair`: what the server lists replaces what the state believes, in both directions.
+/// Read back: every group of today's export, and every group the state has members (added,
+/// already there, or pending) in, so a removal of a departed member is also decided on the
+/// server's list. Then, per group read back:
+/// - a member counts as there exactly when the server lists them (`present`), whatever the
+///   state recorded (`already-exists` once, gone since, is sent again);
+/// - a member is this tool's to remove only when the state records adding them (or a stopped
+///   run was adding them) *and* the server lists them: what it does not list is not removed;
+/// - an organization user the server lists counts as there with the name and e-mail it shows;
+///   others as the state recorded them (a group's read-back lists only its members, so an
+///   organization user in no group cannot be told apart from one deleted).
 fn repair(
     known: &mut Known,
     normalized: &crate::normalize::Plan,
@@ -197,18 +225,30 @@ fn repair(
         .build()
         .map_err(Error::Runtime)?;
     for org in &normalized.organizations {
-        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        let mut groups: BTreeSet<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        for table in [&known.members, &known.present, &known.pending] {
+            groups.extend(table.get(&org.id).into_iter().flat_map(|g| g.keys().cloned()));
+        }
+        let groups: Vec<String> = groups.into_iter().collect();
         let server = runtime.block_on(upload::readback::members(settings, &org.id, &groups))?;
         let members = known.members.entry(org.id.clone()).or_default();
+        let present = known.present.entry(org.id.clone()).or_default();
+        let pending = known.pending.entry(org.id.clone()).or_default();
         let users = known.users.entry(org.id.clone()).or_default();
         for (group, held) in &server {
             let there: BTreeSet<String> = held.keys().cloned().collect();
-            let believed = members.entry(group.clone()).or_default();
-            *believed = if has_state {
-                believed.intersection(&there).cloned().collect()
-            } else {
-                there
+            let ours = |set: Option<&BTreeSet<String>>| -> BTreeSet<String> {
+                set.map(|s| s.intersection(&there).cloned().collect())
+                    .unwrap_or_default()
             };
+            let added = if has_state {
+                ours(members.get(group))
+            } else {
+                there.clone()
+            };
+            members.insert(group.clone(), added);
+            pending.insert(group.clone(), ours(pending.get(group)));
+            present.insert(group.clone(), there);
             for u in held.values() {
                 let seen = (u.name.clone().unwrap_or_default(), u.email.clone().unwrap_or_default());
                 users.insert(u.user_id.clone(), seen);
@@ -370,6 +410,7 @@ pub struct Stats {
     elapsed: std::time::Duration,
     stopped: Option<String>,
     rate_limited: u64,
+    slowed: u64,
     final_rate: Option<f64>,
     settled_rate: Option<f64>,
     auto_rate: bool,
@@ -382,6 +423,8 @@ impl Stats {
         self.retries += outcome.retries;
         self.elapsed += outcome.elapsed;
         self.rate_limited += outcome.rate_limited;
+        // The pace is shared by the stages and counts its own cuts: the last stage's figure.
+        self.slowed = self.slowed.max(outcome.slowed);
         self.final_rate = Some(outcome.final_rate.min(self.final_rate.unwrap_or(f64::INFINITY)));
         // The pace is shared by the stages, so the last stage's figure covers them all.
         self.settled_rate = outcome.settled_rate.or(self.settled_rate);
@@ -418,6 +461,7 @@ impl Stats {
         summary.achieved_rate = self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9);
         summary.stopped = self.stopped.clone();
         summary.rate_limited = self.rate_limited;
+        summary.slowed_down = self.slowed;
         summary.final_rate = self.final_rate.unwrap_or(0.0);
         summary.settled_rate = self.settled_rate;
         summary.auto_rate = self.auto_rate;

@@ -16,6 +16,7 @@ use crate::normalize::Organization;
 use crate::settings::VerifySettings;
 use crate::state::State;
 use crate::upload::readback::{self, Members};
+use crate::upload::sanitize::printable;
 
 /// What differs for one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,11 +98,13 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         .and_then(|()| out.flush())
         .map_err(Error::Output)?;
     let groups: usize = normalized.organizations.iter().map(|o| o.groups.len()).sum();
-    console::line(format!(
-        "verify: {} read back, {} found",
-        count(groups, "group"),
-        count(differences.len(), "difference")
-    ));
+    if !s.quiet {
+        console::line(format!(
+            "verify: {} read back, {} found",
+            count(groups, "group"),
+            count(differences.len(), "difference")
+        ));
+    }
     Ok(if differences.is_empty() {
         Exit::Success
     } else {
@@ -155,7 +158,12 @@ pub fn compare(
 
 /// The line a person reads for one difference.
 pub fn describe(d: &Difference) -> String {
-    let quote = |v: &Option<String>| v.as_deref().map_or("nothing".to_owned(), |v| format!("'{v}'"));
+    // The server's values (and IDs it lists) are shown escaped: a tab or an escape sequence
+    // stays visible and cannot drive the terminal.
+    let quote = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("nothing".to_owned(), |v| format!("'{}'", printable(v)))
+    };
     let what = match d.difference {
         Kind::Missing => "is not in the group on the server; the export puts them there".to_owned(),
         Kind::Extra => "is in the group on the server; the export does not put them there".to_owned(),
@@ -177,7 +185,9 @@ pub fn describe(d: &Difference) -> String {
     };
     format!(
         "{}, group '{}': user {} {what}{belief}",
-        d.organization_id, d.group_id, d.user_id
+        printable(&d.organization_id),
+        printable(&d.group_id),
+        printable(&d.user_id)
     )
 }
 

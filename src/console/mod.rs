@@ -496,6 +496,15 @@ pub fn summary(summary: &Summary) {
         100.0 * summary.rate_limited as f64 / summary.requests.max(1) as f64
     );
     match (summary.auto_rate, summary.settled_rate) {
+        // Nothing accepted, nothing learned: a rate to pin would be a guess.
+        _ if summary.requests > 0 && summary.rate_limited >= summary.requests => eprintln!(
+            "the server refused every request ({refused}) and accepted none, so no rate can be learned from this run; another client may be using up the limit of this API key: try again later, or ask Velt support about the limit"
+        ),
+        (true, Some(settled)) if summary.slowed_down > 0 && summary.rate_limited == 0 => eprintln!(
+            "--rate auto slowed down {} as the server slowed (timeouts) and held about {settled:.1} requests/s; to pin a nightly run to it: --rate {}",
+            count(summary.slowed_down as usize, "time"),
+            suggested_rate(settled)
+        ),
         (true, Some(settled)) if summary.rate_limited > 0 => eprintln!(
             "--rate auto settled at {settled:.1} requests/s; the server asked to slow down {refused}; to pin a nightly run to it: --rate {}",
             suggested_rate(settled)

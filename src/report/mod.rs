@@ -173,6 +173,9 @@ pub struct Summary {
     pub achieved_rate: f64,
     /// 429 answers: how often the server asked to slow down.
     pub rate_limited: u64,
+    /// Times `--rate auto` cut the pace because the server was slow: requests that timed
+    /// out, or answers 504 or 408.
+    pub slowed_down: u64,
     /// The rate in force at the end, requests per second (below `--rate` after 429s).
     pub final_rate: f64,
     /// Whether the rate was `--rate auto`.

@@ -45,6 +45,7 @@ impl ConfigFile {
                 detail: format!("unknown field `{key}`; the keys are the flags' names without the dashes"),
             });
         }
+        file.refuse_foreign_paths(&table)?;
         // Every value is checked now, also those the command at hand does not use: a nightly
         // import must not be the first to find a typo made while testing with `check`.
         file.section::<InputOptions>()?;
@@ -78,11 +79,64 @@ impl ConfigFile {
     }
 
     fn located(&self, e: &toml::de::Error) -> SettingsError {
+        let line = e.span().map(|s| self.text[..s.start].matches('\n').count() + 1);
+        // TOML's messages quote the value they could not take (`integer `12345``): on a
+        // secret's line, say what is wrong without it.
+        let secret = line.and_then(|l| self.text.lines().nth(l - 1)).and_then(secret_key_of);
+        let detail = match secret {
+            Some(key) => format!(
+                "the value of {key} cannot be read; write it as a quoted string, {key} = \"...\" (the value is not shown: it is a secret)"
+            ),
+            None => self.redacted(e.message()),
+        };
         SettingsError::Config {
             path: self.path.clone(),
-            line: e.span().map(|s| self.text[..s.start].matches('\n').count() + 1),
-            detail: e.message().to_owned(),
+            line,
+            detail,
         }
+    }
+
+    /// `text` without the values written on the secrets' lines (for a message whose location
+    /// is unknown, or that quotes another line).
+    fn redacted(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for line in self.text.lines().filter(|l| secret_key_of(l).is_some()) {
+            let Some((_, value)) = line.split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches(['"', '\'']).trim();
+            if !value.is_empty() {
+                out = out.replace(value, "[redacted]");
+            }
+        }
+        out
+    }
+
+    /// Refuses a path written for Windows (`C:\velt\state.db`, `\\server\share`) in a
+    /// config read elsewhere: here it is a relative file name, and would make a file named
+    /// `C:\velt\state.db` beside the config.
+    fn refuse_foreign_paths(&self, table: &toml::Table) -> Result<(), SettingsError> {
+        if cfg!(windows) {
+            return Ok(());
+        }
+        let paths = path_keys();
+        for (key, value) in table.iter().filter(|(k, _)| paths.contains(k.as_str())) {
+            let texts: Vec<&str> = match value {
+                toml::Value::String(s) => vec![s.as_str()],
+                toml::Value::Array(items) => items.iter().filter_map(toml::Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            if let Some(text) = texts.into_iter().find(|t| is_windows_path(t)) {
+                return Err(SettingsError::Config {
+                    path: self.path.clone(),
+                    line: self.line_of_key(key),
+                    detail: format!(
+                        "{key} = '{text}' is a Windows path, and this is not Windows (it would name a file '{text}' beside the config); write a path of this system, e.g. /var/lib/velt-groups/state.db, or one relative to the config file"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn line_of_key(&self, key: &str) -> Option<usize> {
@@ -95,6 +149,12 @@ impl ConfigFile {
             })
             .map(|i| i + 1)
     }
+}
+
+/// The secret a config line sets (`api-key = ...`, `"auth-token" = ...`), if any.
+fn secret_key_of(line: &str) -> Option<&'static str> {
+    let key = line.split('=').next()?.trim().trim_matches(['"', '\'']);
+    ["api-key", "auth-token"].into_iter().find(|k| *k == key)
 }
 
 /// Every key a config file may hold: the long name of every flag of every command, and
@@ -116,6 +176,28 @@ pub fn keys() -> BTreeSet<String> {
         }
     }
     keys
+}
+
+/// The keys whose values are paths: the flags that take a path (clap's `PathBuf` values).
+fn path_keys() -> BTreeSet<String> {
+    let path = clap::builder::ValueParser::path_buf().type_id();
+    let mut keys = BTreeSet::new();
+    for command in Cli::command().get_subcommands().filter(|c| configurable(c)) {
+        for arg in command
+            .get_arguments()
+            .filter(|a| a.get_value_parser().type_id() == path)
+        {
+            keys.insert(arg.get_long().map_or_else(|| arg.get_id().to_string(), str::to_owned));
+        }
+    }
+    keys
+}
+
+/// `C:\dir`, `C:/dir`, `C:file` (a drive letter), or `\\server\share` (UNC).
+fn is_windows_path(text: &str) -> bool {
+    let b = text.as_bytes();
+    let drive = b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':';
+    drive || text.starts_with("\\\\")
 }
 
 /// Whether a command's flags are config keys: not those of `completions` and `man`, which
@@ -283,6 +365,58 @@ mod tests {
         collect(toml::Table::try_from(config.section::<LogOptions>().unwrap()).unwrap());
         collect(toml::Table::try_from(config.section::<MonitorOptions>().unwrap()).unwrap());
         assert_eq!(back, keys);
+    }
+
+    /// Regression (issue 21): `state = 'C:\velt\state.db'` read on Linux made a file of that
+    /// name beside the config.
+    #[test]
+    fn a_windows_path_is_refused_where_it_is_not_one() {
+        assert_eq!(
+            path_keys(),
+            ["ca-file", "inputs", "report", "state", "summary-json"]
+                .map(str::to_owned)
+                .into()
+        );
+        for (text, line) in [
+            ("rate = 5\nstate = 'C:\\velt\\state.db'\n", 2),
+            ("report = \"D:/reports/r.csv\"\n", 1),
+            ("inputs = ['hr.csv', '\\\\fileserver\\hr\\export.csv']\n", 1),
+            ("ca-file = 'c:corp.pem'\n", 1),
+        ] {
+            let (dir, path) = file(text);
+            let got = ConfigFile::load(&path);
+            if cfg!(windows) {
+                assert!(got.is_ok(), "{text}");
+                continue;
+            }
+            let err = got.unwrap_err().to_string();
+            assert!(err.contains(&format!("c.toml, line {line}: ")), "{err}");
+            assert!(err.contains("is a Windows path, and this is not Windows"), "{err}");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing created");
+        }
+        // A colon later in a name is no drive.
+        let (_dir, path) = file("state = 'state:1.db'\nreport = 'r.csv'\n");
+        assert!(ConfigFile::load(&path).is_ok());
+    }
+
+    /// Regression (issue 21): an unquoted numeric api-key was echoed in the TOML error.
+    #[test]
+    fn a_secret_that_cannot_be_read_is_not_echoed() {
+        for text in [
+            "api-key = 8675309123\n",
+            "rate = 5\nauth-token = 8675309123\n",
+            "\"api-key\" = 8675309123.5\n",
+            "api-key = 0x8675309123\n",
+            "api-key = [\"8675309123\"]\n",
+            "auth-token = { v = \"8675309123\" }\n",
+            "api-key = 8675309123 junk\n",
+            "api-key = \"8675309123\nrate = 1\n",
+        ] {
+            let (_dir, path) = file(text);
+            let err = ConfigFile::load(&path).unwrap_err().to_string();
+            assert!(!err.contains("8675309123"), "{text:?}: {err}");
+            assert!(err.contains("c.toml, line"), "{text:?}: {err}");
+        }
     }
 
     #[test]

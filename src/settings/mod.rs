@@ -99,6 +99,18 @@ pub enum SettingsError {
         /// The input it is.
         input: PathBuf,
     },
+    /// An output names a file the run reads or holds (the config file, the state's lock...).
+    #[error("{flag} {} is {what} ({}); writing it would destroy it; name another file", output.display(), path.display())]
+    OutputIsHeld {
+        /// `--report`, `--summary-json` or `--state`.
+        flag: &'static str,
+        /// The output path.
+        output: PathBuf,
+        /// What the file is, e.g. `the --config file`.
+        what: &'static str,
+        /// That file.
+        path: PathBuf,
+    },
     /// Two outputs name one file.
     #[error("{first} and {second} both name {}; give them different files", path.display())]
     OutputsClash {
@@ -230,6 +242,8 @@ pub struct VerifySettings {
     pub state: Option<PathBuf>,
     /// How to print the differences.
     pub format: OutputFormat,
+    /// `--quiet`: no closing count line.
+    pub quiet: bool,
 }
 
 /// `check`.
@@ -239,6 +253,8 @@ pub struct CheckSettings {
     pub input: InputSettings,
     /// How to print.
     pub format: OutputFormat,
+    /// `--quiet`: no closing count line.
+    pub quiet: bool,
 }
 
 /// `import`.
@@ -291,12 +307,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                 merge(config.as_ref(), args.monitor)?,
                 &input.paths,
                 &[],
+                &paths::held(config.as_ref().map(|c| c.path()), None, None),
             )?;
+            let output = merge(config.as_ref(), args.output)?;
             CommandSettings::Check(Box::new(CheckSettings {
                 input,
-                format: merge(config.as_ref(), args.output)?
-                    .format
-                    .unwrap_or(OutputFormat::Table),
+                format: output.format.unwrap_or(OutputFormat::Table),
+                quiet: output.quiet,
             }))
         }
         Command::Import(args) => {
@@ -307,7 +324,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let run: RunOptions = merge(config.as_ref(), args.run)?;
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             let input = merge(config.as_ref(), args.input)?;
-            let import = import_settings(run, server, input)?;
+            let config_path = config.as_ref().map(|c| c.path());
+            let held = paths::held(config_path, server.ca_file.as_deref(), run.state.as_deref());
+            let import = import_settings(run, server, input, config_path)?;
             let report_files = import.report.as_deref().map(crate::report::files).unwrap_or_default();
             let outputs: Vec<(&'static str, &std::path::Path)> = report_files
                 .iter()
@@ -320,15 +339,16 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                 merge(config.as_ref(), args.monitor)?,
                 &import.input.paths,
                 &outputs,
+                &held,
             )?;
             CommandSettings::Import(Box::new(import))
         }
         Command::Verify(args) => {
-            warnings.extend(secret_flags(
-                matches
-                    .subcommand_matches("verify")
-                    .expect("the verify command matched"),
-            ));
+            let sub = matches
+                .subcommand_matches("verify")
+                .expect("the verify command matched");
+            warnings.extend(secret_flags(sub));
+            let output = merge(config.as_ref(), args.output)?;
             let mut input: InputOptions = merge(config.as_ref(), args.input)?;
             // Members are what can be read back: verify always compares them.
             input.members = true;
@@ -343,14 +363,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
                 merge(config.as_ref(), args.monitor)?,
                 &input.paths,
                 &outputs,
+                &paths::held(
+                    config.as_ref().map(|c| c.path()),
+                    server.ca_file.as_deref(),
+                    state.as_deref(),
+                ),
             )?;
             CommandSettings::Verify(Box::new(VerifySettings {
                 input,
                 upload: upload_settings(server, false)?,
                 state,
-                format: merge(config.as_ref(), args.output)?
-                    .format
-                    .unwrap_or(OutputFormat::Table),
+                format: output.format.unwrap_or(OutputFormat::Table),
+                quiet: output.quiet,
             }))
         }
         Command::Ui(args) => {
@@ -361,8 +385,23 @@ pub fn parse(args: Vec<OsString>) -> Result<Settings, SettingsError> {
             let server: ServerOptions = merge(config.as_ref(), args.server)?;
             // The file's run and input options count too: the page starts from them.
             let run: RunOptions = merge(config.as_ref(), RunOptions::default())?;
-            let input: InputOptions = merge(config.as_ref(), InputOptions::default())?;
-            CommandSettings::Ui(Box::new(ui::ui_settings(ui, server, run, input)?))
+            if let Some(file) = args.input.inputs.first() {
+                return Err(SettingsError::invalid(
+                    "ui",
+                    format!(
+                        "takes its files on the page, not on the command line; drop {}",
+                        file.display()
+                    ),
+                ));
+            }
+            let input: InputOptions = merge(config.as_ref(), args.input)?;
+            let settings = ui::ui_settings(ui, server.clone(), run, input)?;
+            // The page's imports write the state: never over the config or the CA file.
+            if let Some(state) = &settings.state {
+                let held = paths::held(config.as_ref().map(|c| c.path()), server.ca_file.as_deref(), None);
+                paths::refuse_outputs_over_held(&[("--state", state.as_path())], &held)?;
+            }
+            CommandSettings::Ui(Box::new(settings))
         }
         Command::Completions(args) => CommandSettings::Completions(args.shell),
         Command::Man => CommandSettings::Man,
@@ -464,10 +503,11 @@ fn import_settings(
     run: RunOptions,
     server: ServerOptions,
     input: InputOptions,
+    config: Option<&std::path::Path>,
 ) -> Result<ImportSettings, SettingsError> {
     requirements(&run, run.state.is_some(), input.members)?;
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;
-    let upload = upload_settings(server, run.dry_run)?;
+    let held = paths::held(config, server.ca_file.as_deref(), run.state.as_deref());
     let input = input_settings(input)?;
     let report_files = run.report.as_deref().map(crate::report::files).unwrap_or_default();
     let outputs: Vec<(&'static str, &std::path::Path)> = report_files
@@ -483,7 +523,10 @@ fn import_settings(
         )
         .collect();
     paths::refuse_outputs_over_inputs(&outputs, &input.paths)?;
+    paths::refuse_outputs_over_held(&outputs, &held)?;
     paths::refuse_clashing_outputs(&outputs)?;
+    // After the outputs are checked: it reads the --ca-file.
+    let upload = upload_settings(server, run.dry_run)?;
     Ok(ImportSettings {
         input,
         upload,

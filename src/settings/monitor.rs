@@ -35,10 +35,12 @@ pub(super) fn monitor_settings(
     monitor: MonitorOptions,
     inputs: &[PathBuf],
     outputs: &[(&'static str, &Path)],
+    held: &[(&'static str, PathBuf)],
 ) -> Result<MonitorSettings, SettingsError> {
     if let Some(path) = &monitor.metrics_file {
         let metrics = ("--metrics-file", path.as_path());
         paths::refuse_outputs_over_inputs(&[metrics], inputs)?;
+        paths::refuse_outputs_over_held(&[metrics], held)?;
         let mut all = outputs.to_vec();
         all.push(metrics);
         paths::refuse_clashing_outputs(&all)?;
@@ -76,7 +78,7 @@ fn webhook(text: &str, n: usize, of: usize) -> Result<Secret, SettingsError> {
     let url = url::Url::parse(text).map_err(|_| bad("is not a URL"))?;
     match url.scheme() {
         "https" => Ok(Secret::new(text)),
-        "http" if super::server::loopback(&url) => Ok(Secret::new(text)),
+        "http" if crate::upload::is_loopback(&url) => Ok(Secret::new(text)),
         "http" => Err(bad(
             "is plain http; use https (plain http is allowed only for loopback addresses)",
         )),

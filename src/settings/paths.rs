@@ -23,13 +23,74 @@ pub(super) fn refuse_outputs_over_inputs(
     Ok(())
 }
 
+/// Refuses any output that names a file the run reads or holds besides the inputs (the config
+/// file, the CA file, the state's lock and journal files): by name, since they may not exist
+/// yet, or as one existing file.
+pub(super) fn refuse_outputs_over_held(
+    outputs: &[(&'static str, &Path)],
+    held: &[(&'static str, PathBuf)],
+) -> Result<(), SettingsError> {
+    for (flag, output) in outputs {
+        if let Some((what, path)) = held.iter().find(|(_, h)| same_name(output, h) || same_file(output, h)) {
+            return Err(SettingsError::OutputIsHeld {
+                flag,
+                output: output.to_path_buf(),
+                what,
+                path: path.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The files a run reads or holds besides its inputs, which no output may name: the config
+/// file, the CA file and the state's lock and journal files.
+pub(super) fn held(
+    config: Option<&Path>,
+    ca_file: Option<&Path>,
+    state: Option<&Path>,
+) -> Vec<(&'static str, PathBuf)> {
+    let mut held: Vec<(&'static str, PathBuf)> = Vec::new();
+    held.extend(config.map(|c| ("the --config file", c.to_owned())));
+    held.extend(ca_file.map(|c| ("the --ca-file", c.to_owned())));
+    held.extend(state.map(state_companions).unwrap_or_default());
+    held
+}
+
+/// The files a state file comes with: its lock and SQLite's journal files.
+pub(super) fn state_companions(state: &Path) -> Vec<(&'static str, PathBuf)> {
+    let beside = |suffix: &str| {
+        let mut name = state.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    vec![
+        ("the --state file's lock", beside(".lock")),
+        ("the --state file's journal", beside("-wal")),
+        ("the --state file's journal", beside("-shm")),
+        ("the --state file's journal", beside("-journal")),
+    ]
+}
+
+/// Whether two paths name one file by name (absolute, `.` and `..` resolved as far as the
+/// folders exist, so `./s.db`, `dir/../s.db` and a symlinked folder count).
+fn same_name(a: &Path, b: &Path) -> bool {
+    let name = |p: &Path| {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+        match (abs.parent().and_then(|d| d.canonicalize().ok()), abs.file_name()) {
+            (Some(dir), Some(file)) => dir.join(file),
+            _ => abs,
+        }
+    };
+    name(a) == name(b)
+}
+
 /// Refuses two outputs that name one file (the summary written over the state database, say):
 /// by name, since they may not exist yet, or as one existing file.
 pub(super) fn refuse_clashing_outputs(outputs: &[(&'static str, &Path)]) -> Result<(), SettingsError> {
-    let name = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
     for (i, (flag, a)) in outputs.iter().enumerate() {
         for (other, b) in &outputs[i + 1..] {
-            if flag != other && (name(a) == name(b) || same_file(a, b)) {
+            if flag != other && (same_name(a, b) || same_file(a, b)) {
                 return Err(SettingsError::OutputsClash {
                     first: flag,
                     second: other,

@@ -12,9 +12,26 @@ use crate::upload::{Rate, UploadSettings};
 /// The API base: https, or plain http only to a loopback address (a rehearsal against the
 /// fake server), never plain http across a network with the secrets in its headers.
 pub fn api_base(text: &str) -> Result<reqwest::Url, SettingsError> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|e| SettingsError::invalid("--api-base", format!("'{text}' is not a URL: {e}")))?;
-    let loopback = loopback(&url);
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        // The text is echoed only when it cannot hold a password (`user:pass@host`).
+        let shown = if text.contains('@') { "the value" } else { text };
+        SettingsError::invalid("--api-base", format!("'{shown}' is not a URL: {e}"))
+    })?;
+    let loopback = crate::upload::is_loopback(&url);
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        // Not echoed: a user name and password in the URL are credentials.
+        return Err(SettingsError::invalid(
+            "--api-base",
+            "must be a plain base URL, without a user name, password, query or fragment (credentials go in VELT_API_KEY and VELT_AUTH_TOKEN)",
+        ));
+    }
+    // A path prefix (a gateway's `/velt`) is kept: the endpoints' paths are joined under it,
+    // which needs it to end with a slash.
+    let mut url = url;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
@@ -26,16 +43,6 @@ pub fn api_base(text: &str) -> Result<reqwest::Url, SettingsError> {
             "--api-base",
             format!("must be an https URL, not {other}:"),
         )),
-    }
-}
-
-/// Whether `url` names this machine (`localhost` or a loopback address).
-pub(super) fn loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

@@ -46,7 +46,14 @@ pub(super) fn ui_settings(
     run: RunOptions,
     mut input: InputOptions,
 ) -> Result<UiSettings, SettingsError> {
-    let state = ui.state.or(run.state.clone());
+    let state = ui.state.clone().or(run.state.clone());
+    // The flags of the page's imports, from the command line or the file's `ui` or run keys.
+    let run = RunOptions {
+        full: run.full || ui.full,
+        remove_departed: run.remove_departed || ui.remove_departed,
+        max_removals: ui.max_removals.clone().or(run.max_removals),
+        ..run
+    };
     // Members are the page's choice: only what needs a state is checked here.
     super::requirements(&run, state.is_some(), true)?;
     let max_removals = run.max_removals.as_deref().map(parse_limit).transpose()?;

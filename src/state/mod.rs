@@ -26,12 +26,36 @@ pub enum StateError {
     #[error("{}: no such state file; verify only reads one (check the path)", .0.display())]
     Missing(PathBuf),
     /// Not a SQLite file, damaged, or from another program or version.
-    #[error("{path}: not a usable velt-groups state file ({detail}); move it away to start afresh (the next run then sends every group again)")]
+    #[error("{path}: not a usable velt-groups state file ({detail}); move it away to start afresh, and keep it: it records the memberships this tool added, which a new state cannot remove when people leave (the next run then sends every group again)")]
     Unusable {
         /// The file.
         path: PathBuf,
         /// What SQLite or the schema check said.
         detail: String,
+    },
+    /// A state file of another version of this tool (a newer one, most likely).
+    #[error("{path}: this state file was written by another version of velt-groups (schema {found}; this one reads schema {SCHEMA}); it was left untouched; run the version that wrote it, or name a new file for --state")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The schema it holds.
+        found: String,
+    },
+    /// The folder of the state file cannot be written: SQLite keeps its journal there.
+    #[error("{path}: the folder {folder} cannot be written ({detail}), and SQLite keeps the state's journal beside it; make the folder writable for this user (e.g. `chmod u+w` on it, or run as its owner); keep the file, it records the memberships this tool added")]
+    FolderReadOnly {
+        /// The file.
+        path: PathBuf,
+        /// Its folder.
+        folder: PathBuf,
+        /// What the system said.
+        detail: String,
+    },
+    /// The folder named for the state does not exist.
+    #[error("{path}: its folder does not exist; create it, or name a state file in a folder that does")]
+    NoFolder {
+        /// The file.
+        path: PathBuf,
     },
     /// Another application's database: it has tables, and not our schema marker.
     #[error("{path}: this SQLite database belongs to another application (tables: {tables}); it was left untouched; name a new file for --state")]
@@ -78,14 +102,15 @@ pub struct State {
 }
 
 impl State {
-    /// Opens (or creates) the state at `path` for `api_base`.
+    /// Opens (or creates) the state at `path` for `api_base`. The file is reached by its
+    /// canonical path, so its lock holds however it is named (a symlink, a relative path);
+    /// messages name it as given. Nothing is written before every check passed: a refused
+    /// file is left byte for byte as it was found.
     pub fn open(path: &Path, api_base: &str) -> Result<Self, StateError> {
-        let unusable = |e: rusqlite::Error| StateError::Unusable {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        };
+        let shown = path;
+        let path = &canonical(path);
         let read_only = |detail: String| StateError::ReadOnly {
-            path: path.to_owned(),
+            path: shown.to_owned(),
             detail,
         };
         if path.exists() {
@@ -93,19 +118,26 @@ impl State {
                 return Err(read_only(e.to_string()));
             }
         }
-        let conn = Connection::open(path).map_err(unusable)?;
-        // Both checks read only: a foreign or damaged file is refused exactly as it was found.
-        refuse_foreign(&conn, path)?;
-        quick_check(&conn, path)?;
-        let lock = lock(path)?;
+        writable_folder(path, shown)?;
+        let conn = Connection::open(path).map_err(|e| sqlite_error(e, shown))?;
+        // Every check reads only: a foreign, damaged or other version's file is refused
+        // exactly as it was found.
+        refuse_foreign(&conn, shown)?;
+        quick_check(&conn, shown)?;
+        check_schema(&conn, shown)?;
+        let lock = lock(path, shown)?;
+        // The file passed every check: a failure from here on is the system's (a full disk,
+        // permissions), never a reason to call the file unusable.
         let written = |e: rusqlite::Error| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen) => read_only(e.to_string()),
-            _ => unusable(e),
+            _ => StateError::Io {
+                path: shown.to_owned(),
+                detail: e.to_string(),
+            },
         };
         conn.pragma_update(None, "journal_mode", "WAL").map_err(written)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(unusable)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(unusable)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(written)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(written)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS groups (
@@ -151,29 +183,20 @@ impl State {
              ) WITHOUT ROWID;",
         )
         .map_err(written)?;
-        let schema: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
-            .optional()
-            .map_err(unusable)?;
-        match schema.as_deref() {
-            None => {
-                conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA])
-                    .map_err(unusable)?;
-            }
-            Some(SCHEMA) => {}
-            Some(other) => {
-                return Err(StateError::Unusable {
-                    path: path.to_owned(),
-                    detail: format!("schema {other}, this version reads schema {SCHEMA}"),
-                })
-            }
-        }
-        Ok(State {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema', ?1) ON CONFLICT (key) DO NOTHING",
+            [SCHEMA],
+        )
+        .map_err(written)?;
+        let api_base = base_key(api_base);
+        let state = State {
             _lock: Some(lock),
-            path: path.to_owned(),
-            api_base: api_base.trim_end_matches('/').to_owned(),
+            path: shown.to_owned(),
+            api_base,
             conn: Mutex::new(conn),
-        })
+        };
+        state.adopt_equivalent_bases()?;
+        Ok(state)
     }
 
     /// Opens an existing state only to read it (`verify`): nothing is created, written or
@@ -186,25 +209,30 @@ impl State {
         if !path.is_file() {
             return Err(StateError::Missing(path.to_owned()));
         }
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| unusable(e.to_string()))?;
+        let conn = open_to_read(path).map_err(|e| sqlite_error(e, path))?;
         refuse_foreign(&conn, path)?;
+        check_schema(&conn, path)?;
         let schema: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
             .optional()
             .map_err(|e| unusable(e.to_string()))?;
-        if schema.as_deref() != Some(SCHEMA) {
-            return Err(unusable(format!(
-                "schema {}, this version reads schema {SCHEMA}",
-                schema.as_deref().unwrap_or("none")
-            )));
+        if schema.is_none() {
+            return Err(unusable(format!("no schema, this version reads schema {SCHEMA}")));
         }
-        Ok(State {
+        let mut state = State {
             _lock: None,
             path: path.to_owned(),
-            api_base: api_base.trim_end_matches('/').to_owned(),
+            api_base: base_key(api_base),
             conn: Mutex::new(conn),
-        })
+        };
+        // Records made under another spelling of the same server (before keys were
+        // normalized) are read as they are: a read-only open cannot adopt them.
+        if let Some(spelling) = state.equivalent_bases()?.into_iter().next() {
+            if !state.has_records(&state.api_base)? {
+                state.api_base = spelling;
+            }
+        }
+        Ok(state)
     }
 
     fn io(&self, e: rusqlite::Error) -> StateError {
@@ -265,14 +293,10 @@ impl State {
 /// Refuses a database with tables but without our schema marker (another program's), before
 /// anything is written to it.
 fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), StateError> {
-    let unusable = |e: rusqlite::Error| StateError::Unusable {
-        path: path.to_owned(),
-        detail: e.to_string(),
-    };
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
-        .map_err(unusable)?;
+        .map_err(|e| sqlite_error(e, path))?;
     if tables.is_empty() {
         return Ok(());
     }
@@ -304,7 +328,7 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StateError> {
     let detail = match rows {
         Ok(rows) if rows.len() == 1 && rows[0] == "ok" => return Ok(()),
         Ok(rows) => format!("damaged: {}", rows.first().map_or("no answer", String::as_str)),
-        Err(e) => e.to_string(),
+        Err(e) => return Err(sqlite_error(e, path)),
     };
     Err(StateError::Unusable {
         path: path.to_owned(),
@@ -312,10 +336,36 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StateError> {
     })
 }
 
+/// What a failure to read a state file means. Only a file that is not a database, or a
+/// damaged one, is "unusable" (whose advice is to move it away); a file another program holds
+/// locked, or this user may not read, is said to be so, and kept.
+fn sqlite_error(e: rusqlite::Error, path: &Path) -> StateError {
+    use rusqlite::ErrorCode;
+    let detail = e.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Unusable {
+            path: path.to_owned(),
+            detail,
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StateError::Io {
+            path: path.to_owned(),
+            detail: format!("{detail}: another program holds it; try again when it is done"),
+        },
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StateError::ReadOnly {
+            path: path.to_owned(),
+            detail,
+        },
+        _ => StateError::Io {
+            path: path.to_owned(),
+            detail,
+        },
+    }
+}
+
 /// Takes the run's exclusive lock: an advisory lock on `<state>.lock` beside the file (not on
 /// the database itself, whose bytes SQLite locks its own way). The lock file stays after the
 /// run; removing it could let a third run lock a file the second one is waiting on.
-fn lock(path: &Path) -> Result<std::fs::File, StateError> {
+fn lock(path: &Path, shown: &Path) -> Result<std::fs::File, StateError> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = PathBuf::from(name);
@@ -325,20 +375,134 @@ fn lock(path: &Path) -> Result<std::fs::File, StateError> {
         .write(true)
         .open(&lock_path)
         .map_err(|e| StateError::ReadOnly {
-            path: path.to_owned(),
+            path: shown.to_owned(),
             detail: format!("{}: {e}", lock_path.display()),
         })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Busy {
-            path: path.to_owned(),
+            path: shown.to_owned(),
             lock: lock_path,
         }),
         Err(std::fs::TryLockError::Error(e)) => Err(StateError::Io {
-            path: path.to_owned(),
+            path: shown.to_owned(),
             detail: format!("cannot lock {}: {e}", lock_path.display()),
         }),
     }
+}
+
+/// The path a state file is known by: canonical (symlinks and `..` resolved), so two runs
+/// naming one file two ways take one lock. A file not there yet: its canonical folder and
+/// its name.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    match (abs.parent().and_then(|d| d.canonicalize().ok()), abs.file_name()) {
+        (Some(folder), Some(name)) => folder.join(name),
+        _ => abs,
+    }
+}
+
+/// Refuses a folder this user cannot create files in: SQLite keeps the journal (and the lock
+/// file goes) beside the state, so a valid file there would otherwise fail as "unusable".
+/// A probe file, not `access(2)`: ACLs, read-only mounts and root are the system's to answer.
+fn writable_folder(path: &Path, shown: &Path) -> Result<(), StateError> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    match tempfile::Builder::new()
+        .prefix(".velt-groups-probe-")
+        .tempfile_in(folder)
+    {
+        Ok(_) => Ok(()),
+        Err(_) if !folder.is_dir() => Err(StateError::NoFolder { path: shown.to_owned() }),
+        Err(e) => Err(StateError::FolderReadOnly {
+            path: shown.to_owned(),
+            folder: shown
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_owned(),
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// Refuses a state of another schema before anything is written (read only).
+fn check_schema(conn: &Connection, path: &Path) -> Result<(), StateError> {
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+        .map_err(|e| StateError::Unusable {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
+    if !has_meta {
+        return Ok(());
+    }
+    let schema: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+        .optional()
+        .map_err(|e| StateError::Unusable {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
+    match schema {
+        Some(found) if found != SCHEMA => Err(StateError::Version {
+            path: path.to_owned(),
+            found,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Opens a state to read only. A WAL database needs its `-shm` file beside it; in a folder
+/// this user cannot write, with no journal left to read (the last writer checkpointed it),
+/// the file alone is the whole state and is read as it stands (`immutable`).
+fn open_to_read(path: &Path) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    let readable = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
+    match readable {
+        Ok(_) => Ok(conn),
+        Err(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            ) =>
+        {
+            let mut wal = path.as_os_str().to_owned();
+            wal.push("-wal");
+            if Path::new(&wal).exists() {
+                return Err(e);
+            }
+            let url = url::Url::from_file_path(canonical(path)).map_err(|()| e)?;
+            Connection::open_with_flags(format!("{url}?immutable=1"), flags | OpenFlags::SQLITE_OPEN_URI)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The key records are kept under: the API base normalized, so one server written two ways
+/// is one key. Trailing slashes and default ports go (the URL parser drops those), the
+/// scheme and host are lower case, and every loopback name (`localhost`, 127.x, `::1`) is
+/// `127.0.0.1`: a rehearsal server is the same whichever way it was named.
+pub fn base_key(api_base: &str) -> String {
+    let Ok(mut url) = url::Url::parse(api_base.trim()) else {
+        return api_base.trim().trim_end_matches('/').to_owned();
+    };
+    if crate::upload::is_loopback(&url) {
+        // Cannot fail: the URL has a host.
+        let _ = url.set_host(Some("127.0.0.1"));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    url.as_str().trim_end_matches('/').to_owned()
 }
 
 impl crate::upload::Confirmations for State {
@@ -405,6 +569,7 @@ impl crate::upload::Confirmations for State {
     }
 }
 
+mod bases;
 mod people;
 pub use people::Membership;
 

@@ -103,3 +103,40 @@ fn read_only_advice_keeps_the_file() {
     assert!(text.contains("chmod u+w") && text.contains("keep the file"), "{text}");
     assert!(!text.contains("move it away"), "{text}");
 }
+
+/// Regression (issue 21): records kept under another spelling of the same server (written
+/// before keys were normalized) are adopted, not ignored.
+#[test]
+fn records_under_another_spelling_of_the_base_are_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let s = State::open(&path, "http://127.0.0.1:9").unwrap();
+    s.record("acme", &[("eng", "Engineering")]).unwrap();
+    s.record_members("acme", "eng", &["ada"], Membership::Added).unwrap();
+    drop(s);
+    // As an older version wrote them: the base as given.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE groups SET api_base = 'http://localhost:9/'", [])
+        .unwrap();
+    conn.execute("UPDATE members SET api_base = 'http://localhost:9/'", [])
+        .unwrap();
+    let read = State::open_read_only(&path, "http://127.0.0.1:9/").unwrap();
+    assert_eq!(read.confirmed("acme").unwrap().len(), 1, "read as it stands");
+    assert_eq!(read.members("acme").unwrap()["eng"].len(), 1);
+    drop(read);
+    conn.execute("UPDATE members SET api_base = 'http://LOCALHOST:9'", [])
+        .unwrap();
+    drop(conn);
+    let s = State::open(&path, "http://[::1]:9").unwrap();
+    assert_eq!(s.confirmed("acme").unwrap()["eng"], "Engineering");
+    assert_eq!(s.members("acme").unwrap()["eng"].len(), 1);
+    assert!(s.other_bases("acme").unwrap().is_empty());
+    drop(s);
+    let other = State::open(&path, "https://api.velt.dev").unwrap();
+    assert_eq!(
+        other.other_bases("acme").unwrap(),
+        vec!["http://127.0.0.1:9".to_owned()]
+    );
+    assert_eq!(base_key("HTTPS://API.Velt.dev:443/"), "https://api.velt.dev");
+    assert_eq!(base_key("https://gw.example/velt/"), "https://gw.example/velt");
+}

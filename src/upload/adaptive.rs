@@ -20,6 +20,12 @@
 //!   [`PAUSE_AFTER`] fresh 429s with no clean answer in between. A lone 429 delays only its own
 //!   request (by its `Retry-After`); a server that refuses everything is waited out.
 //!
+//! - **Slowness cuts the rate too** (`--rate auto` only): a request that timed out, or a 504
+//!   or 408 (a gateway's or the server's timeout), for a request sent after the last cut,
+//!   halves the rate (TCP's answer to a lost packet), with no pause: a server that slows down
+//!   under load until it stops answering sends no 429, and pushing on only makes every request
+//!   time out. A fixed `--rate` is the operator's: only the server's own 429s lower it.
+//!
 //! A fixed `--rate R` is the same controller started at R with R as its ceiling, so a stray
 //! 429 costs a 10% dip for about two seconds instead of a pause for every sender.
 
@@ -39,6 +45,10 @@ pub const SLOW_START_GAIN: f64 = 2.0 * std::f64::consts::LN_2;
 /// every stray 429 at a server's exact limit cost 30% of the pace; 0.9 is enough to refill a
 /// token bucket, and a limit far below is followed in a few quick steps.
 pub const DECREASE: f64 = 0.9;
+/// After a timeout or an overloaded answer the rate drops to this share of the rate where
+/// they started: a timeout comes a whole `--timeout` after its request, when many more were
+/// sent at the same rate, so a 10% step would follow far too slowly.
+pub const DECREASE_ON_SLOWNESS: f64 = 0.5;
 /// After a cut, the time to climb back to the rate where 429s started.
 pub const REGAIN: Duration = Duration::from_secs(2);
 /// The window over which the accepted rate is measured.
@@ -91,13 +101,20 @@ pub struct Controller {
     held: Option<f64>,
     /// The highest accepted rate measured over most of a [`WINDOW`].
     peak: Option<f64>,
+    /// Cuts made for slowness (timeouts, overloaded answers), not for 429s.
+    slowed: u64,
+    /// `--rate auto`: slowness counts too.
+    adaptive: bool,
 }
 
 impl Controller {
     /// `--rate auto`: from [`START`] (or `max`, if lower) up to `max`.
     pub fn auto(max: f64) -> Self {
         let start = START.min(max);
-        Self::new(start, max, start * FLOOR)
+        Controller {
+            adaptive: true,
+            ..Self::new(start, max, start * FLOOR)
+        }
     }
 
     /// A fixed `--rate`: at most `rate`, lowered for a while after 429s.
@@ -119,6 +136,8 @@ impl Controller {
             last_answer: None,
             held: None,
             peak: None,
+            slowed: 0,
+            adaptive: false,
         }
     }
 
@@ -236,6 +255,39 @@ impl Controller {
         }
     }
 
+    /// A request sent at `sent` timed out, or was answered 504 or 408, at `now`: the server
+    /// is slower than the pace (`--rate auto` only; a fixed rate ignores it). Cuts to [`DECREASE_ON_SLOWNESS`] of the lower of the rate
+    /// allowed and the rate accepted, once per cut (requests already on their way when the
+    /// rate was cut say nothing new); never a pause.
+    pub fn on_slowness(&mut self, now: Instant, sent: Instant) {
+        let active = self.advance(now);
+        if let Phase::Cubic { age, .. } = &mut self.phase {
+            *age += active;
+        }
+        if !self.adaptive || self.cut_at.is_some_and(|cut| sent < cut) {
+            return;
+        }
+        let limit = self
+            .accepted_rate(now)
+            .unwrap_or(self.rate)
+            .min(self.rate)
+            .max(self.floor);
+        self.phase = Phase::Cubic {
+            limit,
+            age: Duration::ZERO,
+        };
+        self.rate = (limit * DECREASE_ON_SLOWNESS).clamp(self.floor, self.ceiling);
+        self.cut_at = Some(now);
+        self.since_cut = 0;
+        self.held.get_or_insert(self.rate);
+        self.slowed += 1;
+    }
+
+    /// Cuts made for slowness so far.
+    pub fn slowed(&self) -> u64 {
+        self.slowed
+    }
+
     /// Moves the clock to `now`: returns the time since the last answer that counts as active
     /// (a gap longer than a few periods is idle time, between stages or at the end of a
     /// stage, and must not make CUBIC jump), and adds it to the time-weighted rate.
@@ -279,6 +331,34 @@ mod tests {
     }
 
     const SECOND: Duration = Duration::from_secs(1);
+
+    /// Regression (issue 21): `--rate auto` read only 429s; a server that slowed down until
+    /// requests timed out was never given a lower pace.
+    #[test]
+    fn timeouts_cut_the_rate_once_per_cut_and_never_pause() {
+        let t0 = Instant::now();
+        let mut c = Controller::auto(500.0);
+        let t = clean(&mut c, t0, 2.0);
+        let before = c.rate();
+        assert!(before > 20.0, "{before}");
+        c.on_slowness(t, t - SECOND / 10);
+        let cut = c.rate();
+        assert!(cut <= before * DECREASE_ON_SLOWNESS + 1e-9, "{before} -> {cut}");
+        assert!(matches!(c.phase(), Phase::Cubic { .. }));
+        assert_eq!(c.paused_until(), None);
+        // Timeouts of requests sent before the cut say nothing new.
+        c.on_slowness(t + SECOND / 100, t - SECOND / 20);
+        assert_eq!(c.rate(), cut);
+        // One sent after it does.
+        c.on_slowness(t + SECOND, t + SECOND / 2);
+        assert!(c.rate() < cut);
+        assert_eq!(c.slowed(), 2);
+        assert_eq!(c.paused_until(), None);
+        // A fixed rate is the operator's.
+        let mut fixed = Controller::fixed(50.0);
+        fixed.on_slowness(t, t);
+        assert_eq!((fixed.rate(), fixed.slowed()), (50.0, 0));
+    }
 
     #[test]
     fn slow_start_doubles_about_every_half_second_and_stops_at_the_ceiling() {

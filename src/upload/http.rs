@@ -33,7 +33,9 @@ pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 /// Trusted: the bundled Mozilla roots, the operating system's store (where a company installs
 /// the CA of its TLS-inspecting proxy) and `--ca-file`. Proxies come from `HTTPS_PROXY`,
 /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (any case), and on Windows and macOS from the
-/// system's settings too: reqwest reads them when the client is built.
+/// system's settings too: reqwest reads them when the client is built. A loopback
+/// `--api-base` is never proxied: the server is on this machine, and plain http to a proxy
+/// would hand it both credentials in clear text.
 pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError> {
     let mut headers = HeaderMap::new();
     for (name, value) in [
@@ -46,6 +48,9 @@ pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError>
     }
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let mut builder = reqwest::Client::builder();
+    if is_loopback(&settings.api_base) {
+        builder = builder.no_proxy();
+    }
     for cert in &settings.extra_roots {
         builder = builder.add_root_certificate(cert.clone());
     }
@@ -57,6 +62,16 @@ pub fn client(settings: &UploadSettings) -> Result<reqwest::Client, ClientError>
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(ClientError::Tls)
+}
+
+/// Whether a URL names this machine: `localhost`, 127.0.0.0/8 or `::1`.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// Posts `body` and classifies the answer; every transport failure is an [`Answer`] too.
@@ -77,7 +92,8 @@ pub(super) async fn post(
 }
 
 /// Posts a `users/get` page request: a 2xx is read as a page of users, anything else as
-/// [`post`] reads it; the users' texts are cleaned like every other server text.
+/// [`post`] reads it; the users are left as the server sent them (they are compared, not
+/// printed: see [`sanitize::answer`]).
 pub(super) async fn get_users(client: &reqwest::Client, settings: &UploadSettings, body: Bytes) -> Answer {
     let secrets = [
         settings.credentials.api_key.expose(),
@@ -110,7 +126,9 @@ async fn exchange(
     body: Bytes,
     read: Reader,
 ) -> Answer {
-    let url = match settings.api_base.join(path) {
+    // Relative to the base, so a prefix in --api-base (`https://gw.example/velt/`) is kept;
+    // the base always ends with a slash (settings::api_base).
+    let url = match settings.api_base.join(path.trim_start_matches('/')) {
         Ok(url) => url,
         Err(e) => return Answer::Fatal(format!("bad --api-base: {e}")),
     };
@@ -144,7 +162,7 @@ async fn exchange(
                 }
             }
         }
-        Err(e) if e.is_timeout() => Answer::Transient(format!(
+        Err(e) if e.is_timeout() => Answer::Overloaded(format!(
             "no answer within {}s (--timeout)",
             settings.timeout.as_secs_f64()
         )),

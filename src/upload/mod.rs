@@ -37,7 +37,7 @@ use tokio::sync::watch;
 use crate::plan::{Done, Endpoint, Work};
 use api::{Answer, ItemOutcome};
 pub use chunking::chunks;
-pub use http::{client, root_cause, ClientError};
+pub use http::{client, is_loopback, root_cause, ClientError};
 pub use pace::{Pace, Rate};
 use progress::Progress;
 use retry::{Decision, Tries};
@@ -151,6 +151,7 @@ pub async fn upload_paced(
         final_rate: inner.pace.rate(),
         settled_rate: inner.pace.learned().settled,
         rate_limited: inner.progress.rate_limited(),
+        slowed: inner.pace.learned().slowed,
         stop,
         record_error,
     })
@@ -330,13 +331,21 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                     inner.progress.rate_limited_once();
                 }
                 Answer::Transient(_) => tries.errors += 1,
+                Answer::Overloaded(_) => {
+                    tries.errors += 1;
+                    inner.pace.slow(sent);
+                    inner.progress.set_allowed_rate(inner.pace.rate());
+                }
                 _ => {}
             }
             let s = &inner.settings;
             let decision = retry::decide(&answer, chunk.len(), tries, s.max_retries, s.backoff_cap, || {
                 backoff.next().expect("endless")
             });
-            if !matches!(answer, Answer::RateLimited { .. } | Answer::Transient(_)) {
+            if !matches!(
+                answer,
+                Answer::RateLimited { .. } | Answer::Transient(_) | Answer::Overloaded(_)
+            ) {
                 inner.down_streak.store(0, Ordering::Relaxed);
                 inner.pace.answered();
             }

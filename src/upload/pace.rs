@@ -69,6 +69,8 @@ pub struct Learned {
     pub settled: Option<f64>,
     /// The rate where 429s last started (`None` before any).
     pub limit: Option<f64>,
+    /// Times the rate was cut because the server was slow (timeouts, overloaded answers).
+    pub slowed: u64,
 }
 
 struct State {
@@ -148,6 +150,12 @@ impl Pace {
         self.update(|c| c.on_rate_limited(now.into_std(), sent.into_std(), wait));
     }
 
+    /// A timeout (no answer within `--timeout`, or a 504 or 408) for the request sent at `sent`.
+    pub fn slow(&self, sent: Instant) {
+        let now = Instant::now();
+        self.update(|c| c.on_slowness(now.into_std(), sent.into_std()));
+    }
+
     fn update(&self, f: impl FnOnce(&mut Controller)) {
         let now = Instant::now();
         let mut s = self.state.lock().expect("pace lock");
@@ -180,6 +188,7 @@ impl Pace {
             rate: s.controller.rate(),
             settled: s.controller.settled(),
             limit: s.controller.limit(),
+            slowed: s.controller.slowed(),
         }
     }
 }

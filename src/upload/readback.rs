@@ -3,8 +3,10 @@
 //! "advanced queries" turned on in the Velt console. Every page takes a permit from the same
 //! kind of limiter as the uploads, and is retried as they are.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use thiserror::Error;
 use tokio::sync::Semaphore;
@@ -21,10 +23,23 @@ const MAX_USERS: usize = 1_000_000;
 /// Users per page asked for; the server may send fewer (it pages anyway).
 const PAGE_SIZE: usize = 1000;
 
-/// Pages of one group at most: a server whose tokens never end must not keep the run forever
-/// (or fill memory: a page is at most 8 MB). Ten thousand pages of a thousand users is far
-/// beyond any organization.
+/// Pages of one group at most: a server whose tokens never end must not keep the run forever.
+/// Ten thousand pages of a thousand users is far beyond any organization.
 const MAX_PAGES: usize = 10_000;
+
+/// Pages in a row that list no one new (empty, or only users already listed) and still name
+/// a next page: a server paging through a filter may send a few, one that sends more is not
+/// getting anywhere (and at 5 requests a second would otherwise take the page cap's half hour
+/// per group to say so).
+const MAX_EMPTY_PAGES: usize = 5;
+
+/// Answer bytes of one read-back, all groups and pages together: about 600,000 users at a
+/// generous 200 bytes each. Each page is capped too (8 MB, `http::MAX_ANSWER_BYTES`); this keeps
+/// a server padding its pages from filling memory one page at a time.
+pub const MAX_BYTES: usize = 128 * 1024 * 1024;
+
+/// The longest one read-back (one organization's groups) may take, retries included.
+pub const MAX_TIME: Duration = Duration::from_secs(30 * 60);
 
 /// Why the server's members could not be read.
 #[derive(Debug, Error)]
@@ -38,18 +53,25 @@ pub enum ReadbackError {
     /// The server will not list users: most likely "advanced queries" are off.
     #[error("the server will not list the users of a group ({0}); Velt's users/get needs \"advanced queries\": turn them on in the Velt console (Configurations), then run this again")]
     Refused(String),
-    /// The server's pages never end.
-    #[error("the server kept sending pages of the members of group '{group}' of {org} (more than {pages} pages or a million users); stopped rather than report a partial list")]
-    TooManyPages {
+    /// The server's list cannot be believed whole: it never ends, goes round in a circle, or
+    /// is too large; nothing was compared or sent.
+    #[error("could not check the members of group '{group}' of {org}: {why}; nothing was compared or sent (check --api-base, or ask Velt support about users/get)")]
+    Unbounded {
         /// Organization.
         org: String,
         /// Group.
         group: String,
-        /// The cap.
-        pages: usize,
+        /// What went wrong.
+        why: String,
     },
-    /// The server kept failing.
-    #[error("cannot read the members of group '{group}' of {org}: {error}")]
+    /// The whole read-back took too long.
+    #[error("could not check the members of {org}: reading them back took longer than {} minutes; nothing was compared or sent (try again when the server is less busy, or with a higher --rate)", MAX_TIME.as_secs() / 60)]
+    TooSlow {
+        /// Organization.
+        org: String,
+    },
+    /// The server kept failing, or answered something that is not a list.
+    #[error("could not check the members of group '{group}' of {org}: {error}")]
     Failed {
         /// Organization.
         org: String,
@@ -63,18 +85,31 @@ pub enum ReadbackError {
 /// Per group ID, the users the server holds in it, by user ID.
 pub type Members = BTreeMap<String, BTreeMap<String, ServerUser>>;
 
-/// Reads the members of every group of `groups` in `org`.
+/// Reads the members of every group of `groups` in `org`, within [`MAX_TIME`] and
+/// [`MAX_BYTES`]: a list that cannot be read whole is an error, never a shorter list.
 pub async fn members(settings: &UploadSettings, org: &str, groups: &[String]) -> Result<Members, ReadbackError> {
+    tokio::time::timeout(MAX_TIME, read_all(settings, org, groups))
+        .await
+        .unwrap_or_else(|_| Err(ReadbackError::TooSlow { org: org.to_owned() }))
+}
+
+async fn read_all(settings: &UploadSettings, org: &str, groups: &[String]) -> Result<Members, ReadbackError> {
     let client = http::client(settings)?;
     let pace = Arc::new(Pace::new(settings.rate, settings.burst));
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let bytes = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for group in groups {
-        let (client, pace, slots) = (client.clone(), Arc::clone(&pace), Arc::clone(&slots));
+        let (client, pace, slots, bytes) = (
+            client.clone(),
+            Arc::clone(&pace),
+            Arc::clone(&slots),
+            Arc::clone(&bytes),
+        );
         let (settings, org, group) = (settings.clone(), org.to_owned(), group.clone());
         tasks.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
-            let users = group_members(&client, &settings, &pace, &org, &group).await;
+            let users = group_members(&client, &settings, &pace, &bytes, &org, &group).await;
             (group, users)
         });
     }
@@ -91,12 +126,19 @@ async fn group_members(
     client: &reqwest::Client,
     settings: &UploadSettings,
     pace: &Pace,
+    bytes: &AtomicUsize,
     org: &str,
     group: &str,
 ) -> Result<BTreeMap<String, ServerUser>, ReadbackError> {
+    let unbounded = |why: String| ReadbackError::Unbounded {
+        org: org.to_owned(),
+        group: group.to_owned(),
+        why,
+    };
     let mut users = BTreeMap::new();
     let mut token: Option<String> = None;
-    let mut seen_tokens: HashMap<String, ()> = HashMap::new();
+    let mut seen_tokens: HashSet<String> = HashSet::new();
+    let mut empty_in_a_row = 0;
     for _ in 0..MAX_PAGES {
         let body = api::get_users_body(org, group, PAGE_SIZE, token.as_deref());
         let page = page(client, settings, pace, body).await.map_err(|e| match e {
@@ -108,23 +150,39 @@ async fn group_members(
                 error,
             },
         })?;
-        for user in page.users {
-            users.insert(user.user_id.clone(), user);
+        let total = bytes.fetch_add(page.bytes, Ordering::Relaxed) + page.bytes;
+        if total > MAX_BYTES {
+            return Err(unbounded(format!(
+                "the server's lists come to more than {} MB",
+                MAX_BYTES / (1024 * 1024)
+            )));
         }
+        let before = users.len();
+        users.extend(page.users.into_iter().map(|u| (u.user_id.clone(), u)));
+        empty_in_a_row = if users.len() == before { empty_in_a_row + 1 } else { 0 };
         if users.len() > MAX_USERS {
-            break;
+            return Err(unbounded(format!("the server lists more than {MAX_USERS} users")));
         }
-        match page.next {
-            // A token seen before would loop forever.
-            Some(next) if seen_tokens.insert(next.clone(), ()).is_none() => token = Some(next),
-            _ => return Ok(users),
+        let Some(next) = page.next else {
+            return Ok(users);
+        };
+        // A token seen before would loop forever, and stopping there would take a partial
+        // list for the whole one.
+        if !seen_tokens.insert(next.clone()) {
+            return Err(unbounded(
+                "the server's page tokens go round in a circle (a page names an earlier page as the next)".into(),
+            ));
         }
+        if empty_in_a_row >= MAX_EMPTY_PAGES {
+            return Err(unbounded(format!(
+                "the server sent {MAX_EMPTY_PAGES} empty pages in a row (or pages listing no one new), each naming another page"
+            )));
+        }
+        token = Some(next);
     }
-    Err(ReadbackError::TooManyPages {
-        org: org.to_owned(),
-        group: group.to_owned(),
-        pages: MAX_PAGES,
-    })
+    Err(unbounded(format!(
+        "the server kept sending pages (more than {MAX_PAGES})"
+    )))
 }
 
 enum PageError {
@@ -148,6 +206,10 @@ async fn page(
         match &answer {
             Answer::RateLimited { .. } => tries.rate_limited += 1,
             Answer::Transient(_) => tries.errors += 1,
+            Answer::Overloaded(_) => {
+                tries.errors += 1;
+                pace.slow(sent);
+            }
             _ => {}
         }
         let decision = retry::decide(&answer, 1, tries, settings.max_retries, settings.backoff_cap, || {

@@ -73,8 +73,8 @@ pub fn decide(
                 Decision::Pause(wait)
             }
         }
-        Answer::Transient(_) if tries.errors > max_retries => Decision::GiveUp { pause: None },
-        Answer::Transient(_) => Decision::Retry(next_delay()),
+        Answer::Transient(_) | Answer::Overloaded(_) if tries.errors > max_retries => Decision::GiveUp { pause: None },
+        Answer::Transient(_) | Answer::Overloaded(_) => Decision::Retry(next_delay()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Server text made safe to keep and print: whatever a server (or a proxy before it) says may
 //! quote our request headers, carry terminal escapes, forge extra lines, or run for megabytes.
 //! [`answer`] is applied once, where an answer enters the program (`http::post`), so every
-//! copy of the text downstream (report, stderr, summary JSON) is already clean.
+//! copy of the text downstream (report, stderr, summary JSON) is already clean. The users a
+//! read-back lists are data, never cleaned: [`printable`] escapes them where they are shown.
 
 use super::api::Answer;
 
@@ -23,17 +24,14 @@ pub fn answer(answer: Answer, secrets: &[&str]) -> Answer {
             error: clean(error),
         },
         Answer::Transient(e) => Answer::Transient(clean(e)),
+        Answer::Overloaded(e) => Answer::Overloaded(clean(e)),
         Answer::Refused(e) => Answer::Refused(clean(e)),
         Answer::Credentials(e) => Answer::Credentials(clean(e)),
         Answer::Fatal(e) => Answer::Fatal(clean(e)),
-        Answer::Users(mut page) => {
-            for user in &mut page.users {
-                user.user_id = clean(std::mem::take(&mut user.user_id));
-                user.name = user.name.take().map(clean);
-                user.email = user.email.take().map(clean);
-            }
-            Answer::Users(page)
-        }
+        // Users are data to compare, not text to print: cleaned, an ID holding `x-velt-` or
+        // a tab, or a name past the cut, would never equal the export's, and drift would be
+        // reported (and repaired) forever. Whatever prints them escapes them there.
+        answer @ Answer::Users(_) => answer,
     }
 }
 
@@ -63,6 +61,26 @@ pub fn text(raw: &str, secrets: &[&str]) -> String {
         })
         .collect();
     cut(&escaped, MAX_CHARS)
+}
+
+/// Server data (a user ID, a name) as shown on a terminal or in a report: control and
+/// reordering characters escaped, nothing dropped or cut, so two different values never show
+/// the same.
+pub fn printable(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.chars().any(|c| c.is_control() || is_bidi_control(c) || c == '\\') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    std::borrow::Cow::Owned(
+        raw.chars()
+            .map(|c| {
+                if c.is_control() || is_bidi_control(c) || c == '\\' {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Characters that reorder text on screen (the "Trojan Source" ones), shown escaped too.

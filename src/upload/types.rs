@@ -112,6 +112,8 @@ pub struct Outcome {
     pub settled_rate: Option<f64>,
     /// 429 answers: how often the server asked to slow down.
     pub rate_limited: u64,
+    /// Times `--rate auto` cut the pace because the server was slow (timeouts, 504, 408).
+    pub slowed: u64,
     /// Set when the run stopped early.
     pub stop: Option<Stop>,
     /// The first failure to record a confirmation, if any.

@@ -11,7 +11,7 @@ use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::server::{bad, error, error_with_details, success, Answer, Shared};
-use crate::{FakeConfig, OrgUser, MAX_FILTER};
+use crate::{FakeConfig, OrgUser, UsersFault, MAX_FILTER};
 
 const INTERNAL: &str = "Internal error; retry this item.";
 
@@ -473,5 +473,41 @@ pub(crate) fn get_users(shared: &Shared, config: &FakeConfig, body: Option<Value
         })
         .collect();
     result.insert("data".into(), data.into());
+    misbehave(config.users_fault.as_ref(), after.as_deref(), &mut result);
     success("Users retrieved.", result)
+}
+
+/// Bends a users/get page as [`FakeConfig::users_fault`] says.
+fn misbehave(fault: Option<&UsersFault>, after: Option<&str>, result: &mut Map<String, Value>) {
+    let field = |r: &Map<String, Value>| {
+        ["nextPageToken", "pageToken"]
+            .into_iter()
+            .find(|f| r.contains_key(*f))
+            .unwrap_or("nextPageToken")
+            .to_owned()
+    };
+    match fault {
+        None => {}
+        Some(UsersFault::NoData) => {
+            result.remove("data");
+        }
+        Some(UsersFault::TokenCycle) => {
+            // Page "a" leads to "b", every other page back to "a".
+            let next = if after == Some("a") { "b" } else { "a" };
+            let f = field(result);
+            result.insert(f, encode_token(next).into());
+        }
+        Some(UsersFault::EmptyPages) => {
+            // A fresh token each time, so only a bound on pages (or time) stops a reader.
+            let n = after
+                .and_then(|a| a.strip_prefix('~'))
+                .and_then(|n| n.parse::<u64>().ok());
+            let f = field(result);
+            result.insert("data".into(), Value::Array(Vec::new()));
+            result.insert(f, encode_token(&format!("~{}", n.map_or(0, |n| n + 1))).into());
+        }
+        Some(UsersFault::Padding(n)) => {
+            result.insert("padding".into(), "x".repeat(*n).into());
+        }
+    }
 }

@@ -55,6 +55,10 @@ pub const ADD_USERS: &str = "/v2/users/add";
 /// The path that lists organization users, a page at a time.
 pub const GET_USERS: &str = "/v2/users/get";
 
+/// The name of the fake with HTTPS as a remote server ([`FakeVelt::remote_url`]): under the
+/// reserved `.test` domain, so only [`ConnectProxy`] resolves it (to 127.0.0.1).
+pub const REMOTE_NAME: &str = "velt.test";
+
 /// The most entries of each users/get filter (`userIds`, `organizationUserGroupIds`).
 pub const MAX_FILTER: usize = 30;
 
@@ -148,8 +152,48 @@ pub struct FakeConfig {
     /// users/get is served only when the project has "advanced queries" on; off, it answers 400
     /// `FAILED_PRECONDITION`.
     pub advanced_queries: bool,
+    /// Requests per second the server can serve, one at a time; more wait in a queue, so the
+    /// answers come later and later (no 429) until clients time out. `None`: no limit.
+    pub capacity: Option<f64>,
+    /// A way users/get misbehaves (none by default).
+    pub users_fault: Option<UsersFault>,
+    /// Every path is served under this prefix (`/velt` serves `/velt/v2/users/get`), as behind
+    /// a gateway; a request without it is a 404. Empty: served at the root.
+    pub path_prefix: String,
     /// Seed for the random faults and the IDs the fake hands out.
     pub seed: u64,
+}
+
+/// A way `users/get` can misbehave, one mode each, for the read-back's bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsersFault {
+    /// A 200 whose `result` has no `data` (a gateway's idea of "nothing to say").
+    NoData,
+    /// The page tokens go round in a circle: the first page points to a second, and the
+    /// second back to the first.
+    TokenCycle,
+    /// Every page is empty and names a next page, forever.
+    EmptyPages,
+    /// Every page carries an extra field of this many bytes besides its users.
+    Padding(usize),
+}
+
+impl std::str::FromStr for UsersFault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "no-data" => Ok(UsersFault::NoData),
+            "token-cycle" => Ok(UsersFault::TokenCycle),
+            "empty-pages" => Ok(UsersFault::EmptyPages),
+            _ => match s.strip_prefix("padding=").map(str::parse) {
+                Some(Ok(n)) => Ok(UsersFault::Padding(n)),
+                _ => Err(format!(
+                    "{s:?}: expected no-data, token-cycle, empty-pages or padding=BYTES"
+                )),
+            },
+        }
+    }
 }
 
 impl Default for FakeConfig {
@@ -183,6 +227,9 @@ impl Default for FakeConfig {
             max_page_size: 100,
             page_token_field: "nextPageToken".into(),
             advanced_queries: true,
+            capacity: None,
+            users_fault: None,
+            path_prefix: String::new(),
             seed: 7,
         }
     }
@@ -282,6 +329,7 @@ impl FakeVelt {
             state: Mutex::new(State::default()),
             started: Instant::now(),
             buckets: Mutex::new(HashMap::new()),
+            free_at: Mutex::new(Instant::now()),
         });
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
@@ -309,6 +357,13 @@ impl FakeVelt {
             Some(_) => format!("https://localhost:{}", self.addr.port()),
             None => format!("http://{}", self.addr),
         }
+    }
+
+    /// With HTTPS, the base URL of the fake as a remote server, `https://velt.test:PORT`:
+    /// reachable only through [`ConnectProxy`] (clients never proxy loopback addresses, so a
+    /// proxy test needs a name that is not one).
+    pub fn remote_url(&self) -> String {
+        format!("https://{REMOTE_NAME}:{}", self.addr.port())
     }
 
     /// With HTTPS, the PEM of the CA to trust (`--ca-file`).

@@ -82,6 +82,15 @@ struct Args {
     /// Answer users/get 400 FAILED_PRECONDITION, as when advanced queries are off in the console.
     #[arg(long)]
     no_advanced_queries: bool,
+    /// Requests per second served, one at a time; more queue up and answer later (no 429).
+    #[arg(long, value_name = "PER_SECOND")]
+    capacity: Option<f64>,
+    /// Make users/get misbehave: no-data, token-cycle, empty-pages or padding=BYTES.
+    #[arg(long, value_name = "FAULT")]
+    users_fault: Option<fake_velt::UsersFault>,
+    /// Serve every endpoint under this path prefix (e.g. /velt), as behind a gateway.
+    #[arg(long, default_value = "")]
+    path_prefix: String,
     /// Seed for the random faults.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -125,6 +134,9 @@ impl Args {
             max_page_size: self.max_page_size,
             page_token_field: self.page_token_field,
             advanced_queries: !self.no_advanced_queries,
+            capacity: self.capacity,
+            users_fault: self.users_fault,
+            path_prefix: self.path_prefix,
             seed: self.seed,
             ..base
         }

@@ -3,6 +3,9 @@
 //! encrypted traffic. It records every request line it receives, so a test can prove the
 //! client went through it. It tunnels to loopback addresses only (`localhost`, 127.0.0.0/8,
 //! ::1) and refuses anything else with 403, so a test can never reach the network through it.
+//! It resolves [`crate::REMOTE_NAME`] (under the reserved `.test` domain, which no DNS
+//! answers) to 127.0.0.1: the stand-in for a remote server that only the proxy can reach,
+//! since a client never proxies a loopback address.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -105,6 +108,10 @@ async fn tunnel(mut client: TcpStream, seen: Arc<Mutex<Vec<String>>>) -> std::io
             .write_all(b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nloopback targets only\n")
             .await;
     }
+    let target = match target.rsplit_once(':') {
+        Some((host, port)) if host.eq_ignore_ascii_case(crate::REMOTE_NAME) => format!("127.0.0.1:{port}"),
+        _ => target.to_owned(),
+    };
     let mut upstream = match TcpStream::connect(target).await {
         Ok(s) => s,
         Err(_) => return client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await,
@@ -120,14 +127,22 @@ async fn tunnel(mut client: TcpStream, seen: Arc<Mutex<Vec<String>>>) -> std::io
 fn is_loopback(target: &str) -> bool {
     let host = target.rsplit_once(':').map_or(target, |(h, _)| h);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.eq_ignore_ascii_case(crate::REMOTE_NAME)
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn only_loopback_targets_are_tunnelled() {
-        for ok in ["localhost:443", "127.0.0.1:8", "127.8.9.1:1", "[::1]:443"] {
+        for ok in [
+            "localhost:443",
+            "127.0.0.1:8",
+            "127.8.9.1:1",
+            "[::1]:443",
+            "velt.test:443",
+        ] {
             assert!(super::is_loopback(ok), "{ok}");
         }
         for bad in [

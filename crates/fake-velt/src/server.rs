@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     /// Per-key token buckets: (tokens, last refill).
     pub(crate) buckets: Mutex<HashMap<String, (f64, Instant)>>,
     pub(crate) rng: Mutex<fastrand::Rng>,
+    /// With [`FakeConfig::capacity`]: when the server is next free to serve a request.
+    pub(crate) free_at: Mutex<Instant>,
 }
 
 pub(crate) type Answer = Response<Full<Bytes>>;
@@ -127,7 +129,12 @@ fn logged_items(body: Option<&Value>) -> Vec<String> {
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, Dropped> {
     let at = shared.started.elapsed();
     let config = shared.config.lock().unwrap().clone();
-    let path = req.uri().path().to_owned();
+    // Behind a gateway's prefix, the path without it; a path outside the prefix matches no
+    // endpoint (the 404 below).
+    let path = match req.uri().path().strip_prefix(config.path_prefix.trim_end_matches('/')) {
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => format!("(outside {}) {}", config.path_prefix, req.uri().path()),
+    };
     {
         let mut state = shared.state.lock().unwrap();
         for (_, v) in req.headers() {
@@ -169,6 +176,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
     };
     if !config.latency.is_zero() {
         tokio::time::sleep(config.latency).await;
+    }
+    if let Some(capacity) = config.capacity.filter(|c| *c > 0.0) {
+        // One request at a time, each taking 1/capacity: beyond that pace requests queue and
+        // their answers come later and later, as an overloaded server's do (no 429: it only
+        // slows down, until clients time out). A request given up on keeps its place.
+        let service = Duration::from_secs_f64(1.0 / capacity);
+        let done = {
+            let mut free_at = shared.free_at.lock().unwrap();
+            let done = (*free_at).max(Instant::now()) + service;
+            *free_at = done;
+            done
+        };
+        tokio::time::sleep_until(done.into()).await;
     }
     if drop_it {
         return Err(Dropped);

@@ -1,5 +1,5 @@
 //! HTTPS for the fake: a throwaway certificate authority made at start, and a certificate it
-//! signs for `localhost` and `127.0.0.1`. The client trusts it only when given the CA's PEM
+//! signs for `localhost`, `127.0.0.1` and [`crate::REMOTE_NAME`]. The client trusts it only when given the CA's PEM
 //! (`--ca-file`), as it would trust a company's private CA, so a test can tell that the file
 //! is what made the connection work.
 
@@ -19,7 +19,12 @@ pub(crate) fn acceptor() -> (TlsAcceptor, String) {
     let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("CA key")).expect("CA certificate");
 
     let key = KeyPair::generate().expect("server key");
-    let mut leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).expect("server params");
+    let mut leaf = CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        crate::REMOTE_NAME.to_owned(),
+    ])
+    .expect("server params");
     leaf.distinguished_name.push(DnType::CommonName, "localhost");
     let leaf = leaf.signed_by(&key, &ca).expect("server certificate");
 

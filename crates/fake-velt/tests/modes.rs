@@ -548,3 +548,99 @@ fn console_edits_show_in_users_get_and_requests_are_counted_per_path() {
     );
     assert_eq!((fake.requests_to(ADD_MEMBERS), fake.requests_to(ADD_USERS)), (1, 0));
 }
+
+#[test]
+fn users_get_misbehaves_one_mode_at_a_time() {
+    let fake = FakeVelt::start(FakeConfig {
+        max_page_size: 1,
+        ..FakeConfig::default()
+    });
+    let api = Api::new(&fake);
+    for user in ["a1", "b2", "c3"] {
+        fake.add_member("acme", "eng", user);
+    }
+    let page = |token: Option<&str>| {
+        let mut data = json!({"organizationId": "acme", "organizationUserGroupIds": ["eng"]});
+        if let Some(t) = token {
+            data["pageToken"] = t.into();
+        }
+        let (status, body) = api.post(GET_USERS, json!({ "data": data }));
+        assert_eq!(status, 200, "{body}");
+        body["result"].clone()
+    };
+
+    fake.configure(|c| c.users_fault = Some(fake_velt::UsersFault::NoData));
+    assert!(page(None).get("data").is_none());
+
+    fake.configure(|c| c.users_fault = Some(fake_velt::UsersFault::TokenCycle));
+    let first = page(None)["nextPageToken"].as_str().unwrap().to_owned();
+    let second = page(Some(&first))["nextPageToken"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(
+        page(Some(&second))["nextPageToken"],
+        first.as_str(),
+        "back to the first"
+    );
+
+    fake.configure(|c| c.users_fault = Some(fake_velt::UsersFault::EmptyPages));
+    let mut token = page(None)["nextPageToken"].as_str().unwrap().to_owned();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..5 {
+        let next = page(Some(&token));
+        assert_eq!(next["data"], json!([]));
+        token = next["nextPageToken"].as_str().unwrap().to_owned();
+        assert!(seen.insert(token.clone()), "a fresh token each time");
+    }
+
+    fake.configure(|c| c.users_fault = Some(fake_velt::UsersFault::Padding(1000)));
+    let padded = page(None);
+    assert_eq!(padded["padding"].as_str().unwrap().len(), 1000);
+    assert_eq!(padded["data"].as_array().unwrap().len(), 1);
+    assert_eq!("padding=12".parse(), Ok(fake_velt::UsersFault::Padding(12)));
+    assert!("padding".parse::<fake_velt::UsersFault>().is_err());
+}
+
+#[test]
+fn a_path_prefix_serves_under_it_only() {
+    let fake = FakeVelt::start(FakeConfig {
+        path_prefix: "/velt".into(),
+        ..FakeConfig::default()
+    });
+    let api = Api::new(&fake);
+    let body = groups("acme", &[("eng", "Engineering")]);
+    assert_eq!(api.post(ADD_GROUPS, body.clone()).0, 404);
+    assert_eq!(api.post(&format!("/velt{ADD_GROUPS}"), body).0, 200);
+    assert_eq!(fake.groups_of("acme").len(), 1);
+    assert_eq!(fake.requests_to(ADD_GROUPS), 1, "logged without the prefix");
+}
+
+#[test]
+fn a_server_of_limited_capacity_answers_later_and_later() {
+    let fake = FakeVelt::start(FakeConfig {
+        capacity: Some(20.0),
+        ..FakeConfig::default()
+    });
+    let api = Api::new(&fake);
+    // Ten requests at once take ten service times (50 ms each): the last answer comes after
+    // about half a second, none with a 429.
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = api.rt.block_on(async {
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..10 {
+            let req = api
+                .http
+                .post(format!("{}{ADD_GROUPS}", api.base))
+                .header("x-velt-api-key", API_KEY)
+                .header("x-velt-auth-token", AUTH_TOKEN)
+                .json(&groups("acme", &[(&format!("g{i}"), "G")]));
+            calls.spawn(async move { req.send().await.unwrap().status().as_u16() });
+        }
+        calls.join_all().await
+    });
+    assert_eq!(statuses, vec![200; 10]);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+}

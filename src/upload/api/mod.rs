@@ -40,6 +40,7 @@ pub fn error_text(answer: &Answer) -> String {
         Answer::Entries(_) | Answer::Users(_) => String::new(),
         Answer::RateLimited { error, .. }
         | Answer::Transient(error)
+        | Answer::Overloaded(error)
         | Answer::Refused(error)
         | Answer::Credentials(error)
         | Answer::Fatal(error) => error.clone(),
@@ -211,8 +212,12 @@ pub enum Answer {
         /// Status word and message, for the report.
         error: String,
     },
-    /// 5xx, 408, a timeout or a broken connection: retry after a backoff.
+    /// 5xx but 504, or a broken connection: retry after a backoff.
     Transient(String),
+    /// No answer within `--timeout`, or 504 or 408 (a gateway's or the server's own timeout):
+    /// the server is slower than the pace. Retried as [`Answer::Transient`]; `--rate auto`
+    /// also cuts the pace. (A 503 is no such sign: it says as often "down for maintenance".)
+    Overloaded(String),
     /// 400: the request as a whole was refused; a chunk of several groups is split and resent.
     Refused(String),
     /// 401/403: the credentials are wrong; stop the run.
@@ -264,7 +269,8 @@ struct SuccessBody {
 /// - any other status but 401, 403 and 429 whose body has per-item `error.details` ->
 ///   `Entries` too (a partial failure: read each item with [`item_outcome`]);
 /// - 429 -> `RateLimited`, with `Retry-After` (seconds or an HTTP date) when present;
-/// - 408 and every 5xx -> `Transient`;
+/// - 408 and 504 -> `Overloaded` (a timeout: the server is slower than the pace); every other
+///   5xx -> `Transient`;
 /// - 400 -> `Refused`; 401 and 403 -> `Credentials`; any other status -> `Fatal`.
 ///
 /// Errors read as `STATUS_WORD (HTTP nnn): message` from Velt's error envelope.
@@ -290,7 +296,8 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &[u8], now: System
             retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
             error,
         },
-        408 | 500..=599 => Answer::Transient(error),
+        408 | 504 => Answer::Overloaded(error),
+        500..=599 => Answer::Transient(error),
         400 => Answer::Refused(error),
         401 | 403 => Answer::Credentials(error),
         _ => Answer::Fatal(error),

@@ -69,8 +69,8 @@ fn classification_table() {
             err("UNAVAILABLE"),
             Answer::Transient("UNAVAILABLE (HTTP 503): m".into()),
         ),
-        (504, "".into(), Answer::Transient("HTTP 504".into())),
-        (408, "".into(), Answer::Transient("HTTP 408".into())),
+        (504, "".into(), Answer::Overloaded("HTTP 504".into())),
+        (408, "".into(), Answer::Overloaded("HTTP 408".into())),
         (
             400,
             err("INVALID_ARGUMENT"),

@@ -13,6 +13,8 @@ pub struct UsersPage {
     pub users: Vec<ServerUser>,
     /// The token of the next page; none on the last.
     pub next: Option<String>,
+    /// The answer's size, for the read-back's bound on bytes.
+    pub bytes: usize,
 }
 
 /// A user as the server holds them.
@@ -31,11 +33,12 @@ pub struct ServerUser {
 
 /// Reads a 2xx answer of `users/get`: `result.data` is the list, and the next page's token is
 /// `nextPageToken` (or `pageToken`, as one of Velt's pages spells it), on `result` or beside it.
+/// An answer without `result.data` (or with `null` there) is unreadable, not an empty group:
+/// taking it for one would report every member missing, and `--repair` would re-send them.
 pub fn users_page(status: u16, body: &[u8]) -> Answer {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Result {
-        #[serde(default)]
         data: Vec<ServerUser>,
         next_page_token: Option<String>,
         page_token: Option<String>,
@@ -61,6 +64,7 @@ pub fn users_page(status: u16, body: &[u8]) -> Answer {
             Answer::Users(UsersPage {
                 users: e.result.data,
                 next,
+                bytes: body.len(),
             })
         }
         Err(e) => Answer::Fatal(format!("HTTP {status}: the list of users could not be read ({e})")),

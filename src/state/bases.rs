@@ -1,0 +1,95 @@
+//! Records of one organization under several API bases: another spelling of the same server
+//! (`localhost` then `127.0.0.1`, a trailing slash) is adopted under the normalized key, so
+//! nothing is sent twice and departed members are still removed; another server is only
+//! named, for a warning (a staging server's records are not this one's).
+
+use std::collections::BTreeSet;
+
+use rusqlite::params;
+
+use super::{base_key, State, StateError};
+
+/// The tables whose rows carry an API base.
+const TABLES: [&str; 5] = ["groups", "org_users", "members_present", "pending_members", "members"];
+
+impl State {
+    /// Every API base the state has records under, as written.
+    fn bases(&self) -> Result<BTreeSet<String>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut out = BTreeSet::new();
+        for table in TABLES {
+            let mut stmt = conn
+                .prepare(&format!("SELECT DISTINCT api_base FROM {table}"))
+                .map_err(|e| self.io(e))?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.io(e))?;
+            for row in rows {
+                out.insert(row.map_err(|e| self.io(e))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Other spellings of this run's API base that records are kept under.
+    pub(super) fn equivalent_bases(&self) -> Result<Vec<String>, StateError> {
+        Ok(self
+            .bases()?
+            .into_iter()
+            .filter(|b| *b != self.api_base && base_key(b) == self.api_base)
+            .collect())
+    }
+
+    /// Whether any record is kept under `base`.
+    pub(super) fn has_records(&self, base: &str) -> Result<bool, StateError> {
+        Ok(self.bases()?.contains(base))
+    }
+
+    /// Moves the records kept under other spellings of this run's API base to its key (one
+    /// transaction). A record under both keeps the newer spelling's.
+    pub(super) fn adopt_equivalent_bases(&self) -> Result<(), StateError> {
+        let old = self.equivalent_bases()?;
+        if old.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn.lock().expect("state lock");
+        let tx = conn.transaction().map_err(|e| self.io(e))?;
+        for spelling in &old {
+            for table in TABLES {
+                tx.execute(
+                    &format!("UPDATE OR IGNORE {table} SET api_base = ?1 WHERE api_base = ?2"),
+                    params![self.api_base, spelling],
+                )
+                .and_then(|_| tx.execute(&format!("DELETE FROM {table} WHERE api_base = ?1"), [spelling]))
+                .map_err(|e| self.io(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.io(e))
+    }
+
+    /// Other API bases (not spellings of this one) the state has records of `org` under.
+    pub fn other_bases(&self, org: &str) -> Result<Vec<String>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut out = BTreeSet::new();
+        for table in TABLES {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT DISTINCT api_base FROM {table} WHERE organization_id = ?1 AND api_base != ?2"
+                ))
+                .map_err(|e| self.io(e))?;
+            let rows = stmt
+                .query_map(params![org, self.api_base], |r| r.get::<_, String>(0))
+                .map_err(|e| self.io(e))?;
+            for row in rows {
+                let base = row.map_err(|e| self.io(e))?;
+                if base_key(&base) != self.api_base {
+                    out.insert(base);
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// The key this state keeps this run's records under.
+    pub fn api_base(&self) -> &str {
+        &self.api_base
+    }
+}
