@@ -13,6 +13,7 @@ const LAYERS: &[&str] = &[
     "read",
     "map",
     "normalize",
+    "current",
     "input",
     "plan",
     "upload",

@@ -37,6 +37,9 @@ pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
     };
     written.and_then(|()| out.flush()).map_err(Error::Output)?;
     console::line(summary(&plan));
+    if let Some(left_out) = crate::current::describe(&plan) {
+        console::line(left_out);
+    }
     Ok(if plan.has_errors() {
         Exit::Incomplete
     } else {

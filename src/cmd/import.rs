@@ -30,6 +30,9 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let state = open_state(s.state.as_deref(), &s.upload)?;
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
     console::problems(&normalized.problems);
+    if let Some(left_out) = crate::current::describe(&normalized) {
+        console::line(left_out);
+    }
     let options = PlanOptions {
         full: s.full,
         members: s.input.map.members,
@@ -194,7 +197,8 @@ fn repair(
         .build()
         .map_err(Error::Runtime)?;
     for org in &normalized.organizations {
-        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        // The groups of people left out too: a leaver still there is what a repair must see.
+        let groups = crate::current::groups_to_read(normalized, org);
         let server = runtime.block_on(upload::readback::members(settings, &org.id, &groups))?;
         let members = known.members.entry(org.id.clone()).or_default();
         let users = known.users.entry(org.id.clone()).or_default();

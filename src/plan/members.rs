@@ -166,6 +166,23 @@ pub(super) fn plan(
             m.error = why.clone();
         }
     }
+    // A row for each person left out, with the reason: the report says who is not there, and why.
+    for l in normalized
+        .left_out
+        .iter()
+        .filter(|l| !l.user_id.is_empty() && !l.organization_id.is_empty())
+    {
+        out.push(MemberOutcome {
+            organization_id: l.organization_id.clone(),
+            group_id: l.group_id.clone(),
+            user_id: l.user_id.clone(),
+            action: Action::Add,
+            status: Status::LeftOut,
+            attempts: 0,
+            error: l.why.to_string(),
+            sources: vec![l.source],
+        });
+    }
     out.sort_by(|a, b| {
         (&a.organization_id, &a.group_id, a.action, &a.user_id).cmp(&(
             &b.organization_id,

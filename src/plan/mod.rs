@@ -228,7 +228,13 @@ impl Plan {
         let fine = |s: Status| {
             matches!(
                 s,
-                Status::Added | Status::Exists | Status::Removed | Status::Planned | Status::Unchanged | Status::Stale
+                Status::Added
+                    | Status::Exists
+                    | Status::Removed
+                    | Status::Planned
+                    | Status::Unchanged
+                    | Status::Stale
+                    | Status::LeftOut
             )
         };
         self.groups.iter().all(|o| fine(o.status))
