@@ -60,12 +60,14 @@ pub enum CurrentError {
         detail: String,
     },
     /// Every row was filtered out.
-    #[error("{location}: --where {filters} leaves out every one of the {rows} rows; check the filter's values against the column's")]
+    #[error("{location}: no row is left after --where {filters} ({filtered} of the {rows} rows filtered out, the others not current); check the filter's values against the column's")]
     AllFiltered {
         /// The table.
         location: Location,
         /// The filters as written.
         filters: String,
+        /// Rows the filters left out.
+        filtered: u64,
         /// Rows read.
         rows: u64,
     },
@@ -102,6 +104,7 @@ pub struct Judge<'a> {
     unknown: BTreeMap<(usize, String), Unknown>,
     rows: u64,
     filtered: u64,
+    kept: u64,
 }
 
 impl<'a> Judge<'a> {
@@ -146,6 +149,7 @@ impl<'a> Judge<'a> {
             unknown: BTreeMap::new(),
             rows: 0,
             filtered: 0,
+            kept: 0,
         })
     }
 
@@ -238,6 +242,7 @@ impl<'a> Judge<'a> {
                 return Verdict::LeftOut(why, None);
             }
         }
+        self.kept += 1;
         Verdict::Current(warning)
     }
 
@@ -274,11 +279,12 @@ impl<'a> Judge<'a> {
 
     /// After the last row: every unknown status value, or a filter that left nothing.
     pub fn finish(self, table: &Table) -> Result<(), CurrentError> {
-        if self.rows > 0 && self.filtered == self.rows {
+        if self.rows > 0 && self.kept == 0 && self.filtered > 0 {
             let filters: Vec<&str> = self.columns.filters.iter().map(|(_, f)| f.text.as_str()).collect();
             return Err(CurrentError::AllFiltered {
                 location: table.location.clone(),
                 filters: filters.join(" --where "),
+                filtered: self.filtered,
                 rows: self.rows,
             });
         }
@@ -419,9 +425,9 @@ pub fn describe(plan: &Plan) -> Option<String> {
         text.push_str(&format!(
             "; no group for {} with nobody current: {}{more}",
             if empty.len() == 1 {
-                "1 department"
+                "1 department".to_owned()
             } else {
-                "departments"
+                format!("{} departments", empty.len())
             },
             names.join(", ")
         ));
