@@ -836,3 +836,45 @@ fn verify_names_a_leaver_still_in_the_group_and_repair_removes_them() {
     let run = w.run_env(&verify, &CREDS);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
 }
+
+#[test]
+fn the_web_page_shows_the_status_and_date_columns_and_the_left_out_count() {
+    use crate::ui::Ui;
+    use reqwest::Method;
+    use serde_json::json;
+    let w = Workdir::new();
+    let ui = Ui::start(&w, &["--api-base", "http://127.0.0.1:9"], &[]);
+    let csv = "Email,Department,Status,Hire Date,Termination Date\n\
+               a@x.example,Ops,Active,2020-01-01,\n\
+               b@x.example,Ops,Terminated,2020-01-01,2021-05-31\n\
+               c@x.example,Ops,Active,2020-01-01,\n";
+    ui.api(Method::PUT, "/api/files?name=hr.csv", Some(csv.into()), None);
+    let (_, view) = ui.api(
+        Method::POST,
+        "/api/check",
+        None,
+        Some(json!({"org": "acme", "members": true})),
+    );
+    let columns = &view["files"][0]["columns"];
+    assert_eq!(
+        (&columns["status"], &columns["end_date"], &columns["start_date"]),
+        (&json!("Status"), &json!("Termination Date"), &json!("Hire Date")),
+        "{view}"
+    );
+    assert_eq!(
+        view["left_out"], "1 person left out: Status 'Terminated' 1; 0 not yet started; 0 filtered",
+        "{view}"
+    );
+    // The dropdown's "none": the status column is not used, and the past end date still decides.
+    let (_, view) = ui.api(
+        Method::POST,
+        "/api/check",
+        None,
+        Some(json!({"org": "acme", "members": true, "status_column": "none"})),
+    );
+    assert_eq!(view["files"][0]["columns"]["status"], json!(null), "{view}");
+    assert_eq!(
+        view["left_out"],
+        "1 person left out: Termination Date passed 1; 0 not yet started; 0 filtered"
+    );
+}
