@@ -693,6 +693,25 @@ fn where_filters_name_real_columns_leave_something_and_work_on_department_lists(
         .map(|g| g["group_name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Ops", "Sales"]);
+    let reasons: Vec<(&str, &str, u64)> = json["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["group_id"].as_str().unwrap(),
+                l["reason"].as_str().unwrap(),
+                l["sources"][0]["row"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("legal", "left out: --where Country=DE excludes this row", 3),
+            ("old-team", "left out: Active is 'No', a leaver", 4),
+        ]
+    );
     assert!(
         run.stderr
             .contains("2 rows left out: Active 'No' 1; 0 not yet started; 1 filtered"),
@@ -765,8 +784,13 @@ fn a_status_turned_leaver_is_removed_by_remove_departed_and_the_guard_counts_it(
     let mut two = ["Active"; 7];
     two[1] = "Terminated";
     day(two);
-    let run = import(&["--remove-departed"]);
+    let run = import(&["--remove-departed", "--summary-json", "s.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&w.read("s.json")).unwrap();
+    assert_eq!(
+        summary["left_out"],
+        serde_json::json!({"Employment Status 'Terminated'": 1})
+    );
     assert!(!fake.members_of("acme", "ops").contains(&"p1@x.example".to_owned()));
     assert_eq!(fake.members_of("acme", "ops").len(), 6);
     let members = w.read("r-members.csv");

@@ -120,6 +120,18 @@ struct JsonPlan<'a> {
     organizations: Vec<JsonOrg<'a>>,
     conflicts: Vec<JsonConflict<'a>>,
     problems: &'a [Problem],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<JsonLeftOut<'a>>,
+}
+
+/// A row left out (not current, or filtered), with its reason.
+#[derive(Serialize)]
+struct JsonLeftOut<'a> {
+    organization_id: &'a str,
+    group_id: &'a str,
+    user_id: &'a str,
+    reason: String,
+    sources: Sources<'a>,
 }
 
 #[derive(Serialize)]
@@ -207,6 +219,17 @@ fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             })
             .collect(),
         problems: &plan.problems,
+        left_out: plan
+            .left_out
+            .iter()
+            .map(|l| JsonLeftOut {
+                organization_id: &l.organization_id,
+                group_id: &l.group_id,
+                user_id: &l.user_id,
+                reason: l.why.to_string(),
+                sources: Sources(plan, std::slice::from_ref(&l.source)),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

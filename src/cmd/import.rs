@@ -154,6 +154,7 @@ pub fn write_report(
     summary: &mut Summary,
 ) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
+    summary.left_out = crate::current::counts(normalized);
     let written = report.write(&Report {
         input: normalized,
         groups: &plan.groups,

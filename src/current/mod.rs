@@ -435,6 +435,22 @@ pub fn describe(plan: &Plan) -> Option<String> {
     Some(text)
 }
 
+/// Rows left out by reason, for the summary: `EmploymentStatus 'Terminated'`, `Termination
+/// Date passed`, `not yet started`, `filtered`.
+pub fn counts(plan: &Plan) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for l in &plan.left_out {
+        let key = match &l.why {
+            Why::Status { column, value } => format!("{column} '{value}'"),
+            Why::Ended { column, .. } => format!("{column} passed"),
+            Why::NotStartedStatus { .. } | Why::NotStarted { .. } => "not yet started".to_owned(),
+            Why::Filtered { .. } => "filtered".to_owned(),
+        };
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
 /// The departments (by name) whose every row was left out: they get no group.
 pub fn nobody_current(plan: &Plan) -> Vec<String> {
     let kept: std::collections::HashSet<(&str, &str)> = plan

@@ -70,6 +70,17 @@ fn the_line_counts_by_reason_and_value_and_names_departments_with_nobody_current
          no group for 1 department with nobody current: 'Closed'"
     );
     assert_eq!(nobody_current(&plan), ["Closed"]);
+    let counts: Vec<(String, usize)> = counts(&plan).into_iter().collect();
+    assert_eq!(
+        counts,
+        [
+            ("DateofTermination passed".to_owned(), 1),
+            ("EmploymentStatus 'Terminated for Cause'".to_owned(), 1),
+            ("EmploymentStatus 'Voluntarily Terminated'".to_owned(), 2),
+            ("filtered".to_owned(), 1),
+            ("not yet started".to_owned(), 1),
+        ]
+    );
     let groups = groups_to_read(&plan, &plan.organizations[0]);
     assert_eq!(groups, ["sales", "closed"]);
 }

@@ -191,6 +191,10 @@ pub struct Summary {
     /// With `--members`: per organization, the number of memberships in each status.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub memberships: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    /// Rows left out, by reason (`EmploymentStatus 'Terminated'`, `Termination Date passed`,
+    /// `not yet started`, `filtered`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub left_out: BTreeMap<String, usize>,
 }
 
 impl Summary {
