@@ -166,7 +166,14 @@ pub fn read(text: &str) -> Reading {
     let mut tokens: Vec<&str> = Vec::new();
     let mut rest = t;
     while !rest.is_empty() {
-        let start = rest.find(|c: char| c.is_alphanumeric()).unwrap_or(rest.len());
+        // A token starts at an ASCII digit or a letter, so it is never empty ("²" is neither).
+        let start = rest
+            .find(|c: char| c.is_ascii_digit() || c.is_alphabetic())
+            .unwrap_or(rest.len());
+        // Between the parts only separators: "1²/3/2024" is no date.
+        if !rest[..start].chars().all(|c| c.is_whitespace() || "/-.,".contains(c)) {
+            return Reading::Unreadable;
+        }
         rest = &rest[start..];
         if rest.is_empty() {
             break;
@@ -296,6 +303,9 @@ mod tests {
     fn not_dates() {
         for text in [
             "soon",
+            "²³",
+            "1²/3/2024",
+            "99999999999999999999",
             "2024-02-30",
             "13/13/2024",
             "12/2024",
@@ -308,6 +318,21 @@ mod tests {
                 r.date(Order::DayFirst).is_none() && r.date(Order::MonthFirst).is_none(),
                 "{text}: {r:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Any cell text is a date or not, never a panic or a hang; a date read day first is
+        /// read back the same from its ISO form.
+        #[test]
+        fn any_text_reads_without_panicking(text in "\\PC{0,24}") {
+            let r = read(&text);
+            for order in [Order::DayFirst, Order::MonthFirst] {
+                if let Some(d) = r.date(order) {
+                    proptest::prop_assert_eq!(read(&d.to_string()), Reading::Date(d));
+                }
+            }
+            let _ = read_with(&text, "%d.%m.%Y");
         }
     }
 

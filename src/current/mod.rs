@@ -302,13 +302,19 @@ impl<'a> Judge<'a> {
             .unwrap_or_default();
         let mut unknown: Vec<&Unknown> = self.unknown.values().collect();
         unknown.sort_by_key(|u| u.first);
-        let values: Vec<String> = unknown
+        // A column of free text would make a line no one reads: the first 20, then a count.
+        const SHOWN: usize = 20;
+        let mut values: Vec<String> = unknown
             .iter()
+            .take(SHOWN)
             .map(|u| match u.rows {
                 1 => format!("'{}' (1 row: row {})", u.value, u.first),
                 n => format!("'{}' ({n} rows, first row {})", u.value, u.first),
             })
             .collect();
+        if unknown.len() > SHOWN {
+            values.push(format!("and {} more values", unknown.len() - SHOWN));
+        }
         Err(CurrentError::UnknownStatus {
             location: table.location.clone().with_column(column),
             values: values.join(", "),
