@@ -650,6 +650,24 @@ fn an_ambiguous_date_column_is_an_error_until_its_order_is_given() {
     );
     let run = w.run(&["check", "--members", "--org", "acme", "--as-of", AS_OF, "hr.csv"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
+    let settled = w.run(&[
+        "check",
+        "--members",
+        "--org",
+        "acme",
+        "--as-of",
+        AS_OF,
+        "--date-format",
+        "MDY",
+        "hr.csv",
+    ]);
+    assert!(
+        settled
+            .stderr
+            .contains("hr.csv: who is current is read from 'Start Date' (start date), as of 2025-06-30\n"),
+        "{}",
+        settled.stderr
+    );
     assert!(
         run.stderr.contains(
             "error: hr.csv, column 'Start Date': no date tells whether the day or the month comes first, and '03/07/2025' (row 3) \

@@ -15,7 +15,8 @@ use crate::settings::CheckSettings;
 
 /// Runs `check`.
 pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
-    let plan = crate::input::load(&settings.input).map_err(Error::Inputs)?;
+    let mut seen = Vec::new();
+    let plan = crate::input::load_seen(&settings.input, &mut seen).map_err(Error::Inputs)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match settings.format {
@@ -36,6 +37,16 @@ pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
         OutputFormat::Json => write_json(&plan, &mut out),
     };
     written.and_then(|()| out.flush()).map_err(Error::Output)?;
+    let day = settings.input.current.day();
+    for file in &seen {
+        if let Some(line) = file
+            .mapping
+            .as_ref()
+            .and_then(|m| crate::current::columns(&file.file, m, day))
+        {
+            console::line(line);
+        }
+    }
     console::line(summary(&plan));
     if let Some(left_out) = crate::current::describe(&plan) {
         console::line(left_out);

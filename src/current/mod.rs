@@ -441,6 +441,30 @@ pub fn describe(plan: &Plan) -> Option<String> {
     Some(text)
 }
 
+/// Which columns decide who is current in one file, for `check`: `hr.csv: who is current is
+/// read from 'Status' (status), 'Termination Date' (end date) as of 2026-12-04`. `None` when
+/// nothing decides it.
+pub fn columns(file: &str, m: &Mapping, day: Date) -> Option<String> {
+    let c = &m.current;
+    let mut parts: Vec<String> = c
+        .status
+        .iter()
+        .map(|s| format!("'{}' (status)", s.column.header))
+        .collect();
+    parts.extend(c.end_date.iter().map(|d| format!("'{}' (end date)", d.header)));
+    parts.extend(c.start_date.iter().map(|d| format!("'{}' (start date)", d.header)));
+    parts.extend(c.filters.iter().map(|(_, f)| format!("--where {}", f.text)));
+    if parts.is_empty() {
+        return None;
+    }
+    let dated = c.end_date.is_some() || c.start_date.is_some();
+    Some(format!(
+        "{file}: who is current is read from {}{}",
+        parts.join(", "),
+        if dated { format!(", as of {day}") } else { String::new() }
+    ))
+}
+
 /// Rows left out by reason, for the summary: `EmploymentStatus 'Terminated'`, `Termination
 /// Date passed`, `not yet started`, `filtered`.
 pub fn counts(plan: &Plan) -> BTreeMap<String, usize> {
