@@ -505,6 +505,7 @@ fn personio_day_first_dates_and_hibob_lifecycle_status() {
                 "2025-09-01",
                 "",
             ],
+            &["Bill Potts", "bill@bob.example", "Design", "Hired", "2025-07-14", ""],
         ],
         ',',
     );
@@ -520,6 +521,10 @@ fn personio_day_first_dates_and_hibob_lifecycle_status() {
                 "left out: Lifecycle status is 'Terminated', a leaver"
             ),
             ("clara@bob.example", "left out: Start date 2025-09-01 is still to come"),
+            (
+                "bill@bob.example",
+                "left out: Lifecycle status is 'Hired', not started yet"
+            ),
         ])
     );
     // --include-inactive turns the rule off.

@@ -25,7 +25,6 @@ pub const ACTIVE: &[&str] = &[
     "current",
     "working",
     "in service",
-    "hired",
     "rehired",
     "rehire",
     "onboarding",
@@ -134,9 +133,11 @@ pub const LEAVER: &[&str] = &[
 ];
 
 /// Values that mean the person has not started.
+/// HiBob's "Hired" is a person whose start date is still to come.
 pub const NOT_STARTED: &[&str] = &[
     "pre hire",
     "prehire",
+    "hired",
     "future hire",
     "future start",
     "not started",
