@@ -102,6 +102,8 @@ pub struct Judge<'a> {
     end_order: Order,
     start_order: Order,
     unknown: BTreeMap<(usize, String), Unknown>,
+    /// Status texts already classified, in plain and in "Leaver" columns.
+    classes: [std::collections::HashMap<String, Option<Class>>; 2],
     rows: u64,
     filtered: u64,
     kept: u64,
@@ -147,6 +149,7 @@ impl<'a> Judge<'a> {
             end_order: orders[0],
             start_order: orders[1],
             unknown: BTreeMap::new(),
+            classes: Default::default(),
             rows: 0,
             filtered: 0,
             kept: 0,
@@ -158,35 +161,39 @@ impl<'a> Judge<'a> {
         self.rows += 1;
         let mut leaver: Option<Why> = None;
         let mut not_started: Option<Why> = None;
-        let mut active: Option<(String, String)> = None;
+        // The first active-looking status, named only if an end date contradicts it.
+        let mut active = None;
         for s in &self.columns.status {
             let text = match row.cell(s.column.index) {
                 Cell::Text(t) => t,
                 Cell::Error(e) => return fault(&s.column.header, &e),
             };
-            let key = vocab::key(&text);
-            if key.is_empty() {
+            let value = text.trim();
+            if value.is_empty() {
                 continue; // no status: the dates decide
             }
-            let value = text.trim().to_owned();
-            let column = s.column.header.clone();
-            match vocab::classify(&key, s.negated, &self.rules.overrides) {
+            let why = |f: fn(String, String) -> Why| f(s.column.header.clone(), value.to_owned());
+            match self.classify(value, s.negated) {
                 Some(Class::Leaver) => {
-                    leaver.get_or_insert(Why::Status { column, value });
+                    leaver.get_or_insert_with(|| why(|column, value| Why::Status { column, value }));
                 }
                 Some(Class::NotStarted) => {
-                    not_started.get_or_insert(Why::NotStartedStatus { column, value });
+                    not_started.get_or_insert_with(|| why(|column, value| Why::NotStartedStatus { column, value }));
                 }
-                Some(Class::Active) => {
-                    active.get_or_insert((column, value));
+                Some(Class::Active) if self.columns.end_date.is_some() => {
+                    active.get_or_insert((&s.column.header, value.to_owned()));
                 }
+                Some(Class::Active) => {}
                 Some(Class::Leave) => {}
                 None => {
-                    let u = self.unknown.entry((s.column.index, key)).or_insert(Unknown {
-                        value,
-                        rows: 0,
-                        first: row.number,
-                    });
+                    let u = self
+                        .unknown
+                        .entry((s.column.index, vocab::key(value)))
+                        .or_insert(Unknown {
+                            value: value.to_owned(),
+                            rows: 0,
+                            first: row.number,
+                        });
                     u.rows += 1;
                 }
             }
@@ -244,6 +251,20 @@ impl<'a> Judge<'a> {
         }
         self.kept += 1;
         Verdict::Current(warning)
+    }
+
+    /// What a status cell says, remembered per text: an export repeats a handful of values.
+    fn classify(&mut self, value: &str, negated: bool) -> Option<Class> {
+        let cache = &mut self.classes[usize::from(negated)];
+        if let Some(class) = cache.get(value) {
+            return *class;
+        }
+        let class = vocab::classify(&vocab::key(value), negated, &self.rules.overrides);
+        // A column of free text must not grow the cache without end.
+        if cache.len() < 10_000 {
+            cache.insert(value.to_owned(), class);
+        }
+        class
     }
 
     /// A date cell, read; `Err` is the row's fault.
