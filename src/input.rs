@@ -173,6 +173,23 @@ pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan,
     let mut plan = collect.normalizer.finish();
     plan.problems.extend(notes);
     plan.left_out = collect.left_out;
+    // An organization whose every row was left out is still the export's: it is listed with
+    // no group, so its leavers are removed (within the guard) and verify reads its groups.
+    for l in &plan.left_out {
+        if l.organization_id.is_empty() {
+            continue;
+        }
+        if let Err(at) = plan
+            .organizations
+            .binary_search_by(|o| o.id.as_str().cmp(&l.organization_id))
+        {
+            let org = crate::normalize::Organization {
+                id: l.organization_id.clone(),
+                groups: Vec::new(),
+            };
+            plan.organizations.insert(at, org);
+        }
+    }
     Ok(plan)
 }
 

@@ -925,3 +925,45 @@ fn the_web_page_shows_the_status_and_date_columns_and_the_left_out_count() {
         "1 person left out: Termination Date passed 1; 0 not yet started; 0 filtered"
     );
 }
+
+#[test]
+fn an_export_whose_every_person_left_removes_them_all_within_the_guard() {
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--quiet",
+            "--members",
+            "--org",
+            "acme",
+            "--api-base",
+            &url,
+            "--rate",
+            "500",
+            "--state",
+            "state.db",
+            "--report",
+            "r.csv",
+        ];
+        args.extend_from_slice(extra);
+        args.push("hr.csv");
+        w.run_env(&args, &CREDS)
+    };
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Active\n",
+    );
+    assert_eq!(import(&[]).code, 0);
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Terminated\nb@x.example,Ops,Terminated\n",
+    );
+    let run = import(&["--remove-departed", "--max-removals", "1"]);
+    assert_eq!(run.code, 1, "the guard: {}", run.stderr);
+    assert_eq!(fake.members_of("acme", "ops").len(), 2);
+    let run = import(&["--remove-departed"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(fake.members_of("acme", "ops").is_empty());
+}
