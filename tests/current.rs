@@ -159,6 +159,19 @@ fn workday_worker_status_dates_in_date_cells_and_a_contingent_worker_filter() {
             S("Contingent Worker"),
             S("gus@acme.example"),
         ],
+        // A termination date typed as a bare serial number (2024-12-31), not a date cell.
+        vec![
+            S("21008"),
+            S("Hal Serial"),
+            S("Sales"),
+            S("Active"),
+            S("Yes"),
+            D(2015, 1, 5),
+            X::N(45657.0),
+            S("No"),
+            S("Employee"),
+            S("hal@acme.example"),
+        ],
     ];
     w.xlsx("workday.xlsx", &[("Workers", rows)]);
     let (run, got) = who(&w, "workday.xlsx", &[]);
@@ -172,11 +185,25 @@ fn workday_worker_status_dates_in_date_cells_and_a_contingent_worker_filter() {
             ("ed@acme.example", "left out: Hire Date 2025-08-01 is still to come"),
             ("flo@acme.example", "left out: Termination Date 2025-06-30 has passed"),
             ("gus@acme.example", "in"),
+            ("hal@acme.example", "left out: Termination Date 2024-12-31 has passed"),
         ])
+    );
+    // Only current people are made organization users.
+    let users = w.read("r-users.csv");
+    let mut users: Vec<&str> = users.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+    users.sort();
+    assert_eq!(
+        users,
+        [
+            "ada@acme.example",
+            "cy@acme.example",
+            "di@acme.example",
+            "gus@acme.example"
+        ]
     );
     assert!(
         run.stderr.contains(
-            "3 people left out: Worker Status 'Terminated' 1; Termination Date passed 1; 1 not yet started; 0 filtered"
+            "4 people left out: Worker Status 'Terminated' 1; Termination Date passed 2; 1 not yet started; 0 filtered"
         ),
         "{}",
         run.stderr
