@@ -194,7 +194,8 @@ pub struct RunOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_removals: Option<String>,
     /// With --members: read back each group's members first and send what the server lacks,
-    /// whatever the state believes (what `verify` reports missing).
+    /// whatever the state believes (what `verify` reports missing); people left out as not
+    /// current whom the server still lists are removed.
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]
     pub repair: bool,

@@ -898,11 +898,11 @@ fn verify_names_a_leaver_still_in_the_group_and_repair_removes_them() {
     assert_eq!(
         run.stdout,
         "acme, group 'old': user c@x.example is in the group on the server but is not current (Status is 'Terminated', a leaver); \
-         `import --members --remove-departed --repair` removes them\n\
+         `import --members --repair` removes them\n\
          acme, group 'ops': user b@x.example is in the group on the server but is not current (Status is 'Inactive', a leaver); \
-         `import --members --remove-departed --repair` removes them\n"
+         `import --members --repair` removes them\n"
     );
-    args.splice(args.len() - 1..args.len() - 1, ["--repair", "--remove-departed"]);
+    args.splice(args.len() - 1..args.len() - 1, ["--repair"]);
     let run = w.run_env(&args, &CREDS);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(fake.members_of("acme", "ops"), ["a@x.example"]);

@@ -38,6 +38,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         members: s.input.map.members,
         remove_departed: s.remove_departed,
         max_removals: s.max_removals,
+        repair: s.repair,
     };
     let mut plan = prepare(&normalized, state.as_deref(), options, s.repair.then_some(&s.upload))?;
     let held_back = plan.held_back();

@@ -180,8 +180,11 @@ pub fn describe(d: &Difference) -> String {
         Kind::Missing => "is not in the group on the server; the export puts them there".to_owned(),
         Kind::Extra => "is in the group on the server; the export does not put them there".to_owned(),
         Kind::LeftOut => format!(
-            "is in the group on the server but is not current ({}); `import --members --remove-departed --repair` removes them",
-            d.export.as_deref().unwrap_or("left out").trim_start_matches("left out: ")
+            "is in the group on the server but is not current ({}); `import --members --repair` removes them",
+            d.export
+                .as_deref()
+                .unwrap_or("left out")
+                .trim_start_matches("left out: ")
         ),
         Kind::Name => format!(
             "has the name {} on the server and {} in the export",

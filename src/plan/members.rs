@@ -129,6 +129,11 @@ pub(super) fn plan(
             }
         }
     }
+    // A repair removes the people left out that the server still lists in their group: HR
+    // says they left, which an export merely missing them does not. The guards below hold.
+    if opts.repair && !opts.remove_departed {
+        out.extend(left_out_removals(normalized, known));
+    }
     // An employee whose row is held back (a conflict, an error cell) is missing from today's
     // groups without having left: no removal in an organization with held-back rows.
     let held_back: BTreeSet<&str> = normalized
@@ -192,6 +197,46 @@ pub(super) fn plan(
         ))
     });
     (out, guard)
+}
+
+/// The removals of people left out whom `known` (with a repair: the server, and the state when
+/// there is one) holds in the group their row names, unless another row puts them there today.
+fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberOutcome> {
+    let mut out: Vec<MemberOutcome> = Vec::new();
+    let today: BTreeSet<(&str, &str, &str)> = normalized
+        .organizations
+        .iter()
+        .flat_map(|o| {
+            o.groups.iter().flat_map(move |g| {
+                g.members
+                    .iter()
+                    .map(move |m| (o.id.as_str(), g.id.as_str(), m.user.as_str()))
+            })
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for l in &normalized.left_out {
+        let key = (l.organization_id.as_str(), l.group_id.as_str(), l.user_id.as_str());
+        let held = known
+            .members
+            .get(&l.organization_id)
+            .and_then(|g| g.get(&l.group_id))
+            .is_some_and(|users| users.contains(&l.user_id));
+        if !held || today.contains(&key) || !seen.insert(key) {
+            continue;
+        }
+        out.push(MemberOutcome {
+            organization_id: l.organization_id.clone(),
+            group_id: l.group_id.clone(),
+            user_id: l.user_id.clone(),
+            action: Action::Remove,
+            status: Status::Planned,
+            attempts: 0,
+            error: String::new(),
+            sources: Vec::new(),
+        });
+    }
+    out
 }
 
 /// Every employee of a group that can be sent, once per organization, with the name and

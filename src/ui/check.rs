@@ -185,6 +185,7 @@ pub fn prepare(app: &App, files: &[Upload], choices: &Choices) -> Result<Prepare
         // Removals need members; without them the setting has nothing to remove.
         remove_departed: s.remove_departed && choices.members,
         max_removals: s.max_removals,
+        repair: false,
     };
     let planned = import::open_state(s.state.as_deref(), &s.upload)
         .and_then(|state| Ok((import::prepare(&normalized, state.as_deref(), options, None)?, state)));
