@@ -994,3 +994,42 @@ fn an_export_whose_every_person_left_removes_them_all_within_the_guard() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(fake.members_of("acme", "ops").is_empty());
 }
+
+/// A repair removes people the export says left, never people it merely lacks (that stays
+/// `--remove-departed`'s call).
+#[test]
+fn repair_removes_leavers_but_not_people_merely_missing() {
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--quiet",
+            "--members",
+            "--org",
+            "acme",
+            "--api-base",
+            &url,
+            "--rate",
+            "500",
+            "--report",
+            "r.csv",
+        ];
+        args.extend_from_slice(extra);
+        args.push("hr.csv");
+        w.run_env(&args, &CREDS)
+    };
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Active\nx@x.example,Ops,Active\n",
+    );
+    assert_eq!(run(&[]).code, 0);
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Resigned\n",
+    );
+    let done = run(&["--repair"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(fake.members_of("acme", "ops"), ["a@x.example", "x@x.example"]);
+}
