@@ -337,11 +337,7 @@ fn stream(
         };
         // Who is current first: a leaver's row takes no part, whatever else is wrong with it.
         match judge.judge(&row) {
-            Verdict::Current(warning) => {
-                if let Some((column, message)) = warning {
-                    sink.warning(&row_in, &column, message);
-                }
-            }
+            Verdict::Current => {}
             Verdict::LeftOut(why, warning) => {
                 if let Some((column, message)) = warning {
                     sink.warning(&row_in, &column, message);

@@ -79,8 +79,8 @@ pub enum CurrentError {
 /// How one row is judged.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// It goes ahead; with a warning (column, message) when something is worth a look.
-    Current(Option<(String, String)>),
+    /// It goes ahead.
+    Current,
     /// It is left out, why, and a warning when something is worth a look.
     LeftOut(Why, Option<(String, String)>),
     /// It cannot be judged (column, message): held back.
@@ -207,41 +207,32 @@ impl<'a> Judge<'a> {
             Err(f) => return f,
         };
         // An end before the start closed an earlier employment: a rehire is current.
-        let end = end.filter(|(e, _)| start.as_ref().is_none_or(|(s, _)| e >= s));
-        let mut warning = None;
+        let end = end.filter(|e| start.is_none_or(|s| *e >= s));
         if let Some(why) = leaver {
             return Verdict::LeftOut(why, None);
         }
-        if let Some((date, column)) = end.filter(|(e, _)| *e <= self.day) {
-            if let Some((status, value)) = active {
-                warning = Some((
-                    column.clone(),
-                    format!("{status} is '{value}' but the end date {date} has passed; left out as a leaver (the date wins)"),
-                ));
-            }
-            return Verdict::LeftOut(
-                Why::Ended {
-                    column,
-                    date: date.to_string(),
-                },
-                warning,
-            );
+        let header = |c: &Option<crate::map::Column>| c.as_ref().map_or(String::new(), |c| c.header.clone());
+        if let Some(date) = end.filter(|e| *e <= self.day) {
+            let column = header(&self.columns.end_date);
+            let warning = active.map(|(status, value)| {
+                let message = format!(
+                    "{status} is '{value}' but the end date {date} has passed; left out as a leaver (the date wins)"
+                );
+                (column.clone(), message)
+            });
+            let date = date.to_string();
+            return Verdict::LeftOut(Why::Ended { column, date }, warning);
         }
         if let Some(why) = not_started {
             return Verdict::LeftOut(why, None);
         }
-        if let Some((date, column)) = start.filter(|(s, _)| *s > self.day) {
-            return Verdict::LeftOut(
-                Why::NotStarted {
-                    column,
-                    date: date.to_string(),
-                },
-                None,
-            );
+        if let Some(date) = start.filter(|s| *s > self.day) {
+            let column = header(&self.columns.start_date);
+            let date = date.to_string();
+            return Verdict::LeftOut(Why::NotStarted { column, date }, None);
         }
         for (column, filter) in &self.columns.filters {
-            let text = row.cell(column.index).text().unwrap_or("").to_owned();
-            if !filter.passes(&text) {
+            if !filter.passes(row.cell(column.index).text().unwrap_or("")) {
                 self.filtered += 1;
                 let why = Why::Filtered {
                     filter: filter.text.clone(),
@@ -250,7 +241,7 @@ impl<'a> Judge<'a> {
             }
         }
         self.kept += 1;
-        Verdict::Current(warning)
+        Verdict::Current
     }
 
     /// What a status cell says, remembered per text: an export repeats a handful of values.
@@ -268,12 +259,7 @@ impl<'a> Judge<'a> {
     }
 
     /// A date cell, read; `Err` is the row's fault.
-    fn date(
-        &self,
-        row: &Row<'_>,
-        column: Option<&crate::map::Column>,
-        order: Order,
-    ) -> Result<Option<(Date, String)>, Verdict> {
+    fn date(&self, row: &Row<'_>, column: Option<&crate::map::Column>, order: Order) -> Result<Option<Date>, Verdict> {
         let Some(column) = column else {
             return Ok(None);
         };
@@ -290,7 +276,7 @@ impl<'a> Judge<'a> {
             _ => date::read(text).date(order),
         };
         match date {
-            Some(d) => Ok(Some((d, column.header.clone()))),
+            Some(d) => Ok(Some(d)),
             None => Err(Verdict::Fault(
                 column.header.clone(),
                 format!("'{text}' is not a date this tool can read; write it as 2024-03-14 (or give its pattern with --date-format)"),
