@@ -1,5 +1,5 @@
 use super::*;
-use crate::normalize::{Group, Organization, Source};
+use crate::normalize::{Group, LeftOut, ListKind, Organization, Plan, Source};
 
 fn left(group: &str, user: &str, why: Why) -> LeftOut {
     LeftOut {
