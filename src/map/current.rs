@@ -48,13 +48,16 @@ const NEGATED_STATUS: &[&str] = &[
     "isinactive",
 ];
 
-/// Termination-date headers, best tier first.
+/// Termination-date headers, best tier first: exports often carry a last working day beside
+/// the termination date, and the termination date is the one HR keys.
 const END_DATE: &[&[&str]] = &[
     &[
         "terminationdate",
         "dateoftermination",
         "termdate",
         "terminationeffectivedate",
+    ],
+    &[
         "separationdate",
         "dateofseparation",
         "leavingdate",
@@ -62,25 +65,27 @@ const END_DATE: &[&[&str]] = &[
         "dateleft",
         "leftdate",
         "exitdate",
+        "employmentenddate",
+        "enddateofemployment",
+    ],
+    &[
         "lastdayofwork",
         "lastworkingday",
         "lastworkingdate",
         "lastdayworked",
-        "employmentenddate",
-        "enddateofemployment",
+        "enddate",
+        "contractenddate",
+        "lastday",
     ],
-    &["enddate", "contractenddate", "lastday"],
 ];
 
-/// Start-date headers, best tier first (a rehire's latest start before the original one).
+/// Start-date headers, best tier first (a rehire's latest hire before a first day or the
+/// original hire).
 const START_DATE: &[&[&str]] = &[
+    &["hiredate", "dateofhire", "mostrecenthiredate", "latesthiredate"],
     &[
-        "hiredate",
-        "dateofhire",
         "startdate",
         "employmentstartdate",
-        "mostrecenthiredate",
-        "latesthiredate",
         "joiningdate",
         "joindate",
         "dateofjoining",
@@ -233,6 +238,75 @@ pub(super) fn detect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::location::Location;
+
+    fn map(headers: &[&str], opts: MapOptions) -> Result<CurrentColumns, MapError> {
+        let head = [(1, headers.iter().map(|h| h.to_string()).collect())];
+        let opts = MapOptions {
+            org: Some("o".into()),
+            ..opts
+        };
+        super::super::detect(&head, &Location::file("f"), &opts).map(|m| m.current)
+    }
+
+    #[test]
+    fn every_status_column_and_the_best_dates() {
+        let c = map(
+            &[
+                "Email",
+                "Department",
+                "Status",
+                "Employment Status",
+                "Leaver",
+                "Last Day of Work",
+                "Termination Date",
+                "Original Hire Date",
+                "Start Date",
+                "Hire Date",
+            ],
+            MapOptions::default(),
+        )
+        .unwrap();
+        let status: Vec<(&str, bool)> = c.status.iter().map(|s| (s.column.header.as_str(), s.negated)).collect();
+        assert_eq!(
+            status,
+            [("Status", false), ("Employment Status", false), ("Leaver", true)]
+        );
+        assert_eq!(c.end_date.unwrap().header, "Termination Date");
+        assert_eq!(c.start_date.unwrap().header, "Hire Date");
+        // camelCase and underscores, as the HR sample writes them.
+        let c = map(
+            &["Dept", "EmploymentStatus", "DateofTermination", "date_of_hire"],
+            MapOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.status[0].column.header, "EmploymentStatus");
+        assert_eq!(c.end_date.unwrap().header, "DateofTermination");
+        assert_eq!(c.start_date.unwrap().header, "date_of_hire");
+    }
+
+    #[test]
+    fn two_of_a_rank_are_ambiguous_and_flags_settle_or_turn_off() {
+        let headers = ["Department", "Hire Date", "Date of Hire", "Status"];
+        let err = map(&headers, MapOptions::default()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "f, row 1: both 'Hire Date' and 'Date of Hire' could be the start-date column; choose one with --start-date-column"
+        );
+        let opts = MapOptions {
+            start_date_column: Some("Date of Hire".into()),
+            status_column: Some("none".into()),
+            ..MapOptions::default()
+        };
+        let c = map(&headers, opts).unwrap();
+        assert_eq!(c.start_date.unwrap().header, "Date of Hire");
+        assert!(c.status.is_empty());
+        let opts = MapOptions {
+            include_inactive: true,
+            ..MapOptions::default()
+        };
+        assert_eq!(map(&headers, opts).unwrap(), CurrentColumns::default());
+    }
 
     #[test]
     fn filters_parse_and_match_case_insensitively() {
