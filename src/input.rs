@@ -64,6 +64,51 @@ pub trait RowSink {
 struct Collect {
     normalizer: Normalizer,
     left_out: Vec<LeftOut>,
+    /// Each row's user, hashed: after normalizing, which users are on held-back rows.
+    users: Vec<(Source, u64)>,
+}
+
+/// A user ID's hash; two users sharing one only make a removal wait.
+fn user_hash(user: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    user.hash(&mut h);
+    h.finish()
+}
+
+impl Collect {
+    fn note_user(&mut self, row: &RowIn<'_>) {
+        if let Some(user) = row.user.filter(|u| !u.is_empty()) {
+            self.users.push((row.source, user_hash(user)));
+        }
+    }
+
+    /// Marks the people left out who are also on a held-back row of `plan`.
+    fn mark_held_back(&mut self, plan: &Plan) {
+        if self.left_out.is_empty() {
+            return;
+        }
+        self.users.sort_unstable();
+        let users = &self.users;
+        let user_of = |source: &Source| {
+            let source = *source;
+            let i = users.partition_point(|(s, _)| *s < source);
+            users[i..]
+                .iter()
+                .take_while(move |(s, _)| *s == source)
+                .map(|(_, h)| *h)
+        };
+        let held: std::collections::HashSet<u64> = plan
+            .invalid
+            .iter()
+            .map(|r| &r.source)
+            .chain(plan.conflicts.iter().flat_map(|c| c.names.iter().flat_map(|(_, s)| s)))
+            .flat_map(user_of)
+            .collect();
+        for l in &mut self.left_out {
+            l.held_back_too = !l.user_id.is_empty() && held.contains(&user_hash(&l.user_id));
+        }
+    }
 }
 
 impl RowSink for Collect {
@@ -71,9 +116,11 @@ impl RowSink for Collect {
         self.normalizer.table(table)
     }
     fn row(&mut self, row: RowIn<'_>) {
+        self.note_user(&row);
         self.normalizer.row(row);
     }
     fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String) {
+        self.note_user(row);
         self.normalizer.problem(row, column, message);
     }
     fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String) {
@@ -89,6 +136,7 @@ impl RowSink for Collect {
             why,
             source: row.source,
             kind: row.kind,
+            held_back_too: false,
         });
     }
 }
@@ -167,11 +215,14 @@ pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan,
     let mut collect = Collect {
         normalizer: Normalizer::with_options(settings.normalize),
         left_out: Vec::new(),
+        users: Vec::new(),
     };
     let mut notes = Vec::new();
     scan_noting(settings, &mut collect, &mut notes, seen)?;
-    let mut plan = collect.normalizer.finish();
+    let normalizer = std::mem::take(&mut collect.normalizer);
+    let mut plan = normalizer.finish();
     plan.problems.extend(notes);
+    collect.mark_held_back(&plan);
     plan.left_out = collect.left_out;
     // An organization whose every row was left out is still the export's: it is listed with
     // no group, so its leavers are removed (within the guard) and verify reads its groups.

@@ -246,3 +246,54 @@ fn repair_removes_leavers_but_not_people_merely_missing() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert_eq!(fake.members_of("acme", "ops"), ["a@x.example", "x@x.example"]);
 }
+
+/// Held-back rows stop removals in their organization (an employee on one would look like a
+/// leaver), but not the removal of someone whose own row says they left, unless they are on a
+/// held-back row too.
+#[test]
+fn a_leaver_is_removed_even_beside_held_back_rows_unless_held_back_too() {
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--quiet",
+            "--members",
+            "--org",
+            "acme",
+            "--api-base",
+            &url,
+            "--rate",
+            "500",
+            "--state",
+            "state.db",
+            "--report",
+            "r.csv",
+        ];
+        args.extend_from_slice(extra);
+        args.push("hr.csv");
+        w.run_env(&args, &CREDS)
+    };
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Active\nc@x.example,Ops,Active\nd@x.example,Ops,Active\n",
+    );
+    assert_eq!(import(&[]).code, 0);
+    // b left; c's row is held back (an error cell); d left but is also on a held-back row.
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Terminated\nc@x.example,#REF!,Active\n\
+         d@x.example,Ops,Terminated\nd@x.example,#REF!,Active\n",
+    );
+    let run = import(&["--remove-departed", "--allow-partial"]);
+    assert_eq!(run.code, 1, "held-back rows: {}", run.stderr);
+    assert_eq!(
+        fake.members_of("acme", "ops"),
+        ["a@x.example", "c@x.example", "d@x.example"]
+    );
+    let members = w.read("r-members.csv");
+    assert!(members.contains("acme,ops,b@x.example,remove,removed,"), "{members}");
+    assert!(members.contains("acme,ops,c@x.example,remove,skipped,"), "{members}");
+    assert!(members.contains("acme,ops,d@x.example,remove,skipped,"), "{members}");
+}

@@ -10,6 +10,7 @@ fn left(group: &str, user: &str, why: Why) -> LeftOut {
         why,
         source: Source { table: 0, row: 2 },
         kind: ListKind::Employees,
+        held_back_too: false,
     }
 }
 

@@ -84,6 +84,9 @@ pub struct LeftOut {
     pub source: Source,
     /// A department list's row or an employee's.
     pub kind: ListKind,
+    /// True when the same user is also on a held-back row (a conflict, an invalid row): a
+    /// current row of theirs may be among them, so their removal waits like everyone's.
+    pub held_back_too: bool,
 }
 
 /// The group a row would have joined: its code's ID when it has one, else its name's, made as

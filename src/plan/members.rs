@@ -142,10 +142,19 @@ pub(super) fn plan(
         .map(|c| c.organization_id.as_str())
         .chain(normalized.invalid.iter().map(|r| r.organization_id.as_str()))
         .collect();
-    for m in out
-        .iter_mut()
-        .filter(|m| m.action == Action::Remove && held_back.contains(m.organization_id.as_str()))
-    {
+    // Someone whose own row says they left is no such employee, unless they are on a
+    // held-back row too: their removal goes ahead.
+    let leavers: BTreeSet<(&str, &str)> = normalized
+        .left_out
+        .iter()
+        .filter(|l| !l.held_back_too && !l.user_id.is_empty())
+        .map(|l| (l.organization_id.as_str(), l.user_id.as_str()))
+        .collect();
+    for m in out.iter_mut().filter(|m| {
+        m.action == Action::Remove
+            && held_back.contains(m.organization_id.as_str())
+            && !leavers.contains(&(m.organization_id.as_str(), m.user_id.as_str()))
+    }) {
         m.status = Status::Skipped;
         m.error = "not removed: rows of this organization are held back (see the invalid rows), \
                    and an employee on one of them would look like a leaver"
