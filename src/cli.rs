@@ -239,7 +239,8 @@ pub struct RunOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_removals: Option<String>,
     /// With --members: read back each group's members first and send what the server lacks,
-    /// whatever the state believes (what `verify` reports missing).
+    /// whatever the state believes (what `verify` reports missing); people left out as not
+    /// current whom the server still lists are removed.
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]
     pub repair: bool,
@@ -503,6 +504,45 @@ pub struct InputOptions {
     #[arg(long, value_name = "PREFIX")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_prefix: Option<String>,
+    /// Header of the employment-status column, or "none" (default: Status, Employment Status,
+    /// Worker Status, Active, Leaver...; every one found is used).
+    #[arg(long, value_name = "HEADER|none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_column: Option<String>,
+    /// Header of the termination-date column, or "none" (default: Termination Date, End Date...).
+    #[arg(long, value_name = "HEADER|none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_column: Option<String>,
+    /// Header of the start-date column, or "none" (default: Hire Date, Start Date...).
+    #[arg(long, value_name = "HEADER|none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_column: Option<String>,
+    /// Keep leavers and people not yet started (status and dates decide nothing; --where still does).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub include_inactive: bool,
+    /// Judge end and start dates as of this day, YYYY-MM-DD [default: today].
+    #[arg(long, value_name = "DATE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// Status values that mean current, comma-separated (beside the built-in ones).
+    #[arg(long, value_name = "VALUES", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub active_values: Vec<String>,
+    /// Status values that mean the person left, comma-separated (beside the built-in ones).
+    #[arg(long, value_name = "VALUES", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inactive_values: Vec<String>,
+    /// How dates such as 03/04/2024 are read: DMY, MDY, or a pattern such as %d.%m.%Y
+    /// [default: decided per column from the dates that read only one way].
+    #[arg(long, value_name = "DMY|MDY|PATTERN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_format: Option<String>,
+    /// Keep only rows where COLUMN holds one of the values (=) or none of them (!=);
+    /// case-insensitive, repeatable, all must hold.
+    #[arg(long = "where", value_name = "COLUMN=VALUE[,VALUE...]")]
+    #[serde(rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<String>,
 }
 
 /// How stderr is written; every command has it.

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::current::{CurrentError, Judge, Rules, Verdict};
 use crate::map::{self, MapError, MapOptions, Mapping};
 use crate::normalize::{
-    ListKind, Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source, TableId, TableRef,
+    LeftOut, ListKind, Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source, TableId,
+    TableRef, Why,
 };
 use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 
@@ -26,6 +28,8 @@ pub struct InputSettings {
     pub map: MapOptions,
     /// How names are judged against each other.
     pub normalize: NormalizeOptions,
+    /// Who counts as current.
+    pub current: Rules,
 }
 
 /// A file that cannot be used at all.
@@ -37,6 +41,9 @@ pub enum InputError {
     /// No usable header or columns.
     #[error(transparent)]
     Map(#[from] MapError),
+    /// Status or date values that cannot be judged, or a filter that leaves nothing.
+    #[error(transparent)]
+    Current(#[from] CurrentError),
 }
 
 /// Where mapped rows go: the [`Normalizer`], or a counter when only reading is measured.
@@ -49,6 +56,89 @@ pub trait RowSink {
     fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String);
     /// Something worth a look on a row that goes ahead.
     fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String);
+    /// A row left out: the person is not current, or a `--where` filter excludes the row.
+    fn left_out(&mut self, row: &RowIn<'_>, why: Why);
+}
+
+/// The normalizer, and the rows left out beside it.
+struct Collect {
+    normalizer: Normalizer,
+    left_out: Vec<LeftOut>,
+    /// Each row's user, hashed: after normalizing, which users are on held-back rows.
+    users: Vec<(Source, u64)>,
+}
+
+/// A user ID's hash; two users sharing one only make a removal wait.
+fn user_hash(user: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    user.hash(&mut h);
+    h.finish()
+}
+
+impl Collect {
+    fn note_user(&mut self, row: &RowIn<'_>) {
+        if let Some(user) = row.user.filter(|u| !u.is_empty()) {
+            self.users.push((row.source, user_hash(user)));
+        }
+    }
+
+    /// Marks the people left out who are also on a held-back row of `plan`.
+    fn mark_held_back(&mut self, plan: &Plan) {
+        if self.left_out.is_empty() {
+            return;
+        }
+        self.users.sort_unstable();
+        let users = &self.users;
+        let user_of = |source: &Source| {
+            let source = *source;
+            let i = users.partition_point(|(s, _)| *s < source);
+            users[i..]
+                .iter()
+                .take_while(move |(s, _)| *s == source)
+                .map(|(_, h)| *h)
+        };
+        let held: std::collections::HashSet<u64> = plan
+            .invalid
+            .iter()
+            .map(|r| &r.source)
+            .chain(plan.conflicts.iter().flat_map(|c| c.names.iter().flat_map(|(_, s)| s)))
+            .flat_map(user_of)
+            .collect();
+        for l in &mut self.left_out {
+            l.held_back_too = !l.user_id.is_empty() && held.contains(&user_hash(&l.user_id));
+        }
+    }
+}
+
+impl RowSink for Collect {
+    fn table(&mut self, table: TableRef) -> TableId {
+        self.normalizer.table(table)
+    }
+    fn row(&mut self, row: RowIn<'_>) {
+        self.note_user(&row);
+        self.normalizer.row(row);
+    }
+    fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String) {
+        self.note_user(row);
+        self.normalizer.problem(row, column, message);
+    }
+    fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String) {
+        self.normalizer.warning(row, column, message);
+    }
+    fn left_out(&mut self, row: &RowIn<'_>, why: Why) {
+        let (group_id, group_name) = crate::normalize::group_of(row.name, row.code);
+        self.left_out.push(LeftOut {
+            organization_id: row.organization.to_owned(),
+            group_id,
+            group_name,
+            user_id: row.user.unwrap_or_default().to_owned(),
+            why,
+            source: row.source,
+            kind: row.kind,
+            held_back_too: false,
+        });
+    }
 }
 
 impl RowSink for Normalizer {
@@ -64,6 +154,8 @@ impl RowSink for Normalizer {
     fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String) {
         self.row_problem(Severity::Warning, row, column, message);
     }
+    /// The normalizer keeps no left-out rows ([`load`] does): they are no group's rows.
+    fn left_out(&mut self, _: &RowIn<'_>, _: Why) {}
 }
 
 /// Counts rows and problems; for measuring the reader alone.
@@ -75,6 +167,8 @@ pub struct Counter {
     pub rows: u64,
     /// Rows with a problem.
     pub problems: u64,
+    /// Rows left out (not current, or filtered).
+    pub left_out: u64,
 }
 
 impl RowSink for Counter {
@@ -89,6 +183,9 @@ impl RowSink for Counter {
         self.problems += 1;
     }
     fn warning(&mut self, _: &RowIn<'_>, _: &str, _: String) {}
+    fn left_out(&mut self, _: &RowIn<'_>, _: Why) {
+        self.left_out += 1;
+    }
 }
 
 /// What was made of one input file: its table, header row and cells, and mapping if one was made.
@@ -115,11 +212,35 @@ pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
 
 /// [`load`], adding to `seen` what was made of each file, also of the files that failed.
 pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan, Vec<InputError>> {
-    let mut normalizer = Normalizer::with_options(settings.normalize.clone());
+    let mut collect = Collect {
+        normalizer: Normalizer::with_options(settings.normalize.clone()),
+        left_out: Vec::new(),
+        users: Vec::new(),
+    };
     let mut notes = Vec::new();
-    scan_noting(settings, &mut normalizer, &mut notes, seen)?;
+    scan_noting(settings, &mut collect, &mut notes, seen)?;
+    let normalizer = std::mem::take(&mut collect.normalizer);
     let mut plan = normalizer.finish();
     plan.problems.extend(notes);
+    collect.mark_held_back(&plan);
+    plan.left_out = collect.left_out;
+    // An organization whose every row was left out is still the export's: it is listed with
+    // no group, so its leavers are removed (within the guard) and verify reads its groups.
+    for l in &plan.left_out {
+        if l.organization_id.is_empty() {
+            continue;
+        }
+        if let Err(at) = plan
+            .organizations
+            .binary_search_by(|o| o.id.as_str().cmp(&l.organization_id))
+        {
+            let org = crate::normalize::Organization {
+                id: l.organization_id.clone(),
+                groups: Vec::new(),
+            };
+            plan.organizations.insert(at, org);
+        }
+    }
     Ok(plan)
 }
 
@@ -208,6 +329,7 @@ fn stream(
     sink: &mut dyn RowSink,
     notes: &mut Vec<Problem>,
 ) -> Result<(), InputError> {
+    let mut judge = Judge::new(table, m, &settings.current)?;
     let table_id = sink.table(TableRef {
         file: table.location.file.clone(),
         sheet: table.location.sheet.clone(),
@@ -266,6 +388,21 @@ fn stream(
             person_name: person_name.as_deref(),
             email: email.as_deref(),
         };
+        // Who is current first: a leaver's row takes no part, whatever else is wrong with it.
+        match judge.judge(&row) {
+            Verdict::Current => {}
+            Verdict::LeftOut(why, warning) => {
+                if let Some((column, message)) = warning {
+                    sink.warning(&row_in, &column, message);
+                }
+                sink.left_out(&row_in, why);
+                return Ok(());
+            }
+            Verdict::Fault(column, message) => {
+                sink.problem(&row_in, &column, message);
+                return Ok(());
+            }
+        }
         // Error cells first: the value a formula should have produced is unknown.
         let errors = [
             (Some(&m.name), &name),
@@ -302,6 +439,7 @@ fn stream(
     if rows == 0 {
         return Err(MapError::HeaderOnly(table.location.clone().with_row(m.header_row)).into());
     }
+    judge.finish(table)?;
     if skipped > 0 {
         notes.push(Problem {
             severity: Severity::Warning,

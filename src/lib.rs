@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod console;
+pub mod current;
 pub mod error;
 pub mod input;
 pub mod location;

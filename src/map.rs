@@ -18,9 +18,11 @@ pub use header::{detect, is_name_header, repeats_header};
 use crate::location::Location;
 
 mod aliases;
+mod current;
 mod person;
 
 use aliases::{Keys, ID_ALIASES, NAME_ALIASES, ORG_ALIASES, USER_ALIASES};
+pub use current::{is_none as turns_off, CurrentColumns, Filter, StatusColumn};
 pub use person::{email_address, PersonColumns};
 
 /// The operator's mapping flags.
@@ -50,6 +52,16 @@ pub struct MapOptions {
     pub last_name_column: Option<String>,
     /// The person's e-mail column, instead of detecting it.
     pub email_column: Option<String>,
+    /// `--status-column` (`none`: no status column).
+    pub status_column: Option<String>,
+    /// `--end-date-column` (`none`: no end-date column).
+    pub end_date_column: Option<String>,
+    /// `--start-date-column` (`none`: no start-date column).
+    pub start_date_column: Option<String>,
+    /// `--include-inactive`: no status or date column is looked for.
+    pub include_inactive: bool,
+    /// `--where` filters.
+    pub filters: Vec<Filter>,
 }
 
 /// Whether a table lists departments or employees: it decides how an empty name is judged.
@@ -93,6 +105,8 @@ pub struct Mapping {
     pub person: PersonColumns,
     /// The header row's cells, up to `width`: a data row equal to it is a repeated header.
     pub header: Vec<String>,
+    /// The status and date columns that decide who is current, and the filters' columns.
+    pub current: CurrentColumns,
 }
 
 /// Why no mapping could be made.
@@ -336,6 +350,22 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
     let width = cells.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
     // A results report has exactly these columns first; its rows carry a status to honour.
     let is_report = keys.len() >= 4 && keys[..4] == ["organizationid", "groupid", "groupname", "status"];
+    let ambiguous = |many: &[usize], role: &'static str, flag: &'static str| {
+        let candidates: Vec<String> = many.iter().map(|&i| format!("'{}'", cells[i].trim())).collect();
+        MapError::Ambiguous {
+            location: at.clone(),
+            role,
+            candidates: candidates.join(" and "),
+            flag,
+        }
+    };
+    let taken: Vec<usize> = used
+        .iter()
+        .flatten()
+        .chain(user.as_ref().map(|c| &c.index))
+        .copied()
+        .collect();
+    let current = current::detect(&aliased, cells, &taken, is_report, opts, &by_flag, &ambiguous)?;
     Ok(Mapping {
         header_row: row,
         width,
@@ -347,6 +377,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         user,
         person,
         header: cells[..width].to_vec(),
+        current,
     })
 }
 

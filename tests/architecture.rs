@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "read",
     "map",
     "normalize",
+    "current",
     "input",
     "plan",
     "upload",

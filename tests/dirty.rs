@@ -2,6 +2,7 @@
 //! sample (a `DeptID` code and a `Department` name, two mis-coded rows) and a department typed
 //! four ways, through the real binary.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::corpus::{bamboohr, load, member, record, Lcg};
@@ -152,7 +153,8 @@ fn hr_dataset(w: &Workdir) -> PathBuf {
 fn two_mis_coded_rows_are_named_and_every_department_goes() {
     let w = Workdir::new();
     hr_dataset(&w);
-    let (run, json) = w.check_json(&["--org", "acme", "HRDataset_v14.csv"]);
+    // Every row, leavers too: this is about the department codes.
+    let (run, json) = w.check_json(&["--org", "acme", "--include-inactive", "HRDataset_v14.csv"]);
     assert_eq!(run.code, 1, "the two rows are held back: {}", run.stderr);
     let sizes: Vec<(String, String, usize)> = json["organizations"][0]["groups"]
         .as_array()
@@ -214,7 +216,7 @@ fn two_mis_coded_rows_are_named_and_every_department_goes() {
     assert!(rows_of(&json)
         .iter()
         .all(|(_, rows)| !rows.contains(&65) && !rows.contains(&228)));
-    let table = w.run(&["check", "--org", "acme", "HRDataset_v14.csv"]);
+    let table = w.run(&["check", "--org", "acme", "--include-inactive", "HRDataset_v14.csv"]);
     assert!(
         table
             .stderr
@@ -235,8 +237,36 @@ fn the_hr_sample_s_employee_ids_are_found_for_members() {
     let first = member(&plan, "10001");
     assert_eq!(first.name.as_deref(), Some("Adinolfi, Wilson A"));
     assert_eq!(first.email, None);
-    let members: usize = plan.organizations[0].groups.iter().map(|g| g.members.len()).sum();
-    assert_eq!(members, 308, "every employee but the two held back");
+    // Issue #19: the leavers (EmploymentStatus 'Voluntarily Terminated', a past
+    // DateofTermination) are left out; every current employee but the held-back ones is in.
+    let text = w.read("HRDataset_v14.csv");
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut leavers = std::collections::BTreeSet::new();
+    let mut current = std::collections::BTreeSet::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let set = if &r[24] == "Voluntarily Terminated" {
+            &mut leavers
+        } else {
+            &mut current
+        };
+        set.insert(r[1].to_owned());
+    }
+    assert!(leavers.len() > 80, "{}", leavers.len());
+    let members: BTreeSet<&str> = plan.organizations[0]
+        .groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(|m| m.user.as_str()))
+        .collect();
+    let held_back = plan.invalid.len();
+    assert_eq!(held_back, 2);
+    assert!(members.iter().all(|m| current.contains(*m)), "no leaver is a member");
+    assert!(
+        current.len() - members.len() <= held_back,
+        "every current employee but the held back"
+    );
+    let left: BTreeSet<&str> = plan.left_out.iter().map(|l| l.user_id.as_str()).collect();
+    assert_eq!(left.len(), leavers.len(), "every leaver is listed as left out");
     // The dry-run members report lists them by EmpID.
     let run = w.run(&[
         "import",
@@ -256,8 +286,20 @@ fn the_hr_sample_s_employee_ids_are_found_for_members() {
         .filter(|l| l.contains(",add,planned,"))
         .map(|l| l.split(',').nth(2).unwrap())
         .collect();
-    assert_eq!(planned.len(), 308, "{report}");
-    assert!(planned.contains(&"10001") && !planned.contains(&"10064") && !planned.contains(&"10227"));
+    assert_eq!(planned.len(), members.len(), "{report}");
+    assert!(planned.iter().all(|u| current.contains(*u)));
+    assert!(!planned.contains(&"10064") && !planned.contains(&"10227"));
+    let left_out = report.lines().filter(|l| l.contains(",add,left-out,")).count();
+    assert_eq!(left_out, leavers.len(), "a row per leaver in the members report");
+    assert!(
+        run.stderr.contains(&format!(
+            "{} people left out: EmploymentStatus 'Voluntarily Terminated' {}; 0 not yet started; 0 filtered",
+            leavers.len(),
+            leavers.len()
+        )),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

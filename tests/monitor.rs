@@ -399,13 +399,13 @@ fn a_validation_stop_is_logged_measured_and_notified() {
     let end = log.last().unwrap();
     assert_eq!(end["exit_code"], 2);
     assert_eq!(end["outcome"], "failed");
-    assert_eq!(end["rows_left_out"], 2);
+    assert_eq!(end["rows_held_back"], 2);
     assert!(end["error"].as_str().unwrap().contains("nothing was sent"), "{end}");
 
     let m = metrics(&w, "velt-groups.prom");
     assert_eq!(metric(&m, "velt_groups_last_run_exit_code", "import", &[]), 2.0);
     assert_eq!(metric(&m, "velt_groups_last_run_success", "import", &[]), 0.0);
-    assert_eq!(metric(&m, "velt_groups_rows_left_out_total", "import", &[]), 2.0);
+    assert_eq!(metric(&m, "velt_groups_rows_held_back_total", "import", &[]), 2.0);
     assert_eq!(
         metric(
             &m,
@@ -822,4 +822,56 @@ fn sigterm_before_any_upload_still_writes_run_finished_and_the_metrics() {
     assert!(end["error"].as_str().unwrap().starts_with("interrupted"), "{end}");
     let m = metrics(&w, "verify.prom");
     assert_eq!(metric(&m, "velt_groups_last_run_exit_code", "verify", &[]), 2.0);
+}
+
+/// People left out as not current are counted by reason, apart from the rows held back, and a
+/// night that only leaves leavers out is not a problem.
+#[test]
+fn people_left_out_are_measured_by_reason_and_are_no_problem() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Employee ID,Name,Department,Status,Hire Date\n\
+         e1,Ada,Sales,Active,2020-01-01\n\
+         e2,Bob,Sales,Terminated,2020-01-01\n\
+         e3,Cy,Sales,Terminated,2020-01-01\n\
+         e4,Di,Ops,Active,2030-01-01\n",
+    );
+    let run = w.run(&[
+        "check",
+        "--members",
+        "--org",
+        "acme",
+        "--as-of",
+        "2026-12-01",
+        "--metrics-file",
+        "velt-groups.prom",
+        "hr.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = metrics(&w, "velt-groups.prom");
+    assert_eq!(
+        metric(&m, "velt_groups_people_left_out_total", "check", &[("reason", "left")]),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "velt_groups_people_left_out_total",
+            "check",
+            &[("reason", "not_started")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "velt_groups_people_left_out_total",
+            "check",
+            &[("reason", "filtered")]
+        ),
+        0.0
+    );
+    assert_eq!(metric(&m, "velt_groups_rows_held_back_total", "check", &[]), 0.0);
+    assert_eq!(metric(&m, "velt_groups_last_run_success", "check", &[]), 1.0);
 }

@@ -38,6 +38,10 @@ mod members;
 mod corpus;
 // Issue #16: mis-coded rows named by majority, spellings merged, --strict-names.
 mod dirty;
+// Issue #19: only current people; each HR system's status and dates, --where, leavers removed.
+mod current;
+// Issue #19 over nights: leavers removed within the guard, verify and --repair; the web page.
+mod current_sync;
 // Header detection, sniffing and column flags under title blocks; merged cells.
 mod read_header;
 // Department names as Unicode text: NFC, invisible formatting characters.

@@ -15,7 +15,8 @@ use crate::settings::CheckSettings;
 
 /// Runs `check`.
 pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
-    let plan = crate::input::load(&settings.input).map_err(Error::Inputs)?;
+    let mut seen = Vec::new();
+    let plan = crate::input::load_seen(&settings.input, &mut seen).map_err(Error::Inputs)?;
     crate::observe::input_read(&plan);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -37,6 +38,19 @@ pub fn run(settings: &CheckSettings) -> Result<Exit, Error> {
         OutputFormat::Json => write_json(&plan, &mut out),
     };
     written.and_then(|()| out.flush()).map_err(Error::Output)?;
+    let day = settings.input.current.day();
+    for file in &seen {
+        if let Some(line) = file
+            .mapping
+            .as_ref()
+            .and_then(|m| crate::current::columns(&file.file, m, day))
+        {
+            console::line(line);
+        }
+    }
+    if let Some(left_out) = crate::current::describe(&plan) {
+        console::line(left_out);
+    }
     if !settings.quiet {
         console::line(summary(&plan));
     }
@@ -120,6 +134,18 @@ struct JsonPlan<'a> {
     organizations: Vec<JsonOrg<'a>>,
     conflicts: Vec<JsonConflict<'a>>,
     problems: &'a [Problem],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<JsonLeftOut<'a>>,
+}
+
+/// A row left out (not current, or filtered), with its reason.
+#[derive(Serialize)]
+struct JsonLeftOut<'a> {
+    organization_id: &'a str,
+    group_id: &'a str,
+    user_id: &'a str,
+    reason: String,
+    sources: Sources<'a>,
 }
 
 #[derive(Serialize)]
@@ -207,6 +233,17 @@ fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             })
             .collect(),
         problems: &plan.problems,
+        left_out: plan
+            .left_out
+            .iter()
+            .map(|l| JsonLeftOut {
+                organization_id: &l.organization_id,
+                group_id: &l.group_id,
+                user_id: &l.user_id,
+                reason: l.why.to_string(),
+                sources: Sources(plan, std::slice::from_ref(&l.source)),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

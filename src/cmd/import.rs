@@ -35,11 +35,15 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     if let Some(state) = &state {
         warn_other_bases(state, &normalized)?;
     }
+    if let Some(left_out) = crate::current::describe(&normalized) {
+        console::line(left_out);
+    }
     let options = PlanOptions {
         full: s.full,
         members: s.input.map.members,
         remove_departed: s.remove_departed,
         max_removals: s.max_removals,
+        repair: s.repair,
     };
     let mut plan = prepare(&normalized, state.as_deref(), options, s.repair.then_some(&s.upload))?;
     let held_back = plan.held_back();
@@ -175,6 +179,7 @@ pub fn write_report(
     summary: &mut Summary,
 ) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
+    summary.left_out = crate::current::counts(normalized);
     let written = report.write(&Report {
         input: normalized,
         groups: &plan.groups,
@@ -225,7 +230,9 @@ fn repair(
         .build()
         .map_err(Error::Runtime)?;
     for org in &normalized.organizations {
-        let mut groups: BTreeSet<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        // The groups of people left out too (a leaver still there is what a repair must see),
+        // and every group the state has members in.
+        let mut groups: BTreeSet<String> = crate::current::groups_to_read(normalized, org).into_iter().collect();
         for table in [&known.members, &known.present, &known.pending] {
             groups.extend(table.get(&org.id).into_iter().flat_map(|g| g.keys().cloned()));
         }

@@ -12,7 +12,7 @@ use crate::cli::OutputFormat;
 use crate::console::{self, count};
 use crate::error::{Error, Exit};
 use crate::input;
-use crate::normalize::Organization;
+use crate::normalize::{LeftOut, Organization};
 use crate::settings::VerifySettings;
 use crate::state::State;
 use crate::upload::readback::{self, Members};
@@ -30,6 +30,9 @@ pub enum Kind {
     Name,
     /// The server's e-mail for the user differs from the export's.
     Email,
+    /// The server has the user in the group; the export says they are not current (a leaver,
+    /// not yet started) or a `--where` filter leaves them out.
+    LeftOut,
 }
 
 impl Kind {
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Extra => "extra",
             Kind::Name => "name",
             Kind::Email => "email",
+            Kind::LeftOut => "left-out",
         }
     }
 }
@@ -72,19 +76,23 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
     let normalized = input::load(&s.input).map_err(Error::Inputs)?;
     crate::observe::input_read(&normalized);
     console::problems(&normalized.problems);
+    if let Some(left_out) = crate::current::describe(&normalized) {
+        console::line(left_out);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
     let mut differences = Vec::new();
     for org in &normalized.organizations {
-        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
+        let left_out: Vec<&LeftOut> = crate::current::people_of(&normalized, &org.id).collect();
+        let groups = crate::current::groups_to_read(&normalized, org);
         let server = runtime.block_on(readback::members(&s.upload, &org.id, &groups))?;
         let recorded = match &state {
             Some(state) => state.members(&org.id)?,
             None => Default::default(),
         };
-        differences.extend(compare(org, &server, &recorded));
+        differences.extend(compare(org, &server, &recorded, &left_out));
     }
     crate::observe::differences(
         normalized.organizations.iter().map(|o| o.id.as_str()),
@@ -117,9 +125,14 @@ pub fn compare(
     org: &Organization,
     server: &Members,
     recorded: &std::collections::HashMap<String, BTreeSet<String>>,
+    left_out: &[&LeftOut],
 ) -> Vec<Difference> {
     let mut out = Vec::new();
     let empty = BTreeMap::new();
+    let gone: BTreeSet<(&str, &str)> = left_out
+        .iter()
+        .map(|l| (l.group_id.as_str(), l.user_id.as_str()))
+        .collect();
     let mut compared: BTreeSet<&str> = BTreeSet::new();
     for g in &org.groups {
         let held = server.get(&g.id).unwrap_or(&empty);
@@ -149,9 +162,36 @@ pub fn compare(
                 out.push(diff(&m.user, Kind::Email, there.email.as_deref(), Some(email)));
             }
         }
-        for user in held.keys().filter(|u| !wanted.contains(u.as_str())) {
+        for user in held
+            .keys()
+            .filter(|u| !wanted.contains(u.as_str()) && !gone.contains(&(g.id.as_str(), u.as_str())))
+        {
             out.push(diff(user, Kind::Extra, None, None));
         }
+    }
+    // A person left out who is still in their group on the server: drift, and the one that
+    // matters most (a leaver keeps the group's access).
+    for (group, user) in gone {
+        let today = org
+            .groups
+            .iter()
+            .any(|g| g.id == group && g.members.iter().any(|m| m.user == user));
+        if today || !server.get(group).is_some_and(|held| held.contains_key(user)) {
+            continue;
+        }
+        let why = left_out
+            .iter()
+            .find(|l| l.group_id == group && l.user_id == user)
+            .map(|l| l.why.to_string());
+        out.push(Difference {
+            organization_id: org.id.clone(),
+            group_id: group.to_owned(),
+            user_id: user.to_owned(),
+            difference: Kind::LeftOut,
+            server: None,
+            export: why,
+            state_believes_added: recorded.get(group).is_some_and(|u| u.contains(user)),
+        });
     }
     out
 }
@@ -167,6 +207,13 @@ pub fn describe(d: &Difference) -> String {
     let what = match d.difference {
         Kind::Missing => "is not in the group on the server; the export puts them there".to_owned(),
         Kind::Extra => "is in the group on the server; the export does not put them there".to_owned(),
+        Kind::LeftOut => format!(
+            "is in the group on the server but is not current ({}); `import --members --repair` removes them",
+            d.export
+                .as_deref()
+                .unwrap_or("left out")
+                .trim_start_matches("left out: ")
+        ),
         Kind::Name => format!(
             "has the name {} on the server and {} in the export",
             quote(&d.server),

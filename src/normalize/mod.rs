@@ -18,6 +18,7 @@
 mod collect;
 mod decide;
 pub mod diagnose;
+mod left_out;
 mod people;
 mod person;
 pub mod same;
@@ -52,6 +53,7 @@ pub struct Problem {
 }
 
 pub use crate::map::ListKind;
+pub use left_out::{group_of, LeftOut, Why};
 pub use person::display_name;
 
 /// One table the rows came from (a CSV file or one sheet).
@@ -159,6 +161,8 @@ pub struct Plan {
     pub invalid: Vec<InvalidRow>,
     /// Every problem, errors and warnings, in input order then group order.
     pub problems: Vec<Problem>,
+    /// Rows left out: people not current, rows a `--where` filter excludes (input order).
+    pub left_out: Vec<LeftOut>,
 }
 
 impl Plan {

@@ -44,11 +44,23 @@ pub fn render(record: &Record, deliveries: &[Delivery]) -> String {
         "1 if the last run succeeded with nothing held back, else 0.",
         &[(&[], if record.has_problems() { 0.0 } else { 1.0 })],
     );
-    if let Some(n) = record.rows_left_out {
+    if let Some(n) = record.rows_held_back {
         out.counter(
-            "velt_groups_rows_left_out_total",
+            "velt_groups_rows_held_back_total",
             "Input rows held back: invalid, or behind a conflicting name.",
             &[(&[], n as f64)],
+        );
+    }
+    if let Some(by_reason) = &record.people_left_out {
+        let samples: Vec<([(&str, &str); 1], f64)> = by_reason
+            .iter()
+            .map(|(reason, n)| ([("reason", *reason)], *n as f64))
+            .collect();
+        let samples: Vec<(&[(&str, &str)], f64)> = samples.iter().map(|(l, n)| (&l[..], *n)).collect();
+        out.counter(
+            "velt_groups_people_left_out_total",
+            "Rows left out as not current (left, not_started) or by a --where filter (filtered).",
+            &samples,
         );
     }
     if let Some(s) = &record.summary {

@@ -33,7 +33,8 @@ struct Learned {
     summary: Option<Summary>,
     failed_groups: Vec<String>,
     more_failed: usize,
-    rows_left_out: Option<usize>,
+    rows_held_back: Option<usize>,
+    people_left_out: Option<BTreeMap<&'static str, usize>>,
     differences: Option<Differences>,
 }
 
@@ -41,7 +42,7 @@ struct Learned {
 pub type Differences = BTreeMap<String, BTreeMap<&'static str, usize>>;
 
 /// The kinds of difference `verify` finds, as the metrics label them.
-pub const DIFFERENCE_KINDS: [&str; 4] = ["missing", "extra", "name", "email"];
+pub const DIFFERENCE_KINDS: [&str; 5] = ["missing", "extra", "name", "email", "left-out"];
 
 /// How a run went, as the log, the metrics file and the webhooks see it.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +70,10 @@ pub struct Record {
     /// The error that ended the run, as printed.
     pub error: Option<String>,
     /// Input rows held back (invalid, or behind a conflicting name), when the inputs were read.
-    pub rows_left_out: Option<usize>,
+    pub rows_held_back: Option<usize>,
+    /// People left out as not current, by reason (`left`, `not_started`, `filtered`), when the
+    /// inputs were read. Not a problem: an export lists leavers every night.
+    pub people_left_out: Option<BTreeMap<&'static str, usize>>,
     /// `import`'s summary, when it got that far.
     pub summary: Option<Summary>,
     /// The first [`MAX_NAMED`] groups that failed, `name (organization)`.
@@ -95,7 +99,7 @@ impl Record {
     /// or found drift.
     pub fn has_problems(&self) -> bool {
         self.exit_code != 0
-            || self.rows_left_out.is_some_and(|n| n > 0)
+            || self.rows_held_back.is_some_and(|n| n > 0)
             || self.summary.as_ref().is_some_and(|s| s.stopped.is_some())
             || self
                 .differences
@@ -123,7 +127,8 @@ pub fn start(command: &'static str, monitor: &MonitorSettings) {
         summary: None,
         failed_groups: Vec::new(),
         more_failed: 0,
-        rows_left_out: None,
+        rows_held_back: None,
+        people_left_out: None,
         differences: None,
     });
     // Not for `ui`: the page's server answers Ctrl-C itself.
@@ -155,8 +160,23 @@ pub fn input_read(plan: &crate::normalize::Plan) {
         .iter()
         .flat_map(|c| c.names.iter().map(|(_, rows)| rows.len()))
         .sum();
+    let mut left_out: BTreeMap<&'static str, usize> = ["left", "not_started", "filtered"]
+        .into_iter()
+        .map(|r| (r, 0))
+        .collect();
+    for l in &plan.left_out {
+        let reason = if l.why.is_inactive() {
+            "left"
+        } else if l.why.is_not_started() {
+            "not_started"
+        } else {
+            "filtered"
+        };
+        *left_out.entry(reason).or_default() += 1;
+    }
     if let Some(run) = lock().as_mut() {
-        run.rows_left_out = Some(plan.invalid.len() + conflicting);
+        run.rows_held_back = Some(plan.invalid.len() + conflicting);
+        run.people_left_out = Some(left_out);
     }
 }
 
@@ -314,7 +334,8 @@ fn complete(run: Learned, monitor: &MonitorSettings, exit: Exit, error: Option<&
         elapsed_seconds: run.clock.elapsed().as_secs_f64(),
         exit_code: exit as u8,
         error: error.map(error_text),
-        rows_left_out: run.rows_left_out,
+        rows_held_back: run.rows_held_back,
+        people_left_out: run.people_left_out,
         summary: run.summary,
         failed_groups: run.failed_groups,
         more_failed: run.more_failed,

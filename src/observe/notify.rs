@@ -289,7 +289,7 @@ pub fn paragraph(record: &Record) -> String {
         };
         parts.push(format!("Not added: {}{more}.", record.failed_groups.join(", ")));
     }
-    if let Some(n) = record.rows_left_out.filter(|n| *n > 0) {
+    if let Some(n) = record.rows_held_back.filter(|n| *n > 0) {
         parts.push(format!("{} held back.", count(n, "input row")));
     }
     if let Some(d) = &record.differences {

@@ -12,7 +12,8 @@ fn record(command: &'static str, exit: Exit) -> Record {
         exit_code: exit as u8,
         outcome: "success",
         error: None,
-        rows_left_out: Some(0),
+        rows_held_back: Some(0),
+        people_left_out: None,
         summary: None,
         failed_groups: Vec::new(),
         more_failed: 0,
@@ -25,7 +26,7 @@ fn problems_are_failures_stops_rows_held_back_and_drift() {
     assert!(!record("import", Exit::Success).has_problems());
     assert!(record("import", Exit::Incomplete).has_problems());
     let mut held = record("import", Exit::Success);
-    held.rows_left_out = Some(3);
+    held.rows_held_back = Some(3);
     assert!(held.has_problems(), "--allow-partial left rows out: worth a word");
     let mut stopped = record("import", Exit::Success);
     stopped.summary = Some(Summary {

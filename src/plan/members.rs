@@ -129,6 +129,11 @@ pub(super) fn plan(
             }
         }
     }
+    // A repair removes the people left out that the server still lists in their group: HR
+    // says they left, which an export merely missing them does not. The guards below hold.
+    if opts.repair && !opts.remove_departed {
+        out.extend(left_out_removals(normalized, known));
+    }
     // An employee whose row is held back (a conflict, an error cell) is missing from today's
     // groups without having left: no removal in an organization with held-back rows.
     let held_back: BTreeSet<&str> = normalized
@@ -137,10 +142,19 @@ pub(super) fn plan(
         .map(|c| c.organization_id.as_str())
         .chain(normalized.invalid.iter().map(|r| r.organization_id.as_str()))
         .collect();
-    for m in out
-        .iter_mut()
-        .filter(|m| m.action == Action::Remove && held_back.contains(m.organization_id.as_str()))
-    {
+    // Someone whose own row says they left is no such employee, unless they are on a
+    // held-back row too: their removal goes ahead.
+    let leavers: BTreeSet<(&str, &str)> = normalized
+        .left_out
+        .iter()
+        .filter(|l| !l.held_back_too && !l.user_id.is_empty())
+        .map(|l| (l.organization_id.as_str(), l.user_id.as_str()))
+        .collect();
+    for m in out.iter_mut().filter(|m| {
+        m.action == Action::Remove
+            && held_back.contains(m.organization_id.as_str())
+            && !leavers.contains(&(m.organization_id.as_str(), m.user_id.as_str()))
+    }) {
         m.status = Status::Skipped;
         m.error = "not removed: rows of this organization are held back (see the invalid rows), \
                    and an employee on one of them would look like a leaver"
@@ -166,6 +180,23 @@ pub(super) fn plan(
             m.error = why.clone();
         }
     }
+    // A row for each person left out, with the reason: the report says who is not there, and why.
+    for l in normalized
+        .left_out
+        .iter()
+        .filter(|l| !l.user_id.is_empty() && !l.organization_id.is_empty())
+    {
+        out.push(MemberOutcome {
+            organization_id: l.organization_id.clone(),
+            group_id: l.group_id.clone(),
+            user_id: l.user_id.clone(),
+            action: Action::Add,
+            status: Status::LeftOut,
+            attempts: 0,
+            error: l.why.to_string(),
+            sources: vec![l.source],
+        });
+    }
     out.sort_by(|a, b| {
         (&a.organization_id, &a.group_id, a.action, &a.user_id).cmp(&(
             &b.organization_id,
@@ -175,6 +206,46 @@ pub(super) fn plan(
         ))
     });
     (out, guard)
+}
+
+/// The removals of people left out whom `known` (with a repair: the server, and the state when
+/// there is one) holds in the group their row names, unless another row puts them there today.
+fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberOutcome> {
+    let mut out: Vec<MemberOutcome> = Vec::new();
+    let today: BTreeSet<(&str, &str, &str)> = normalized
+        .organizations
+        .iter()
+        .flat_map(|o| {
+            o.groups.iter().flat_map(move |g| {
+                g.members
+                    .iter()
+                    .map(move |m| (o.id.as_str(), g.id.as_str(), m.user.as_str()))
+            })
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for l in &normalized.left_out {
+        let key = (l.organization_id.as_str(), l.group_id.as_str(), l.user_id.as_str());
+        let held = known
+            .members
+            .get(&l.organization_id)
+            .and_then(|g| g.get(&l.group_id))
+            .is_some_and(|users| users.contains(&l.user_id));
+        if !held || today.contains(&key) || !seen.insert(key) {
+            continue;
+        }
+        out.push(MemberOutcome {
+            organization_id: l.organization_id.clone(),
+            group_id: l.group_id.clone(),
+            user_id: l.user_id.clone(),
+            action: Action::Remove,
+            status: Status::Planned,
+            attempts: 0,
+            error: String::new(),
+            sources: Vec::new(),
+        });
+    }
+    out
 }
 
 /// Every employee of a group that can be sent, once per organization, with the name and

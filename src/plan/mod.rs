@@ -42,6 +42,9 @@ pub struct PlanOptions {
     pub remove_departed: bool,
     /// `--max-removals`.
     pub max_removals: Option<Limit>,
+    /// `--repair`: people left out (leavers, not yet started, filtered) whom the server still
+    /// lists in their group are removed, even without `--remove-departed`.
+    pub repair: bool,
 }
 
 /// Every group and membership with its status; `planned` ones are to be sent.
@@ -229,7 +232,13 @@ impl Plan {
         let fine = |s: Status| {
             matches!(
                 s,
-                Status::Added | Status::Exists | Status::Removed | Status::Planned | Status::Unchanged | Status::Stale
+                Status::Added
+                    | Status::Exists
+                    | Status::Removed
+                    | Status::Planned
+                    | Status::Unchanged
+                    | Status::Stale
+                    | Status::LeftOut
             )
         };
         self.groups.iter().all(|o| fine(o.status))

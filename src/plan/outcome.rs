@@ -8,7 +8,7 @@ use crate::normalize::Source;
 
 /// What happened to one group (or membership).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// The server confirmed it.
     Added,
@@ -29,6 +29,9 @@ pub enum Status {
     Skipped,
     /// The server answered that it is there already (`already-exists`): counted as done.
     Exists,
+    /// Memberships only: the row's person is not current (a leaver, not yet started) or a
+    /// `--where` filter excludes the row; `error` says which. Nothing is sent for it.
+    LeftOut,
 }
 
 impl Status {
@@ -44,6 +47,7 @@ impl Status {
             Status::Removed => "removed",
             Status::Skipped => "skipped",
             Status::Exists => "exists",
+            Status::LeftOut => "left-out",
         }
     }
 }

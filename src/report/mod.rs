@@ -198,6 +198,10 @@ pub struct Summary {
     /// `acme/cafe renamed: 'Cafe' → 'Café'`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub renamed: Vec<String>,
+    /// Rows left out, by reason (`EmploymentStatus 'Terminated'`, `Termination Date passed`,
+    /// `not yet started`, `filtered`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub left_out: BTreeMap<String, usize>,
 }
 
 impl Summary {

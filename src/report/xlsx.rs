@@ -37,9 +37,13 @@ impl Formats {
         match status {
             Status::Failed => &self.failed,
             Status::Invalid | Status::Skipped => &self.invalid,
-            Status::Added | Status::Exists | Status::Unchanged | Status::Planned | Status::Stale | Status::Removed => {
-                &self.plain
-            }
+            Status::Added
+            | Status::Exists
+            | Status::Unchanged
+            | Status::Planned
+            | Status::Stale
+            | Status::Removed
+            | Status::LeftOut => &self.plain,
         }
     }
 }

@@ -569,6 +569,12 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
         Some("") => return Err(SettingsError::invalid("--org", "needs a non-empty organization ID")),
         other => other.map(str::to_owned),
     };
+    let current = current_rules(&args)?;
+    let filters = args
+        .filters
+        .iter()
+        .map(|f| crate::map::Filter::parse(f).map_err(|problem| SettingsError::invalid("--where", problem)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(InputSettings {
         paths: args.inputs,
         names: Vec::new(),
@@ -590,11 +596,61 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
             first_name_column: args.first_name_column,
             last_name_column: args.last_name_column,
             email_column: args.email_column,
+            status_column: args.status_column,
+            end_date_column: args.end_date_column,
+            start_date_column: args.start_date_column,
+            include_inactive: args.include_inactive,
+            filters,
         },
         normalize: crate::normalize::Options {
             strict_names: args.strict_names,
             id_prefix: id_prefix(args.id_prefix.as_deref())?,
         },
+        current,
+    })
+}
+
+/// The rules of who counts as current, from their flags.
+fn current_rules(args: &InputOptions) -> Result<crate::current::Rules, SettingsError> {
+    use crate::current::{date::DateFormat, vocab};
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|text| {
+            text.trim()
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| SettingsError::invalid("--as-of", format!("takes a date as YYYY-MM-DD, not '{text}'")))
+        })
+        .transpose()?;
+    let date_format = args
+        .date_format
+        .as_deref()
+        .map(|text| DateFormat::parse(text).map_err(|problem| SettingsError::invalid("--date-format", problem)))
+        .transpose()?;
+    // A config array's items may hold commas too ("Retired, Deceased").
+    let keys = |values: &[String]| -> Vec<String> {
+        values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(vocab::key)
+            .filter(|k| !k.is_empty())
+            .collect()
+    };
+    let overrides = vocab::Overrides {
+        active: keys(&args.active_values),
+        inactive: keys(&args.inactive_values),
+    };
+    if let Some(both) = overrides.active.iter().find(|v| overrides.inactive.contains(v)) {
+        return Err(SettingsError::invalid(
+            "--active-values",
+            format!("and --inactive-values both name '{both}'; give it to one of them"),
+        ));
+    }
+    Ok(crate::current::Rules {
+        include_inactive: args.include_inactive,
+        as_of,
+        overrides,
+        date_format,
     })
 }
 

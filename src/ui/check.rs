@@ -37,6 +37,12 @@ pub struct Choices {
     pub header_row: Option<u64>,
     /// `--members`.
     pub members: bool,
+    /// `--status-column` (`none`: no status).
+    pub status_column: Option<String>,
+    /// `--end-date-column` (`none`: no end date).
+    pub end_date_column: Option<String>,
+    /// `--start-date-column` (`none`: no start date).
+    pub start_date_column: Option<String>,
 }
 
 impl Choices {
@@ -51,6 +57,9 @@ impl Choices {
             sheet: input.sheet.clone(),
             header_row: input.header_row,
             members: input.members,
+            status_column: input.status_column.clone(),
+            end_date_column: input.end_date_column.clone(),
+            start_date_column: input.start_date_column.clone(),
         }
     }
 
@@ -68,6 +77,9 @@ impl Choices {
             sheet: given(&self.sheet),
             header_row: self.header_row,
             members: self.members,
+            status_column: given(&self.status_column),
+            end_date_column: given(&self.end_date_column),
+            start_date_column: given(&self.start_date_column),
             ..config.clone()
         };
         let mut input = crate::settings::input_settings(options).map_err(|e| e.to_string())?;
@@ -173,6 +185,7 @@ pub fn prepare(app: &App, files: &[Upload], choices: &Choices) -> Result<Prepare
         // Removals need members; without them the setting has nothing to remove.
         remove_departed: s.remove_departed && choices.members,
         max_removals: s.max_removals,
+        repair: false,
     };
     let planned = import::open_state(s.state.as_deref(), &s.upload)
         .and_then(|state| Ok((import::prepare(&normalized, state.as_deref(), options, None)?, state)));

@@ -30,6 +30,8 @@ pub struct Tally {
     pub planned: usize,
     /// Known from an earlier run, no longer in the export (nothing is done to it).
     pub stale: usize,
+    /// People the export says are not current (left, not yet started, filtered): not sent.
+    pub left_out: usize,
 }
 
 impl Tally {
@@ -42,6 +44,7 @@ impl Tally {
             Status::Invalid | Status::Skipped => &mut self.held_back,
             Status::Planned => &mut self.planned,
             Status::Stale => &mut self.stale,
+            Status::LeftOut => &mut self.left_out,
             Status::Failed if attempts == 0 && error.starts_with("not attempted") => &mut self.not_attempted,
             Status::Failed => &mut self.failed,
         };

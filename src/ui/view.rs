@@ -27,6 +27,8 @@ pub struct CheckView {
     pub organizations: Vec<OrgView>,
     /// `check`'s summary line.
     pub summary: String,
+    /// How many rows were left out and why (people not current, filtered), when any were.
+    pub left_out: Option<String>,
     /// Groups and rows held back (conflicts, invalid rows).
     pub held_back: usize,
     /// Members that would be removed.
@@ -101,6 +103,7 @@ pub fn checked(normalized: &normalize::Plan, plan: &Plan, seen: &[Seen], upload:
             .collect(),
         organizations: organizations(normalized, plan),
         summary: crate::cmd::check::summary(normalized),
+        left_out: crate::current::describe(normalized),
         held_back: plan.held_back(),
         removals: plan
             .members
@@ -149,6 +152,16 @@ fn files(seen: &[Seen]) -> Vec<FileView> {
                     ("email", m.person.email.as_ref()),
                 ];
                 for (role, column) in roles {
+                    if let Some(c) = column {
+                        columns.insert(role, c.header.clone());
+                    }
+                }
+                // Who counts as current: every status column used, and the dates.
+                let status: Vec<&str> = m.current.status.iter().map(|s| s.column.header.as_str()).collect();
+                if !status.is_empty() {
+                    columns.insert("status", status.join("', '"));
+                }
+                for (role, column) in [("end_date", &m.current.end_date), ("start_date", &m.current.start_date)] {
                     if let Some(c) = column {
                         columns.insert(role, c.header.clone());
                     }

@@ -10,7 +10,12 @@ const ROLES = [
   ["id_column", "id", "Department code"],
   ["org_column", "org", "Organization"],
   ["user_column", "user", "User ID"],
+  ["status_column", "status", "Status"],
+  ["end_date_column", "end_date", "End date"],
+  ["start_date_column", "start_date", "Start date"],
 ];
+// Roles a file may do without: their dropdown offers "none" (the column is not used).
+const OPTIONAL = ["status", "end_date", "start_date"];
 
 let session = null; // where the page writes to, and the starting choices
 let choices = {}; // sent with every check and import
@@ -160,7 +165,7 @@ function render() {
   renderGroups();
   $("summary").textContent = view.errors.length
     ? "No groups yet: see the problems on the left."
-    : checkSummary(view);
+    : view.left_out ? `${checkSummary(view)} · ${view.left_out}` : checkSummary(view);
   renderTarget();
   renderSend();
   if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
@@ -222,6 +227,7 @@ function renderChoices() {
     else if (mapped) auto = "automatic: none found";
     const select = el("select", { id: `col-${role}`, name: key },
       el("option", { value: "", text: auto }),
+      OPTIONAL.includes(role) ? el("option", { value: "none", text: "none (not used)" }) : null,
       headers.map((h) => el("option", { value: h.value, text: h.label })));
     select.value = choices[key] || "";
     select.disabled = busy || (role === "org" && $("org").value.trim() !== "");
@@ -555,6 +561,7 @@ function countLine(t, noun, dryRun) {
   add(t.held_back, "held back", "held");
   add(t.planned, dryRun ? "would be sent" : "not sent");
   add(t.stale, "no longer in the export");
+  add(t.left_out, "left out (not current)");
   const joined = parts.flatMap((x, i) => (i ? [" · ", x] : [x]));
   return [...joined, ` (${plural(t.total, noun)} in all)`];
 }
