@@ -373,7 +373,7 @@ mod tests {
     fn a_windows_path_is_refused_where_it_is_not_one() {
         assert_eq!(
             path_keys(),
-            ["ca-file", "inputs", "report", "state", "summary-json"]
+            ["ca-file", "inputs", "metrics-file", "report", "state", "summary-json"]
                 .map(str::to_owned)
                 .into()
         );
@@ -382,6 +382,7 @@ mod tests {
             ("report = \"D:/reports/r.csv\"\n", 1),
             ("inputs = ['hr.csv', '\\\\fileserver\\hr\\export.csv']\n", 1),
             ("ca-file = 'c:corp.pem'\n", 1),
+            ("metrics-file = 'C:\\metrics\\velt.prom'\n", 1),
         ] {
             let (dir, path) = file(text);
             let got = ConfigFile::load(&path);
