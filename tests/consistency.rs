@@ -40,6 +40,17 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
         "last-name-column",
         "email-column",
         "strict-names",
+        "id-prefix",
+        // Who counts as current (issue 19).
+        "status-column",
+        "end-date-column",
+        "start-date-column",
+        "include-inactive",
+        "as-of",
+        "active-values",
+        "inactive-values",
+        "date-format",
+        "where",
     ] {
         t.insert(flag, READS);
     }
@@ -80,6 +91,13 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
     // Import's alone.
     for flag in ["dry-run", "allow-partial", "report", "summary-json", "repair"] {
         t.insert(flag, &[IMPORT]);
+    }
+    // How stderr is written: every command (issue 25).
+    t.insert("log-format", &[CHECK, IMPORT, VERIFY, UI]);
+    // What a run tells the tools that watch it: each command that runs once and ends. (The
+    // page's server runs until stopped; its runs are seen on the page.)
+    for flag in ["metrics-file", "notify", "notify-on"] {
+        t.insert(flag, &[CHECK, IMPORT, VERIFY]);
     }
     // The page's alone.
     for flag in ["port", "no-open"] {
