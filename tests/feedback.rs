@@ -224,3 +224,29 @@ fn rate_auto_is_a_config_value_and_a_dry_run_gives_a_range() {
         run.stderr
     );
 }
+
+/// The README's first command: the bundled sample as a dry run, with no credentials. A plan
+/// this small is said to take "under a second", not "about 0.0s".
+#[test]
+fn the_readme_dry_run_works_on_the_sample_and_says_under_a_second() {
+    let w = Workdir::new();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/employees.xlsx");
+    let run = w.run(&[
+        "import",
+        "--dry-run",
+        "--org",
+        "acme",
+        "--report",
+        "samples-report.xlsx",
+        sample,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("engineering"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("at 5 requests/s that takes under a second"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("0.0s"), "{}", run.stderr);
+    assert!(w.path("samples-report.xlsx").exists());
+}

@@ -241,12 +241,16 @@ pub fn dry_run(plan: &Plan, settings: &UploadSettings) {
         );
     }
     let f = Sending::of(plan, settings);
-    let time = |rate: f64| human_duration(std::time::Duration::from_secs_f64(f.seconds_at(rate)));
+    // "about 0.0s" reads as a fault; a short run is said as such.
+    let time = |rate: f64| match f.seconds_at(rate) {
+        s if s < 1.0 => "under a second".to_owned(),
+        s => format!("about {}", human_duration(std::time::Duration::from_secs_f64(s))),
+    };
     let pace = match settings.rate {
-        Rate::Fixed(rate) => format!("at {rate} requests/s that takes about {}", time(rate)),
+        Rate::Fixed(rate) => format!("at {rate} requests/s that takes {}", time(rate)),
         // The server's limit is what `auto` finds out, so the time can only be a range.
         Rate::Auto { max } => format!(
-            "at --rate auto that takes from about {} (at --max-rate {max} requests/s) to about {} (at {} requests/s, where it starts), as the server's limit, --concurrency and latency allow",
+            "at --rate auto that takes from {} (at --max-rate {max} requests/s) to {} (at {} requests/s, where it starts), as the server's limit, --concurrency and latency allow",
             time(max),
             time(settings.rate.start()),
             settings.rate.start()
