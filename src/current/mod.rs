@@ -165,10 +165,15 @@ impl<'a> Judge<'a> {
         let mut not_started: Option<Why> = None;
         // The first active-looking status, named only if an end date contradicts it.
         let mut active = None;
+        // A cell that cannot be read only holds the row back when nothing else says it left.
+        let mut broken = None;
         for s in &self.columns.status {
             let text = match row.cell(s.column.index) {
                 Cell::Text(t) => t,
-                Cell::Error(e) => return fault(&s.column.header, &e),
+                Cell::Error(e) => {
+                    broken.get_or_insert_with(|| fault(&s.column.header, &e));
+                    continue;
+                }
             };
             let value = text.trim();
             if value.is_empty() {
@@ -200,6 +205,14 @@ impl<'a> Judge<'a> {
                 }
             }
         }
+        // A leaver status settles it, whatever the dates say or fail to say: a terminated
+        // person whose termination date reads 'TBD' or #N/A must not stay in their group.
+        if let Some(why) = leaver {
+            return Verdict::LeftOut(why, None);
+        }
+        if let Some(fault) = broken {
+            return fault;
+        }
         let end = match self.date(row, self.columns.end_date.as_ref(), self.end_order) {
             Ok(d) => d,
             Err(f) => return f,
@@ -210,9 +223,6 @@ impl<'a> Judge<'a> {
         };
         // An end before the start closed an earlier employment: a rehire is current.
         let end = end.filter(|e| start.is_none_or(|s| *e >= s));
-        if let Some(why) = leaver {
-            return Verdict::LeftOut(why, None);
-        }
         let header = |c: &Option<crate::map::Column>| c.as_ref().map_or(String::new(), |c| c.header.clone());
         if let Some(date) = end.filter(|e| *e <= self.day) {
             let column = header(&self.columns.end_date);
