@@ -122,13 +122,22 @@ fn deliver_all(urls: &[Secret], body: Bytes) -> Vec<Result<u16, String>> {
     })
 }
 
-/// Removes the URL, and its path (where the token is), from `text`.
+/// Removes the URL, its path (where Slack's token is), and its query's and user part's values
+/// (where a Teams workflow's `sig=` or a password is), from `text`.
 fn scrub(text: &str, url: &Secret) -> String {
-    let path = url::Url::parse(url.expose())
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default();
-    let path = if path.len() > 1 { path } else { String::new() };
-    sanitize::text(text, &[url.expose(), &path])
+    let mut parts = vec![url.expose().to_owned()];
+    if let Ok(u) = url::Url::parse(url.expose()) {
+        if u.path().len() > 1 {
+            parts.push(u.path().to_owned());
+        }
+        // Only values long enough to be a token: `api-version=2016-06-01` stays readable.
+        let long = |v: &str| v.chars().count() >= crate::secret::MIN_CHARS;
+        parts.extend(u.query_pairs().map(|(_, v)| v.into_owned()).filter(|v| long(v)));
+        parts.extend(u.password().map(str::to_owned));
+        parts.push(u.to_string());
+    }
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    sanitize::text(text, &parts)
 }
 
 /// Why an attempt failed, and whether a retry may help.
@@ -337,5 +346,26 @@ pub fn hostname() -> Option<String> {
     #[cfg(not(unix))]
     {
         std::env::var("COMPUTERNAME").ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// What a webhook server answers may quote its own URL's token in any part of it.
+    #[test]
+    fn a_webhook_error_keeps_no_part_of_its_token() {
+        let url = crate::secret::Secret::new(
+            "https://prod-1.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=Zx9SigNatureTokenValue1",
+        );
+        for said in [
+            "HTTP 401: signature 'Zx9SigNatureTokenValue1' is invalid",
+            "HTTP 401: https://prod-1.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=Zx9SigNatureTokenValue1",
+        ] {
+            let clean = super::scrub(said, &url);
+            assert!(!clean.contains("Zx9SigNatureTokenValue1"), "{clean}");
+        }
+        let slack = crate::secret::Secret::new("https://hooks.example/services/T0/B0/SlackTokenValue9");
+        let clean = super::scrub("HTTP 404: no such hook /services/T0/B0/SlackTokenValue9", &slack);
+        assert_eq!(clean, "HTTP 404: no such hook [redacted]");
     }
 }
