@@ -377,7 +377,7 @@ mod tests {
     fn a_windows_path_is_refused_where_it_is_not_one() {
         assert_eq!(
             path_keys(),
-            ["ca-file", "inputs", "report", "state", "summary-json"]
+            ["ca-file", "inputs", "metrics-file", "report", "state", "summary-json"]
                 .map(str::to_owned)
                 .into()
         );
