@@ -64,6 +64,43 @@ fn no_output_names_a_file_the_run_reads_or_holds() {
     }
 }
 
+/// A state reached by a symlink keeps its lock and journal beside the file it leads to:
+/// no output may name those either.
+#[cfg(unix)]
+#[test]
+fn no_output_names_the_lock_or_journal_of_a_symlinked_state() {
+    let w = Workdir::new();
+    w.write("departments.csv", DEPARTMENTS);
+    std::fs::create_dir_all(w.path("real")).unwrap();
+    std::fs::write(w.path("real/s.db"), "").unwrap();
+    std::os::unix::fs::symlink("real/s.db", w.path("link.db")).unwrap();
+    for (flag, target) in [
+        ("--metrics-file", "real/s.db.lock"),
+        ("--summary-json", "real/s.db-wal"),
+        ("--report", "real/s.db-journal"),
+    ] {
+        let args = [
+            "import",
+            "--org",
+            "acme",
+            "--dry-run",
+            "--state",
+            "link.db",
+            flag,
+            target,
+            "departments.csv",
+        ];
+        let run = w.run(&args);
+        assert_eq!(run.code, 2, "{flag} {target}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!("error: {flag} ")) && run.stderr.contains(" is the --state file's "),
+            "{flag} {target}: {}",
+            run.stderr
+        );
+        assert!(!w.path(target).exists(), "{flag} {target}: nothing written");
+    }
+}
+
 /// The same for the page's imports: `ui --state` may not name the config file.
 #[test]
 fn the_pages_state_may_not_name_the_config_file() {
