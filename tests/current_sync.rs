@@ -371,3 +371,46 @@ fn a_leaver_status_wins_over_an_unreadable_date_or_an_error_cell() {
     assert!(members.contains("acme,ops,b@x.example,remove,removed,"), "{members}");
     assert!(members.contains("acme,ops,c@x.example,remove,removed,"), "{members}");
 }
+
+/// Someone with no current row left the organization, whichever department their leaver row
+/// names: moved before leaving (the row says Sales, the server has them in Ops), or no
+/// department at all. `verify` names them in every group read back that lists them, and
+/// `--repair` removes them there.
+#[test]
+fn a_leaver_whose_row_names_another_or_no_department_is_found_and_removed_by_repair() {
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let base = ["--members", "--org", "acme", "--api-base", &url, "--rate", "500"];
+    let run = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.extend(base);
+        args.push("hr.csv");
+        w.run_env(&args, &CREDS)
+    };
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Active\nc@x.example,Ops,Active\nd@x.example,Sales,Active\n",
+    );
+    assert_eq!(run(&["import", "--quiet", "--report", "r.csv"]).code, 0);
+    assert_eq!(fake.members_of("acme", "ops").len(), 3);
+    // b moved to Sales and left; c left with the department cell blank.
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Sales,Terminated\nc@x.example,,Resigned\nd@x.example,Sales,Active\n",
+    );
+    let verify = run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stderr);
+    assert_eq!(
+        verify.stdout,
+        "acme, group 'ops': user b@x.example is in the group on the server but is not current (Status is 'Terminated', a leaver); \
+         `import --members --repair` removes them\n\
+         acme, group 'ops': user c@x.example is in the group on the server but is not current (Status is 'Resigned', a leaver); \
+         `import --members --repair` removes them\n"
+    );
+    let repair = run(&["import", "--quiet", "--repair", "--report", "r.csv"]);
+    assert_eq!(repair.code, 0, "{}", repair.stderr);
+    assert_eq!(fake.members_of("acme", "ops"), ["a@x.example"]);
+    assert_eq!(fake.members_of("acme", "sales"), ["d@x.example"]);
+    assert_eq!(run(&["verify"]).code, 0);
+}

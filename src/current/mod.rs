@@ -19,7 +19,7 @@ use crate::map::{CurrentColumns, Mapping};
 use crate::normalize::Why;
 use crate::read::{Cell, ReadError, Row, Table};
 use date::{DateFormat, Order};
-pub use tell::{columns, counts, describe, groups_to_read, nobody_current, people_of};
+pub use tell::{columns, counts, departed, describe, groups_to_read, nobody_current, people_of};
 use vocab::{Class, Overrides};
 
 /// The operator's rules.
