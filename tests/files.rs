@@ -101,6 +101,40 @@ fn no_output_names_the_lock_or_journal_of_a_symlinked_state() {
     }
 }
 
+/// Outputs are written through a temporary file beside them: a file already at the name a
+/// temporary file would take (here a link to the config, and an input) is left alone.
+#[cfg(unix)]
+#[test]
+fn writing_an_output_never_goes_through_a_file_already_beside_it() {
+    let w = Workdir::new();
+    w.write("departments.csv", DEPARTMENTS);
+    let config = "org = \"acme\"\n";
+    w.write("vg.toml", config);
+    std::os::unix::fs::symlink("vg.toml", w.path(".m.prom.tmp")).unwrap();
+    std::os::unix::fs::symlink("vg.toml", w.path(".s.json.tmp")).unwrap();
+    w.write(".r.csv.tmp", DEPARTMENTS);
+    let run = w.run(&[
+        "import",
+        "--config",
+        "vg.toml",
+        "--dry-run",
+        "--report",
+        "r.csv",
+        "--summary-json",
+        "s.json",
+        "--metrics-file",
+        "m.prom",
+        "departments.csv",
+        ".r.csv.tmp",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.read("vg.toml"), config);
+    assert_eq!(w.read(".r.csv.tmp"), DEPARTMENTS);
+    assert!(w.read("m.prom").contains("velt_groups_"));
+    assert!(w.read("s.json").contains("organizations"));
+    assert!(w.read("r.csv").contains("acme"));
+}
+
 /// The same for the page's imports: `ui --state` may not name the config file.
 #[test]
 fn the_pages_state_may_not_name_the_config_file() {

@@ -298,7 +298,11 @@ mod tests {
             ("Date Terminated", "Date Hired"),
             ("Term Dt", "Hired Date"),
         ] {
-            let c = map(&["EMPLID", "Department", "EMPL_STATUS", end, start], MapOptions::default()).unwrap();
+            let c = map(
+                &["EMPLID", "Department", "EMPL_STATUS", end, start],
+                MapOptions::default(),
+            )
+            .unwrap();
             assert_eq!(c.status[0].column.header, "EMPL_STATUS");
             assert_eq!(c.end_date.map(|c| c.header).as_deref(), Some(end));
             assert_eq!(c.start_date.map(|c| c.header).as_deref(), Some(start));
