@@ -40,8 +40,25 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
         "last-name-column",
         "email-column",
         "strict-names",
+        // Issue 20's group IDs and issue 19's who counts as current.
+        "id-prefix",
+        "status-column",
+        "end-date-column",
+        "start-date-column",
+        "include-inactive",
+        "as-of",
+        "active-values",
+        "inactive-values",
+        "date-format",
+        "where",
     ] {
         t.insert(flag, READS);
+    }
+    // Issue 25: every command logs; a run that ends (not the page's server) is measured and
+    // notified.
+    t.insert("log-format", &[CHECK, IMPORT, VERIFY, UI]);
+    for flag in ["metrics-file", "notify", "notify-on"] {
+        t.insert(flag, &[CHECK, IMPORT, VERIFY]);
     }
     // The files: on the command line, but on the page for `ui`.
     t.insert("inputs", &[CHECK, IMPORT, VERIFY]);
