@@ -95,20 +95,28 @@ fn deliver_all(urls: &[Secret], body: Bytes) -> Vec<Result<u16, String>> {
         Ok(r) => r,
         Err(e) => return failed(format!("cannot start the async runtime: {e}")),
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(ATTEMPT)
-        .connect_timeout(QUICK)
-        .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => return failed(format!("cannot set up the HTTP client: {}", root_cause(&e))),
+    // A loopback webhook (plain http is allowed only there) is never sent through a proxy:
+    // the proxy would read its token in clear text.
+    let build = |direct: bool| {
+        let builder = reqwest::Client::builder();
+        let builder = if direct { builder.no_proxy() } else { builder };
+        builder
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(ATTEMPT)
+            .connect_timeout(QUICK)
+            .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
+            .build()
+    };
+    let (proxied, direct) = match (build(false), build(true)) {
+        (Ok(p), Ok(d)) => (p, d),
+        (Err(e), _) | (_, Err(e)) => return failed(format!("cannot set up the HTTP client: {}", root_cause(&e))),
     };
     runtime.block_on(async {
         let deadline = tokio::time::Instant::now() + TOTAL;
         let each = urls.iter().map(|url| async {
-            let delivered = tokio::time::timeout_at(deadline, deliver(&client, url, body.clone(), deadline)).await;
+            let loopback = url::Url::parse(url.expose()).is_ok_and(|u| crate::upload::is_loopback(&u));
+            let client = if loopback { &direct } else { &proxied };
+            let delivered = tokio::time::timeout_at(deadline, deliver(client, url, body.clone(), deadline)).await;
             let result = delivered.unwrap_or_else(|_| {
                 Err(format!(
                     "no answer within {} s (the notification step's bound)",
