@@ -171,7 +171,7 @@ pub fn departed<'p>(plan: &'p Plan, organization: &crate::normalize::Organizatio
         .flat_map(|g| g.members.iter().map(|m| m.user.as_str()))
         .collect();
     people_of(plan, &organization.id)
-        .filter(|l| !l.held_back_too)
+        .filter(|l| !l.held_back_too && !l.current_too)
         .map(|l| l.user_id.as_str())
         .filter(|u| !current.contains(u))
         .collect()
