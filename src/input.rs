@@ -105,8 +105,10 @@ impl Collect {
             .chain(plan.conflicts.iter().flat_map(|c| c.names.iter().flat_map(|(_, s)| s)))
             .flat_map(user_of)
             .collect();
+        let seen: std::collections::HashSet<u64> = users.iter().map(|(_, h)| *h).collect();
         for l in &mut self.left_out {
             l.held_back_too = !l.user_id.is_empty() && held.contains(&user_hash(&l.user_id));
+            l.current_too = !l.user_id.is_empty() && seen.contains(&user_hash(&l.user_id));
         }
     }
 }
@@ -137,6 +139,7 @@ impl RowSink for Collect {
             source: row.source,
             kind: row.kind,
             held_back_too: false,
+            current_too: false,
         });
     }
 }

@@ -55,15 +55,57 @@ pub const REDACTED: &str = "[redacted]";
 /// counts only where it is not part of a longer word (letters, digits, `-`, `_`), so a short
 /// placeholder secret such as `t` never turns "internal" into "in`[redacted]`ernal"; a real key
 /// is quoted whole, between spaces, quotes, `=` or `:`.
+///
+/// A secret long enough to be real ([`MIN_CHARS`]) goes wherever it stands, also run into
+/// other characters, and so do its percent-encoded and JSON-escaped forms: a server or proxy
+/// that quotes a request's URL or body writes the key so, and replacing a real key's text
+/// cannot cut a word apart.
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut text = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        text = scrub_one(&text, secret);
+        let real = secret.chars().count() >= MIN_CHARS;
+        for form in forms(secret) {
+            text = scrub_one(&text, &form, real);
+        }
     }
     text
 }
 
-fn scrub_one(text: &str, secret: &str) -> String {
+/// The secret as written, percent-encoded (both cases of hex digits, `+` for a space too) and
+/// JSON-escaped, each once.
+fn forms(secret: &str) -> Vec<String> {
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let escaped = serde_json::to_string(secret).unwrap_or_default();
+    let escaped = escaped.trim_matches('"').to_owned();
+    let mut all = vec![secret.to_owned()];
+    let spaced = encoded.replace('+', "%20");
+    for form in [lower_hex(&spaced), lower_hex(&encoded), spaced, encoded, escaped] {
+        if !all.contains(&form) {
+            all.push(form);
+        }
+    }
+    all
+}
+
+/// `%2F` as `%2f`.
+fn lower_hex(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut hex = 0;
+    for c in encoded.chars() {
+        if c == '%' {
+            hex = 2;
+            out.push(c);
+        } else if hex > 0 {
+            hex -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn scrub_one(text: &str, secret: &str, anywhere: bool) -> String {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_');
     let mut out = String::with_capacity(text.len());
     let mut rest = 0;
@@ -74,8 +116,8 @@ fn scrub_one(text: &str, secret: &str) -> String {
         let before = text[..start].chars().next_back();
         let after = text[end..].chars().next();
         // A secret that itself starts or ends with a word character must not continue one.
-        let open = !(word(before) && word(secret.chars().next()));
-        let close = !(word(after) && word(secret.chars().next_back()));
+        let open = anywhere || !(word(before) && word(secret.chars().next()));
+        let close = anywhere || !(word(after) && word(secret.chars().next_back()));
         if open && close {
             out.push_str(&text[rest..start]);
             out.push_str(REDACTED);
@@ -117,16 +159,28 @@ mod tests {
         // A one-letter placeholder never cuts words apart.
         assert_eq!(scrub("internal error: t", &["t"]), "internal error: [redacted]");
         assert_eq!(
-            scrub(
-                "key=K3y-long-secret, 'K3y-long-secret' K3y-long-secretX",
-                &["K3y-long-secret"]
-            ),
-            "key=[redacted], '[redacted]' K3y-long-secretX"
+            scrub("key=K3y-long-secret, 'K3y-long-secret'", &["K3y-long-secret"]),
+            "key=[redacted], '[redacted]'"
         );
         assert_eq!(scrub("aaa", &["aa"]), "aaa");
         assert_eq!(scrub("x aa aa", &["aa"]), "x [redacted] [redacted]");
         assert_eq!(scrub("é-secret-é", &["secret"]), "é-secret-é");
         assert_eq!(scrub("nothing", &[""]), "nothing");
+    }
+
+    #[test]
+    fn a_real_secret_goes_run_into_text_encoded_or_escaped() {
+        let key = "Ab3/def+ghi=jk \"l\\m";
+        for (text, want) in [
+            ("keyAb3/def+ghi=jk \"l\\mX", "key[redacted]X"),
+            ("GET /?k=Ab3%2Fdef%2Bghi%3Djk+%22l%5Cm&x=1", "GET /?k=[redacted]&x=1"),
+            ("GET /?k=Ab3%2fdef%2bghi%3djk%20%22l%5cm", "GET /?k=[redacted]"),
+            ("{\"key\":\"Ab3/def+ghi=jk \\\"l\\\\m\"}", "{\"key\":\"[redacted]\"}"),
+        ] {
+            assert_eq!(scrub(text, &[key]), want, "{text}");
+        }
+        // A short placeholder still only goes as a whole token.
+        assert_eq!(scrub("x%20y tt", &["t"]), "x%20y tt");
     }
 
     #[test]

@@ -113,3 +113,31 @@ fn the_sample_config_parses() {
     );
     assert!(w.path("velt-groups-report.xlsx").exists());
 }
+
+/// A webhook URL carries its token: a config value of the wrong shape is refused without
+/// quoting it, as an API key is.
+#[test]
+fn a_misshapen_secret_in_the_config_is_not_quoted_back() {
+    let w = Workdir::new();
+    w.write("hr.csv", "Department\nSales\n");
+    for (config, key) in [
+        (
+            "notify = \"https://hooks.slack.com/services/T0/B0/SECRETTOKEN123\"\n",
+            "notify",
+        ),
+        ("api-key = 123456789012345\n", "api-key"),
+        ("auth-token = [\"SECRETTOKEN123\"]\n", "auth-token"),
+    ] {
+        w.write("vg.toml", config);
+        let run = w.run(&["import", "--dry-run", "--org", "acme", "--config", "vg.toml", "hr.csv"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(!run.stderr.contains("SECRETTOKEN123"), "{}", run.stderr);
+        assert!(!run.stderr.contains("123456789012345"), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("vg.toml, line 1: the value of {key} cannot be read")),
+            "{}",
+            run.stderr
+        );
+    }
+}

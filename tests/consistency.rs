@@ -54,6 +54,12 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
     ] {
         t.insert(flag, READS);
     }
+    // Issue 25: every command logs; a run that ends (not the page's server) is measured and
+    // notified.
+    t.insert("log-format", &[CHECK, IMPORT, VERIFY, UI]);
+    for flag in ["metrics-file", "notify", "notify-on"] {
+        t.insert(flag, &[CHECK, IMPORT, VERIFY]);
+    }
     // The files: on the command line, but on the page for `ui`.
     t.insert("inputs", &[CHECK, IMPORT, VERIFY]);
     for flag in [
@@ -91,13 +97,6 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
     // Import's alone.
     for flag in ["dry-run", "allow-partial", "report", "summary-json", "repair"] {
         t.insert(flag, &[IMPORT]);
-    }
-    // How stderr is written: every command (issue 25).
-    t.insert("log-format", &[CHECK, IMPORT, VERIFY, UI]);
-    // What a run tells the tools that watch it: each command that runs once and ends. (The
-    // page's server runs until stopped; its runs are seen on the page.)
-    for flag in ["metrics-file", "notify", "notify-on"] {
-        t.insert(flag, &[CHECK, IMPORT, VERIFY]);
     }
     // The page's alone.
     for flag in ["port", "no-open"] {

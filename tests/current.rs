@@ -791,3 +791,28 @@ fn where_filters_name_real_columns_leave_something_and_work_on_department_lists(
         run.stderr
     );
 }
+
+/// A rehire (an end date before the start date) is current only when both dates are sure:
+/// in columns whose day/month order nothing settled, `05/04/2024` before `04/05/2024` may be
+/// the other way round, and a leaver would pass for a rehire.
+#[test]
+fn an_end_before_the_start_is_a_rehire_only_when_the_order_is_known() {
+    let w = Workdir::new();
+    let rows: &[&[&str]] = &[
+        &["Email", "Department", "Termination Date", "Hire Date"],
+        &["a@x.example", "Ops", "05/04/2024", "04/05/2024"],
+        &["b@x.example", "Ops", "", "01/02/2020"],
+    ];
+    w.write("hr.csv", csv(rows, ','));
+    let (_, got) = who(&w, "hr.csv", &[]);
+    assert_eq!(got["b@x.example"], "in");
+    assert!(got["a@x.example"].contains("Termination Date"), "{got:?}");
+    // A date that reads one way only settles both columns: day first, so a's end (5 April)
+    // is before the rehire (4 May).
+    let mut settled = rows.to_vec();
+    settled.push(&["c@x.example", "Ops", "25/12/2019", "13/01/2019"]);
+    w.write("hr.csv", csv(&settled, ','));
+    let (_, got) = who(&w, "hr.csv", &[]);
+    assert_eq!(got["a@x.example"], "in");
+    assert!(got["c@x.example"].contains("Termination Date"), "{got:?}");
+}

@@ -4,7 +4,7 @@
 
 use fake_velt::{FakeConfig, FakeVelt};
 
-use crate::workdir::{Workdir, CREDS};
+use crate::workdir::{Workdir, CREDS, X};
 
 /// The nightly sync: someone's status turns to a leaver value while they stay in the export.
 #[test]
@@ -296,4 +296,124 @@ fn a_leaver_is_removed_even_beside_held_back_rows_unless_held_back_too() {
     assert!(members.contains("acme,ops,b@x.example,remove,removed,"), "{members}");
     assert!(members.contains("acme,ops,c@x.example,remove,skipped,"), "{members}");
     assert!(members.contains("acme,ops,d@x.example,remove,skipped,"), "{members}");
+}
+
+/// A leaver status settles who is current before any date is read: a terminated person whose
+/// termination date is not written yet ('TBD') or whose other status cell is an error (#N/A
+/// from a lookup) is removed, not held back in their group night after night.
+#[test]
+fn a_leaver_status_wins_over_an_unreadable_date_or_an_error_cell() {
+    use X::{Empty as E, S};
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--quiet",
+            "--members",
+            "--org",
+            "acme",
+            "--api-base",
+            &url,
+            "--rate",
+            "500",
+            "--state",
+            "state.db",
+            "--report",
+            "r.csv",
+        ];
+        args.extend_from_slice(extra);
+        args.push("hr.xlsx");
+        w.run_env(&args, &CREDS)
+    };
+    let header = || {
+        vec![
+            S("Email"),
+            S("Department"),
+            S("Status"),
+            S("Employment Status"),
+            S("Termination Date"),
+        ]
+    };
+    let person = |email: &'static str, status: &'static str| vec![S(email), S("Ops"), S(status), S("Full-Time"), E];
+    let mut rows = vec![header()];
+    for email in [
+        "a@x.example",
+        "b@x.example",
+        "c@x.example",
+        "d@x.example",
+        "e@x.example",
+    ] {
+        rows.push(person(email, "Active"));
+    }
+    w.xlsx("hr.xlsx", &[("People", rows)]);
+    assert_eq!(import(&[]).code, 0);
+    assert_eq!(fake.members_of("acme", "ops").len(), 5);
+
+    // b's termination date is not known yet; c's employment status is a broken lookup.
+    let rows = vec![
+        header(),
+        person("a@x.example", "Active"),
+        vec![S("b@x.example"), S("Ops"), S("Terminated"), S("Full-Time"), S("TBD")],
+        vec![S("c@x.example"), S("Ops"), S("Terminated"), X::F("=NA()", "#N/A"), E],
+        person("d@x.example", "Active"),
+        person("e@x.example", "Active"),
+    ];
+    w.xlsx("hr.xlsx", &[("People", rows)]);
+    let run = import(&["--remove-departed", "--max-removals", "2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        fake.members_of("acme", "ops"),
+        ["a@x.example", "d@x.example", "e@x.example"]
+    );
+    let members = w.read("r-members.csv");
+    assert!(members.contains("acme,ops,b@x.example,remove,removed,"), "{members}");
+    assert!(members.contains("acme,ops,c@x.example,remove,removed,"), "{members}");
+}
+
+/// Someone with no current row left the organization, whichever department their leaver row
+/// names: moved before leaving (the row says Sales, the server has them in Ops), or no
+/// department at all. `verify` names them in every group read back that lists them, and
+/// `--repair` removes them there.
+#[test]
+fn a_leaver_whose_row_names_another_or_no_department_is_found_and_removed_by_repair() {
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    let base = ["--members", "--org", "acme", "--api-base", &url, "--rate", "500"];
+    let run = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.extend(base);
+        args.push("hr.csv");
+        w.run_env(&args, &CREDS)
+    };
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Ops,Active\nc@x.example,Ops,Active\nd@x.example,Sales,Active\n\
+         e@x.example,Sales,Active\n",
+    );
+    assert_eq!(run(&["import", "--quiet", "--report", "r.csv"]).code, 0);
+    assert_eq!(fake.members_of("acme", "ops").len(), 3);
+    // b moved to Sales and left; c left with the department cell blank. e still works there
+    // (a current row without a department): no leaver beyond the row that says so.
+    w.write(
+        "hr.csv",
+        "Email,Department,Status\na@x.example,Ops,Active\nb@x.example,Sales,Terminated\nc@x.example,,Resigned\nd@x.example,Sales,Active\n\
+         e@x.example,Ops,Terminated\ne@x.example,,Active\n",
+    );
+    let verify = run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stderr);
+    assert_eq!(
+        verify.stdout,
+        "acme, group 'sales': user e@x.example is in the group on the server; the export does not put them there\n\
+         acme, group 'ops': user b@x.example is in the group on the server but is not current (Status is 'Terminated', a leaver); \
+         `import --members --repair` removes them\n\
+         acme, group 'ops': user c@x.example is in the group on the server but is not current (Status is 'Resigned', a leaver); \
+         `import --members --repair` removes them\n"
+    );
+    let repair = run(&["import", "--quiet", "--repair", "--report", "r.csv"]);
+    assert_eq!(repair.code, 0, "{}", repair.stderr);
+    assert_eq!(fake.members_of("acme", "ops"), ["a@x.example"]);
+    assert_eq!(fake.members_of("acme", "sales"), ["d@x.example", "e@x.example"]);
 }

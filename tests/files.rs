@@ -64,6 +64,77 @@ fn no_output_names_a_file_the_run_reads_or_holds() {
     }
 }
 
+/// A state reached by a symlink keeps its lock and journal beside the file it leads to:
+/// no output may name those either.
+#[cfg(unix)]
+#[test]
+fn no_output_names_the_lock_or_journal_of_a_symlinked_state() {
+    let w = Workdir::new();
+    w.write("departments.csv", DEPARTMENTS);
+    std::fs::create_dir_all(w.path("real")).unwrap();
+    std::fs::write(w.path("real/s.db"), "").unwrap();
+    std::os::unix::fs::symlink("real/s.db", w.path("link.db")).unwrap();
+    for (flag, target) in [
+        ("--metrics-file", "real/s.db.lock"),
+        ("--summary-json", "real/s.db-wal"),
+        ("--report", "real/s.db-journal"),
+    ] {
+        let args = [
+            "import",
+            "--org",
+            "acme",
+            "--dry-run",
+            "--state",
+            "link.db",
+            flag,
+            target,
+            "departments.csv",
+        ];
+        let run = w.run(&args);
+        assert_eq!(run.code, 2, "{flag} {target}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!("error: {flag} ")) && run.stderr.contains(" is the --state file's "),
+            "{flag} {target}: {}",
+            run.stderr
+        );
+        assert!(!w.path(target).exists(), "{flag} {target}: nothing written");
+    }
+}
+
+/// Outputs are written through a temporary file beside them: a file already at the name a
+/// temporary file would take (here a link to the config, and an input) is left alone.
+#[cfg(unix)]
+#[test]
+fn writing_an_output_never_goes_through_a_file_already_beside_it() {
+    let w = Workdir::new();
+    w.write("departments.csv", DEPARTMENTS);
+    let config = "org = \"acme\"\n";
+    w.write("vg.toml", config);
+    std::os::unix::fs::symlink("vg.toml", w.path(".m.prom.tmp")).unwrap();
+    std::os::unix::fs::symlink("vg.toml", w.path(".s.json.tmp")).unwrap();
+    w.write(".r.csv.tmp", DEPARTMENTS);
+    let run = w.run(&[
+        "import",
+        "--config",
+        "vg.toml",
+        "--dry-run",
+        "--report",
+        "r.csv",
+        "--summary-json",
+        "s.json",
+        "--metrics-file",
+        "m.prom",
+        "departments.csv",
+        ".r.csv.tmp",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.read("vg.toml"), config);
+    assert_eq!(w.read(".r.csv.tmp"), DEPARTMENTS);
+    assert!(w.read("m.prom").contains("velt_groups_"));
+    assert!(w.read("s.json").contains("organizations"));
+    assert!(w.read("r.csv").contains("acme"));
+}
+
 /// The same for the page's imports: `ui --state` may not name the config file.
 #[test]
 fn the_pages_state_may_not_name_the_config_file() {

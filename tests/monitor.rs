@@ -875,3 +875,26 @@ fn people_left_out_are_measured_by_reason_and_are_no_problem() {
     assert_eq!(metric(&m, "velt_groups_rows_held_back_total", "check", &[]), 0.0);
     assert_eq!(metric(&m, "velt_groups_last_run_success", "check", &[]), 1.0);
 }
+
+/// A loopback webhook (the one place plain http is allowed) never goes through a proxy, which
+/// would read its token in clear text; as for a loopback --api-base.
+#[test]
+fn a_loopback_webhook_is_never_proxied() {
+    let w = Workdir::new();
+    w.write("hr.csv", "Department\nSales\nR&D\nR-D\n");
+    let fake = FakeVelt::start(FakeConfig::default());
+    let hook = Webhook::start(Hook::Accept);
+    let proxy = Webhook::start(Hook::Accept);
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let url = fake.url();
+    let notify = hook.url();
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        let mut env = CREDS.to_vec();
+        env.push((var, proxy_url.as_str()));
+        env.push(("VELT_GROUPS_NOTIFY", notify.as_str()));
+        let run = w.run_env(&import_args(&url, &["--strict-names", "--org", "acme", "hr.csv"]), &env);
+        assert_eq!(run.code, 2, "{var}: {}", run.stderr);
+        assert_eq!(proxy.requests(), Vec::<String>::new(), "{var} carried the webhook");
+    }
+    assert_eq!(hook.bodies().len(), 4);
+}

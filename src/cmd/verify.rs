@@ -92,7 +92,8 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
             Some(state) => state.members(&org.id)?,
             None => Default::default(),
         };
-        differences.extend(compare(org, &server, &recorded, &left_out));
+        let departed = crate::current::departed(&normalized, org);
+        differences.extend(compare(org, &server, &recorded, &left_out, &departed));
     }
     crate::observe::differences(
         normalized.organizations.iter().map(|o| o.id.as_str()),
@@ -126,13 +127,24 @@ pub fn compare(
     server: &Members,
     recorded: &std::collections::HashMap<String, BTreeSet<String>>,
     left_out: &[&LeftOut],
+    departed: &BTreeSet<&str>,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
     let empty = BTreeMap::new();
-    let gone: BTreeSet<(&str, &str)> = left_out
+    // Each leaver row's group, and every group read back that still lists someone with no
+    // current row at all.
+    let mut gone: BTreeSet<(&str, &str)> = left_out
         .iter()
+        .filter(|l| !l.group_id.is_empty())
         .map(|l| (l.group_id.as_str(), l.user_id.as_str()))
         .collect();
+    for (group, held) in server {
+        gone.extend(
+            held.keys()
+                .filter(|u| departed.contains(u.as_str()))
+                .map(|u| (group.as_str(), u.as_str())),
+        );
+    }
     let mut compared: BTreeSet<&str> = BTreeSet::new();
     for g in &org.groups {
         let held = server.get(&g.id).unwrap_or(&empty);
@@ -182,6 +194,7 @@ pub fn compare(
         let why = left_out
             .iter()
             .find(|l| l.group_id == group && l.user_id == user)
+            .or_else(|| left_out.iter().find(|l| l.user_id == user))
             .map(|l| l.why.to_string());
         out.push(Difference {
             organization_id: org.id.clone(),

@@ -19,7 +19,7 @@ use crate::map::{CurrentColumns, Mapping};
 use crate::normalize::Why;
 use crate::read::{Cell, ReadError, Row, Table};
 use date::{DateFormat, Order};
-pub use tell::{columns, counts, describe, groups_to_read, nobody_current, people_of};
+pub use tell::{columns, counts, departed, describe, groups_to_read, nobody_current, people_of};
 use vocab::{Class, Overrides};
 
 /// The operator's rules.
@@ -103,6 +103,9 @@ pub struct Judge<'a> {
     day: Date,
     end_order: Order,
     start_order: Order,
+    /// Per date column (end, start): whether its order is known (a value forced it, or
+    /// `--date-format`), not merely the default.
+    settled: [bool; 2],
     unknown: BTreeMap<(usize, String), Unknown>,
     /// Status texts already classified, in plain and in "Leaver" columns.
     classes: [std::collections::HashMap<String, Option<Class>>; 2],
@@ -119,6 +122,7 @@ impl<'a> Judge<'a> {
         let columns = &m.current;
         let day = rules.day();
         let mut orders = [Order::DayFirst, Order::DayFirst];
+        let mut settled = [rules.date_format.is_some(); 2];
         let dates = [columns.end_date.as_ref(), columns.start_date.as_ref()];
         if rules.date_format.is_none() && dates.iter().any(Option::is_some) {
             let mut scans: [Scan; 2] = Default::default();
@@ -132,7 +136,8 @@ impl<'a> Judge<'a> {
                 }
                 Ok::<(), ReadError>(())
             })?;
-            for ((order, scan), column) in orders.iter_mut().zip(&scans).zip(dates) {
+            for (((order, scan), column), settled) in orders.iter_mut().zip(&scans).zip(dates).zip(&mut settled) {
+                *settled = scan.day_first.is_some() || scan.month_first.is_some();
                 if let Some(column) = column {
                     *order = scan.order().map_err(|detail| CurrentError::DateOrder {
                         location: table.location.clone().with_column(column.header.clone()),
@@ -150,6 +155,7 @@ impl<'a> Judge<'a> {
             day,
             end_order: orders[0],
             start_order: orders[1],
+            settled,
             unknown: BTreeMap::new(),
             classes: Default::default(),
             rows: 0,
@@ -165,10 +171,15 @@ impl<'a> Judge<'a> {
         let mut not_started: Option<Why> = None;
         // The first active-looking status, named only if an end date contradicts it.
         let mut active = None;
+        // A cell that cannot be read only holds the row back when nothing else says it left.
+        let mut broken = None;
         for s in &self.columns.status {
             let text = match row.cell(s.column.index) {
                 Cell::Text(t) => t,
-                Cell::Error(e) => return fault(&s.column.header, &e),
+                Cell::Error(e) => {
+                    broken.get_or_insert_with(|| fault(&s.column.header, &e));
+                    continue;
+                }
             };
             let value = text.trim();
             if value.is_empty() {
@@ -200,6 +211,14 @@ impl<'a> Judge<'a> {
                 }
             }
         }
+        // A leaver status settles it, whatever the dates say or fail to say: a terminated
+        // person whose termination date reads 'TBD' or #N/A must not stay in their group.
+        if let Some(why) = leaver {
+            return Verdict::LeftOut(why, None);
+        }
+        if let Some(fault) = broken {
+            return fault;
+        }
         let end = match self.date(row, self.columns.end_date.as_ref(), self.end_order) {
             Ok(d) => d,
             Err(f) => return f,
@@ -208,11 +227,12 @@ impl<'a> Judge<'a> {
             Ok(d) => d,
             Err(f) => return f,
         };
-        // An end before the start closed an earlier employment: a rehire is current.
-        let end = end.filter(|e| start.is_none_or(|s| *e >= s));
-        if let Some(why) = leaver {
-            return Verdict::LeftOut(why, None);
-        }
+        // An end before the start closed an earlier employment: a rehire is current. Only
+        // when both dates are sure: read in the order merely assumed, `05/04/2024` before
+        // `04/05/2024` may be the other way round, and a leaver would pass for a rehire.
+        let sure =
+            self.sure(row, self.columns.end_date.as_ref(), 0) && self.sure(row, self.columns.start_date.as_ref(), 1);
+        let end = end.filter(|e| !sure || start.is_none_or(|s| *e >= s));
         let header = |c: &Option<crate::map::Column>| c.as_ref().map_or(String::new(), |c| c.header.clone());
         if let Some(date) = end.filter(|e| *e <= self.day) {
             let column = header(&self.columns.end_date);
@@ -258,6 +278,12 @@ impl<'a> Judge<'a> {
             cache.insert(value.to_owned(), class);
         }
         class
+    }
+
+    /// Whether a date cell reads as one date: not ambiguous, or its column's order is known.
+    fn sure(&self, row: &Row<'_>, column: Option<&crate::map::Column>, which: usize) -> bool {
+        self.settled[which]
+            || column.is_none_or(|c| !row.cell(c.index).text().is_some_and(|t| date::read(t).is_ambiguous()))
     }
 
     /// A date cell, read; `Err` is the row's fault.

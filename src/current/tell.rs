@@ -2,7 +2,7 @@
 //! the summary's counts, the departments with nobody current; and which groups a read-back
 //! must cover so a leaver still on the server is seen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
 
@@ -143,7 +143,7 @@ pub fn nobody_current(plan: &Plan) -> Vec<String> {
 pub fn groups_to_read(plan: &Plan, organization: &crate::normalize::Organization) -> Vec<String> {
     let mut seen: std::collections::HashSet<&str> = organization.groups.iter().map(|g| g.id.as_str()).collect();
     let mut groups: Vec<String> = organization.groups.iter().map(|g| g.id.clone()).collect();
-    for l in people_of(plan, &organization.id) {
+    for l in people_of(plan, &organization.id).filter(|l| !l.group_id.is_empty()) {
         if seen.insert(l.group_id.as_str()) {
             groups.push(l.group_id.clone());
         }
@@ -151,10 +151,28 @@ pub fn groups_to_read(plan: &Plan, organization: &crate::normalize::Organization
     groups
 }
 
-/// The left-out rows of one organization that name a user, as (group, user, why).
+/// The left-out rows of one organization that name a user (the group may be empty: a leaver's
+/// row need not name a department).
 pub fn people_of<'p>(plan: &'p Plan, organization: &str) -> impl Iterator<Item = &'p LeftOut> + 'p {
     let organization = organization.to_owned();
     plan.left_out
         .iter()
-        .filter(move |l| l.organization_id == organization && !l.user_id.is_empty() && !l.group_id.is_empty())
+        .filter(move |l| l.organization_id == organization && !l.user_id.is_empty())
+}
+
+/// The people of `organization` left out on every row of theirs: no current row puts them
+/// in any group. Such a person has left the organization, so any group the server still
+/// lists them in keeps a leaver's access, whichever department their row names (they may
+/// have moved before leaving, or their leaver row may name none).
+pub fn departed<'p>(plan: &'p Plan, organization: &crate::normalize::Organization) -> BTreeSet<&'p str> {
+    let current: BTreeSet<&str> = organization
+        .groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(|m| m.user.as_str()))
+        .collect();
+    people_of(plan, &organization.id)
+        .filter(|l| !l.held_back_too && !l.current_too)
+        .map(|l| l.user_id.as_str())
+        .filter(|u| !current.contains(u))
+        .collect()
 }

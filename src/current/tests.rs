@@ -11,6 +11,7 @@ fn left(group: &str, user: &str, why: Why) -> LeftOut {
         source: Source { table: 0, row: 2 },
         kind: ListKind::Employees,
         held_back_too: false,
+        current_too: false,
     }
 }
 

@@ -301,6 +301,8 @@ fn expand(word: &str) -> &str {
         "no" | "nr" | "num" | "nbr" | "nmbr" => "number",
         "pers" => "personnel",
         "mgr" => "manager",
+        // PeopleSoft and other ERP exports: `TERMINATION_DT`, `HIRE_DT`.
+        "dt" => "date",
         other => other,
     }
 }

@@ -56,6 +56,8 @@ const END_DATE: &[&[&str]] = &[
         "dateoftermination",
         "termdate",
         "terminationeffectivedate",
+        "dateterminated",
+        "terminateddate",
     ],
     &[
         "separationdate",
@@ -82,7 +84,14 @@ const END_DATE: &[&[&str]] = &[
 /// Start-date headers, best tier first (a rehire's latest hire before a first day or the
 /// original hire).
 const START_DATE: &[&[&str]] = &[
-    &["hiredate", "dateofhire", "mostrecenthiredate", "latesthiredate"],
+    &[
+        "hiredate",
+        "dateofhire",
+        "mostrecenthiredate",
+        "latesthiredate",
+        "datehired",
+        "hireddate",
+    ],
     &[
         "startdate",
         "employmentstartdate",
@@ -283,6 +292,21 @@ mod tests {
         assert_eq!(c.status[0].column.header, "EmploymentStatus");
         assert_eq!(c.end_date.unwrap().header, "DateofTermination");
         assert_eq!(c.start_date.unwrap().header, "date_of_hire");
+        // ERP spellings: an end date missed is a leaver kept.
+        for (end, start) in [
+            ("TERMINATION_DT", "HIRE_DT"),
+            ("Date Terminated", "Date Hired"),
+            ("Term Dt", "Hired Date"),
+        ] {
+            let c = map(
+                &["EMPLID", "Department", "EMPL_STATUS", end, start],
+                MapOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(c.status[0].column.header, "EMPL_STATUS");
+            assert_eq!(c.end_date.map(|c| c.header).as_deref(), Some(end));
+            assert_eq!(c.start_date.map(|c| c.header).as_deref(), Some(start));
+        }
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct LeftOut {
     /// True when the same user is also on a held-back row (a conflict, an invalid row): a
     /// current row of theirs may be among them, so their removal waits like everyone's.
     pub held_back_too: bool,
+    /// True when the same user is also on a row that goes ahead (one without a department,
+    /// say): they still work there, so they are no leaver beyond this row's group.
+    pub current_too: bool,
 }
 
 /// The group a row would have joined: its code's ID when it has one, else its name's, made as

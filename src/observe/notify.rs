@@ -95,20 +95,28 @@ fn deliver_all(urls: &[Secret], body: Bytes) -> Vec<Result<u16, String>> {
         Ok(r) => r,
         Err(e) => return failed(format!("cannot start the async runtime: {e}")),
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(ATTEMPT)
-        .connect_timeout(QUICK)
-        .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => return failed(format!("cannot set up the HTTP client: {}", root_cause(&e))),
+    // A loopback webhook (plain http is allowed only there) is never sent through a proxy:
+    // the proxy would read its token in clear text.
+    let build = |direct: bool| {
+        let builder = reqwest::Client::builder();
+        let builder = if direct { builder.no_proxy() } else { builder };
+        builder
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(ATTEMPT)
+            .connect_timeout(QUICK)
+            .user_agent(concat!("velt-groups/", env!("CARGO_PKG_VERSION")))
+            .build()
+    };
+    let (proxied, direct) = match (build(false), build(true)) {
+        (Ok(p), Ok(d)) => (p, d),
+        (Err(e), _) | (_, Err(e)) => return failed(format!("cannot set up the HTTP client: {}", root_cause(&e))),
     };
     runtime.block_on(async {
         let deadline = tokio::time::Instant::now() + TOTAL;
         let each = urls.iter().map(|url| async {
-            let delivered = tokio::time::timeout_at(deadline, deliver(&client, url, body.clone(), deadline)).await;
+            let loopback = url::Url::parse(url.expose()).is_ok_and(|u| crate::upload::is_loopback(&u));
+            let client = if loopback { &direct } else { &proxied };
+            let delivered = tokio::time::timeout_at(deadline, deliver(client, url, body.clone(), deadline)).await;
             let result = delivered.unwrap_or_else(|_| {
                 Err(format!(
                     "no answer within {} s (the notification step's bound)",
@@ -122,13 +130,22 @@ fn deliver_all(urls: &[Secret], body: Bytes) -> Vec<Result<u16, String>> {
     })
 }
 
-/// Removes the URL, and its path (where the token is), from `text`.
+/// Removes the URL, its path (where Slack's token is), and its query's and user part's values
+/// (where a Teams workflow's `sig=` or a password is), from `text`.
 fn scrub(text: &str, url: &Secret) -> String {
-    let path = url::Url::parse(url.expose())
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default();
-    let path = if path.len() > 1 { path } else { String::new() };
-    sanitize::text(text, &[url.expose(), &path])
+    let mut parts = vec![url.expose().to_owned()];
+    if let Ok(u) = url::Url::parse(url.expose()) {
+        if u.path().len() > 1 {
+            parts.push(u.path().to_owned());
+        }
+        // Only values long enough to be a token: `api-version=2016-06-01` stays readable.
+        let long = |v: &str| v.chars().count() >= crate::secret::MIN_CHARS;
+        parts.extend(u.query_pairs().map(|(_, v)| v.into_owned()).filter(|v| long(v)));
+        parts.extend(u.password().map(str::to_owned));
+        parts.push(u.to_string());
+    }
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    sanitize::text(text, &parts)
 }
 
 /// Why an attempt failed, and whether a retry may help.
@@ -337,5 +354,26 @@ pub fn hostname() -> Option<String> {
     #[cfg(not(unix))]
     {
         std::env::var("COMPUTERNAME").ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// What a webhook server answers may quote its own URL's token in any part of it.
+    #[test]
+    fn a_webhook_error_keeps_no_part_of_its_token() {
+        let url = crate::secret::Secret::new(
+            "https://prod-1.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=Zx9SigNatureTokenValue1",
+        );
+        for said in [
+            "HTTP 401: signature 'Zx9SigNatureTokenValue1' is invalid",
+            "HTTP 401: https://prod-1.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=Zx9SigNatureTokenValue1",
+        ] {
+            let clean = super::scrub(said, &url);
+            assert!(!clean.contains("Zx9SigNatureTokenValue1"), "{clean}");
+        }
+        let slack = crate::secret::Secret::new("https://hooks.example/services/T0/B0/SlackTokenValue9");
+        let clean = super::scrub("HTTP 404: no such hook /services/T0/B0/SlackTokenValue9", &slack);
+        assert_eq!(clean, "HTTP 404: no such hook [redacted]");
     }
 }

@@ -223,21 +223,37 @@ fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberO
             })
         })
         .collect();
-    let mut seen = BTreeSet::new();
-    for l in &normalized.left_out {
-        let key = (l.organization_id.as_str(), l.group_id.as_str(), l.user_id.as_str());
+    // Each leaver row's group; and for someone with no current row at all, every group
+    // `known` holds them in (they may have moved before leaving, or their row names none).
+    let mut keys: BTreeSet<(&str, &str, &str)> = normalized
+        .left_out
+        .iter()
+        .map(|l| (l.organization_id.as_str(), l.group_id.as_str(), l.user_id.as_str()))
+        .collect();
+    for org in &normalized.organizations {
+        let departed = crate::current::departed(normalized, org);
+        for (group, users) in known.members.get(&org.id).into_iter().flatten() {
+            keys.extend(
+                users
+                    .iter()
+                    .filter(|u| departed.contains(u.as_str()))
+                    .map(|u| (org.id.as_str(), group.as_str(), u.as_str())),
+            );
+        }
+    }
+    for key @ (organization, group, user) in keys {
         let held = known
             .members
-            .get(&l.organization_id)
-            .and_then(|g| g.get(&l.group_id))
-            .is_some_and(|users| users.contains(&l.user_id));
-        if !held || today.contains(&key) || !seen.insert(key) {
+            .get(organization)
+            .and_then(|g| g.get(group))
+            .is_some_and(|users| users.contains(user));
+        if user.is_empty() || !held || today.contains(&key) {
             continue;
         }
         out.push(MemberOutcome {
-            organization_id: l.organization_id.clone(),
-            group_id: l.group_id.clone(),
-            user_id: l.user_id.clone(),
+            organization_id: organization.to_owned(),
+            group_id: group.to_owned(),
+            user_id: user.to_owned(),
             action: Action::Remove,
             status: Status::Planned,
             attempts: 0,

@@ -377,34 +377,46 @@ fn probe(path: &Path) -> std::io::Result<()> {
     if path.exists() {
         return std::fs::OpenOptions::new().append(true).open(path).map(drop);
     }
-    let tmp = temp_beside(path);
-    std::fs::File::create(&tmp)?;
-    std::fs::remove_file(&tmp)
+    // Dropped (removed) at once.
+    temp_beside(path).map(drop)
 }
 
-fn temp_beside(path: &Path) -> PathBuf {
+/// A new file beside `path`, under a name no other file has (created exclusively, never
+/// through a symlink): a fixed name such as `.report.csv.tmp` would truncate, then rename
+/// away, whatever file or link already had it, an input or the config among them. Its mode
+/// is what `File::create` gives (the umask decides), so a metrics file stays readable by the
+/// exporter that collects it.
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(folder)
 }
 
 /// Writes a file whole: to a temporary file beside it, synced, then renamed over it, so a
 /// reader (or a `kill -9`) never leaves half a file behind.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
-    let tmp = temp_beside(path);
-    let written = std::fs::File::create(&tmp).and_then(|f| {
-        let mut w = std::io::BufWriter::new(f);
-        write(&mut w)?;
-        w.flush()?;
-        w.get_ref().sync_all()
-    });
-    let done = written.and_then(|()| std::fs::rename(&tmp, path));
-    if done.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
+    let tmp = temp_beside(path)?;
+    let mut w = std::io::BufWriter::new(tmp);
+    write(&mut w)?;
+    w.flush()?;
+    let tmp = w.into_inner().map_err(|e| e.into_error())?;
+    tmp.as_file().sync_all()?;
+    // On failure the temporary file is dropped, so removed.
+    tmp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 /// Checks up front that the summary can be written at `path`, as [`ReportFile::new`] does for

@@ -84,6 +84,10 @@ impl ConfigFile {
         // secret's line, say what is wrong without it.
         let secret = line.and_then(|l| self.text.lines().nth(l - 1)).and_then(secret_key_of);
         let detail = match secret {
+            // A webhook URL carries its token: `notify` is a secret's line too.
+            Some(key @ "notify") => format!(
+                "the value of {key} cannot be read; write it as a list of quoted URLs, {key} = [\"https://...\"] (the value is not shown: it carries a token)"
+            ),
             Some(key) => format!(
                 "the value of {key} cannot be read; write it as a quoted string, {key} = \"...\" (the value is not shown: it is a secret)"
             ),
@@ -154,7 +158,7 @@ impl ConfigFile {
 /// The secret a config line sets (`api-key = ...`, `"auth-token" = ...`), if any.
 fn secret_key_of(line: &str) -> Option<&'static str> {
     let key = line.split('=').next()?.trim().trim_matches(['"', '\'']);
-    ["api-key", "auth-token"].into_iter().find(|k| *k == key)
+    ["api-key", "auth-token", "notify"].into_iter().find(|k| *k == key)
 }
 
 /// Every key a config file may hold: the long name of every flag of every command, and

@@ -57,19 +57,25 @@ pub(super) fn held(
     held
 }
 
-/// The files a state file comes with: its lock and SQLite's journal files.
+/// The files a state file comes with: its lock and SQLite's journal files, beside the path
+/// as given and beside the file a symlink leads to (where the state opens them).
 pub(super) fn state_companions(state: &Path) -> Vec<(&'static str, PathBuf)> {
-    let beside = |suffix: &str| {
-        let mut name = state.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    };
-    vec![
-        ("the --state file's lock", beside(".lock")),
-        ("the --state file's journal", beside("-wal")),
-        ("the --state file's journal", beside("-shm")),
-        ("the --state file's journal", beside("-journal")),
-    ]
+    let real = crate::state::canonical(state);
+    let mut all = Vec::new();
+    for state in [state, real.as_path()] {
+        let beside = |suffix: &str| {
+            let mut name = state.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        all.extend([
+            ("the --state file's lock", beside(".lock")),
+            ("the --state file's journal", beside("-wal")),
+            ("the --state file's journal", beside("-shm")),
+            ("the --state file's journal", beside("-journal")),
+        ]);
+    }
+    all
 }
 
 /// Whether two paths name one file by name (absolute, `.` and `..` resolved as far as the

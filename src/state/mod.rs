@@ -394,7 +394,8 @@ fn lock(path: &Path, shown: &Path) -> Result<std::fs::File, StateError> {
 /// The path a state file is known by: canonical (symlinks and `..` resolved), so two runs
 /// naming one file two ways take one lock. A file not there yet: its canonical folder and
 /// its name.
-fn canonical(path: &Path) -> PathBuf {
+/// The path a state file is opened (and its lock taken) by: symlinks and `..` resolved.
+pub(crate) fn canonical(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }
