@@ -898,3 +898,49 @@ fn a_loopback_webhook_is_never_proxied() {
     }
     assert_eq!(hook.bodies().len(), 4);
 }
+
+/// Regression (review): an input the tool cannot use (an unknown status value here) ended
+/// with an error quoting the export's cells, and the webhook carried it to the chat channel.
+/// The log keeps the whole message; the webhook says it by count.
+#[test]
+fn a_webhook_gets_no_cell_of_the_export() {
+    let w = Workdir::new();
+    w.write(
+        "hr.csv",
+        "Employee ID,Name,Department,Status\ne1,Ada,Sales,Active\ne2,Bob,Sales,Zorblax Sabbatical\n",
+    );
+    let hook = Webhook::start(Hook::Accept);
+    let notify = hook.url();
+    let run = w.run_env(
+        &[
+            "check",
+            "--members",
+            "--org",
+            "acme",
+            "--log-format",
+            "json",
+            "--notify",
+            &notify,
+            "hr.csv",
+        ],
+        &CREDS,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Zorblax Sabbatical"),
+        "the log names the value: {}",
+        run.stderr
+    );
+    let bodies = hook.bodies();
+    assert_eq!(bodies.len(), 1, "{}", run.stderr);
+    let body = bodies[0].to_string();
+    assert!(!body.contains("Zorblax"), "{body}");
+    assert!(!body.contains("Bob"), "{body}");
+    assert!(
+        bodies[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("the input files could not be used"),
+        "{body}"
+    );
+}

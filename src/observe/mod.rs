@@ -69,6 +69,11 @@ pub struct Record {
     pub outcome: &'static str,
     /// The error that ended the run, as printed.
     pub error: Option<String>,
+    /// The same error as a webhook may carry it: an error about the input files quotes their
+    /// cells (names, unknown status values), which a chat channel must not get, so it is said
+    /// by count only.
+    #[serde(skip)]
+    pub shared_error: Option<String>,
     /// Input rows held back (invalid, or behind a conflicting name), when the inputs were read.
     pub rows_held_back: Option<usize>,
     /// People left out as not current, by reason (`left`, `not_started`, `filtered`), when the
@@ -272,6 +277,21 @@ pub fn differences<'a>(
 }
 
 /// The error as one text: clap's first line (the rest is usage for a person), or the whole.
+fn shared_error_text(error: &Error) -> String {
+    match error {
+        Error::Inputs(problems) => format!(
+            "{} the input files could not be used as they are; the log and `velt-groups check` name {}",
+            if problems.len() == 1 { "One of" } else { "Some of" },
+            if problems.len() == 1 {
+                "the problem"
+            } else {
+                "the problems"
+            },
+        ),
+        other => error_text(other),
+    }
+}
+
 fn error_text(error: &Error) -> String {
     match error {
         Error::Settings(crate::settings::SettingsError::Clap(e)) => console::clap_error(e),
@@ -334,6 +354,7 @@ fn complete(run: Learned, monitor: &MonitorSettings, exit: Exit, error: Option<&
         elapsed_seconds: run.clock.elapsed().as_secs_f64(),
         exit_code: exit as u8,
         error: error.map(error_text),
+        shared_error: error.map(shared_error_text),
         rows_held_back: run.rows_held_back,
         people_left_out: run.people_left_out,
         summary: run.summary,

@@ -247,7 +247,11 @@ async fn answer_text(mut resp: reqwest::Response) -> String {
 
 /// The message: `text` for chat tools, the record under its own key for anything else.
 pub fn body(record: &Record) -> serde_json::Value {
-    json!({"text": paragraph(record), "velt_groups": record})
+    let shared = Record {
+        error: record.shared_error.clone(),
+        ..record.clone()
+    };
+    json!({"text": paragraph(&shared), "velt_groups": shared})
 }
 
 /// One paragraph a person reads in a chat channel.

@@ -12,6 +12,7 @@ fn record(command: &'static str, exit: Exit) -> Record {
         exit_code: exit as u8,
         outcome: "success",
         error: None,
+        shared_error: None,
         rows_held_back: Some(0),
         people_left_out: None,
         summary: None,
