@@ -384,14 +384,38 @@ pub fn keep_reports(job: &Job, to: &std::path::Path) -> Vec<PathBuf> {
     let Some(finished) = job.finished() else {
         return Vec::new();
     };
-    finished
-        .paths
-        .iter()
-        .filter_map(|p| {
-            let target = to.join(p.file_name()?);
-            std::fs::copy(p, &target).ok().map(|_| target)
-        })
-        .collect()
+    finished.paths.iter().filter_map(|p| copy_beside(p, to)).collect()
+}
+
+/// Copies `from` into the folder `to` under its own name, or `name (2).ext`, `name (3).ext`...
+/// when that is taken: a file already there (last night's report, say) is never replaced.
+fn copy_beside(from: &std::path::Path, to: &std::path::Path) -> Option<PathBuf> {
+    let stem = from.file_stem()?.to_string_lossy();
+    let ext = from
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (1..1000).find_map(|n| {
+        let name = if n == 1 {
+            format!("{stem}{ext}")
+        } else {
+            format!("{stem} ({n}){ext}")
+        };
+        let target = to.join(name);
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .ok()?;
+        let copied = std::fs::File::open(from).and_then(|mut f| std::io::copy(&mut f, &mut out));
+        match copied {
+            Ok(_) => Some(target),
+            Err(_) => {
+                let _ = std::fs::remove_file(&target);
+                None
+            }
+        }
+    })
 }
 
 /// `GET /report/{job}/{file}`: a report of the latest job, as an attachment.
@@ -431,4 +455,28 @@ pub async fn download(State(app): State<Arc<App>>, Path((id, name)): Path<(u64, 
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_beside;
+
+    /// Regression (review): the reports of a run a signal stopped were copied over any file of
+    /// the same name in the working folder.
+    #[test]
+    fn a_kept_report_never_replaces_a_file_already_there() {
+        let tmp = tempfile::tempdir().unwrap();
+        let from = tmp.path().join("run");
+        std::fs::create_dir(&from).unwrap();
+        let to = tmp.path().join("work");
+        std::fs::create_dir(&to).unwrap();
+        let report = from.join("report.csv");
+        std::fs::write(&report, "new").unwrap();
+        std::fs::write(to.join("report.csv"), "last night").unwrap();
+        let kept = copy_beside(&report, &to).unwrap();
+        assert_eq!(kept, to.join("report (2).csv"));
+        assert_eq!(std::fs::read_to_string(to.join("report.csv")).unwrap(), "last night");
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "new");
+        assert_eq!(copy_beside(&report, &to).unwrap(), to.join("report (3).csv"));
+    }
 }
