@@ -180,6 +180,11 @@ pub fn write_report(
 ) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
     summary.left_out = crate::current::counts(normalized);
+    summary.without_group = normalized
+        .without_group
+        .iter()
+        .map(|(kind, n)| (kind.to_string(), *n))
+        .collect();
     let written = report.write(&Report {
         input: normalized,
         groups: &plan.groups,

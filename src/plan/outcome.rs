@@ -91,6 +91,10 @@ pub struct GroupOutcome {
     /// The name the state file holds for it, when the export now names it otherwise by
     /// majority (a rename sent on purpose).
     pub renamed_from: Option<String>,
+    /// Its kind (`department` unless `--group-by` says otherwise).
+    pub kind: crate::normalize::Kind,
+    /// A level of a hierarchy: the path down to it (`Engineering > Platform`).
+    pub path: Option<Box<str>>,
 }
 
 impl GroupOutcome {
@@ -187,6 +191,8 @@ pub struct Work {
     pub name: String,
     /// The user's `email` (empty: none).
     pub email: String,
+    /// A group's kind, recorded with it in the state (`None` for users and memberships).
+    pub kind: Option<crate::normalize::Kind>,
 }
 
 impl Work {
@@ -201,6 +207,7 @@ impl Work {
             },
             name: name.to_owned(),
             email: String::new(),
+            kind: None,
         }
     }
 
@@ -215,6 +222,7 @@ impl Work {
             },
             name: name.to_owned(),
             email: email.to_owned(),
+            kind: None,
         }
     }
 
@@ -233,6 +241,7 @@ impl Work {
             },
             name: String::new(),
             email: String::new(),
+            kind: None,
         }
     }
 }
