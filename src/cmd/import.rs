@@ -183,6 +183,7 @@ pub fn write_report(
     summary.without_group = normalized
         .without_group
         .iter()
+        .filter(|(_, n)| *n > 0)
         .map(|(kind, n)| (kind.to_string(), *n))
         .collect();
     let written = report.write(&Report {
