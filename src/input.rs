@@ -297,6 +297,7 @@ pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan,
     scan_noting(settings, &mut collect, &mut notes, seen)?;
     let normalizer = std::mem::take(&mut collect.normalizer);
     let mut plan = normalizer.finish();
+    plan.grouped_by = !settings.kinds.is_empty();
     for extra in std::mem::take(&mut collect.extra) {
         plan.without_group.push((extra.spec.kind.clone(), extra.empty));
         kind::merge(&mut plan, extra.normalizer.finish());

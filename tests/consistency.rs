@@ -40,6 +40,9 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
         "last-name-column",
         "email-column",
         "strict-names",
+        "group-by",
+        "hierarchy-separator",
+        "leaf-only",
     ] {
         t.insert(flag, READS);
     }

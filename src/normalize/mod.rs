@@ -176,6 +176,9 @@ pub struct Plan {
     /// Per `--group-by` kind after the first: the rows with no value of it, so in no group of
     /// that kind.
     pub without_group: Vec<(Kind, u64)>,
+    /// `--group-by` or `--hierarchy-separator` was given: reports show each group's kind and
+    /// path (without them, today's columns exactly).
+    pub grouped_by: bool,
 }
 
 impl Plan {

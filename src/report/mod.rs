@@ -4,8 +4,9 @@
 //! Every format implements [`Writer`] over the same [`Report`]; [`ReportFile`] owns the
 //! output path, checks it before anything is sent, and replaces each file whole (a temporary
 //! file beside it, then a rename), so a reader never sees half a report. The CSV columns are a
-//! contract: `organization_id, group_id, group_name, status, attempts, error, sources`, then
-//! (issue #23, added at the end so that readers by position keep working) `kind, path`.
+//! contract: `organization_id, group_id, group_name, status, attempts, error, sources`, and
+//! with `--group-by` or `--hierarchy-separator` (at the end, so readers by position keep
+//! working) `kind, path`.
 
 pub mod csv;
 pub mod json;
@@ -65,6 +66,17 @@ pub const GROUP_COLUMNS: [&str; 9] = [
     "path",
 ];
 
+/// The groups part's columns without `--group-by`: the contract as it was before kinds.
+pub const PLAIN_GROUP_COLUMNS: [&str; 7] = [
+    "organization_id",
+    "group_id",
+    "group_name",
+    "status",
+    "attempts",
+    "error",
+    "sources",
+];
+
 /// The users part's columns, in contract order.
 pub const USER_COLUMNS: [&str; 8] = [
     "organization_id",
@@ -104,6 +116,12 @@ impl<'a> Report<'a> {
             text(o.kind.as_str()),
             text(o.path.as_deref().unwrap_or_default()),
         ]
+    }
+
+    /// A group's row without the kind and path, in [`PLAIN_GROUP_COLUMNS`] order.
+    pub fn plain_group_row(&self, o: &'a GroupOutcome) -> [Cell<'a>; 7] {
+        let [a, b, c, d, e, f, g, _, _] = self.group_row(o);
+        [a, b, c, d, e, f, g]
     }
 
     /// An organization user's row, in [`USER_COLUMNS`] order.
