@@ -489,3 +489,49 @@ fn a_state_file_from_before_kinds_keeps_working() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(report_rows(&w, "r.csv").iter().all(|r| r.2 == "unchanged"));
 }
+
+/// `verify` reads the groups of every kind: a member taken out of an office group on the
+/// server is named, and `--repair` puts them back.
+#[test]
+fn verify_and_repair_see_every_kind() {
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let url = fake.url();
+    w.write(
+        "hr.csv",
+        "Email,Department,Location\na@x.example,Ops,Berlin\nb@x.example,Ops,London\n",
+    );
+    let base = [
+        "--members",
+        "--org",
+        "acme",
+        "--api-base",
+        &url,
+        "--rate",
+        "500",
+        "--group-by",
+        "department=Department",
+        "--group-by",
+        "office=Location",
+    ];
+    let mut import = vec!["import", "--quiet", "--report", "r.csv", "--state", "state.db"];
+    import.extend(base);
+    import.push("hr.csv");
+    assert_eq!(w.run_env(&import, &CREDS).code, 0);
+    assert!(fake.remove_member("acme", "office-london", "b@x.example"));
+    let mut verify = vec!["verify"];
+    verify.extend(base);
+    verify.push("hr.csv");
+    let run = w.run_env(&verify, &CREDS);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("group 'office-london'") && run.stdout.contains("b@x.example"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("group 'ops'"), "{}", run.stdout);
+    import.insert(import.len() - 1, "--repair");
+    let run = w.run_env(&import, &CREDS);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.members_of("acme", "office-london"), ["b@x.example"]);
+}
