@@ -535,3 +535,48 @@ fn verify_and_repair_see_every_kind() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(fake.members_of("acme", "office-london"), ["b@x.example"]);
 }
+
+/// The web page: "also group by" a column makes that kind's groups, shown with their kind, and
+/// its import sends them.
+#[test]
+fn the_page_also_groups_by_a_column() {
+    use reqwest::Method;
+    use serde_json::json;
+    let w = Workdir::new();
+    let fake = FakeVelt::start(FakeConfig::default());
+    let ui = crate::ui::Ui::start(&w, &["--api-base", &fake.url()], &CREDS);
+    let csv = b"Email,Department,Location\na@x.example,Ops,Berlin\nb@x.example,Ops,London\n".to_vec();
+    let (status, _) = ui.api(Method::PUT, "/api/files?name=hr.csv", Some(csv), None);
+    assert_eq!(status, 200);
+    let choices = json!({"org": "acme", "also_group_by": [{"kind": "location", "column": "Location"}]});
+    let (_, view) = ui.api(Method::POST, "/api/check", None, Some(choices.clone()));
+    assert_eq!(view["errors"], json!([]), "{view}");
+    let groups: Vec<(String, String)> = view["organizations"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group_id"].as_str().unwrap().to_owned(),
+                g["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("location-berlin", "location"),
+        ("location-london", "location"),
+        ("ops", "department"),
+    ];
+    assert_eq!(groups, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    let (status, started) = ui.api(Method::POST, "/api/import", None, Some(json!({"choices": choices})));
+    assert_eq!((status, &started["outcome"]), (200, &json!("started")), "{started}");
+    let done = ui.wait_done();
+    assert_eq!(
+        done["finished"]["summary"]["organizations"]["acme"]["added"], 3,
+        "{done}"
+    );
+    assert_eq!(
+        fake.groups_of("acme").keys().cloned().collect::<Vec<_>>(),
+        ["location-berlin", "location-london", "ops"]
+    );
+}

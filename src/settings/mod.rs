@@ -717,7 +717,9 @@ fn group_by(args: &InputOptions) -> Result<Vec<crate::normalize::KindSpec>, Sett
             ));
         }
         let column = table.column.trim();
-        if column.is_empty() {
+        // The first kind without a column is the department column as detected (the page
+        // groups by more without naming it).
+        if column.is_empty() && i > 0 {
             return Err(SettingsError::invalid(
                 flag,
                 format!("names no column for the kind '{kind}'"),
