@@ -89,9 +89,11 @@ fn feed(normalizer: &mut Normalizer, spec: Option<&KindSpec>, row: RowIn<'_>) {
         normalizer.add(row);
         return;
     }
+    // A code names the whole value, not a level: a path's levels are keyed by their names.
     for level in &levels {
         normalizer.add(RowIn {
             name: &level.name,
+            code: None,
             parent: level.parent.as_deref(),
             path: Some(&level.path),
             ..row

@@ -139,7 +139,9 @@ pub fn merge(into: &mut Plan, other: Plan) {
                     };
                     let source = first.sources.first().or(group.sources.first()).copied();
                     let location = match source {
-                        Some(s) => into.locate(s),
+                        Some(s) => into
+                            .locate(s)
+                            .with_column(into.tables[s.table as usize].name_column.clone()),
                         None => crate::location::Location::file(""),
                     };
                     into.problems.push(Problem {
@@ -174,5 +176,65 @@ mod tests {
         assert_eq!(leaf.len(), 1);
         assert_eq!(leaf[0].parent.as_deref(), Some("r-d"));
         assert_eq!(leaf[0].name, "Platform");
+    }
+
+    /// Levels of one parent are judged as departments are: spellings merge, names that only
+    /// share an ID are a conflict; one name under two parents is two groups.
+    #[test]
+    fn levels_are_judged_per_parent() {
+        use crate::normalize::{ListKind, Normalizer, Options, RowIn, Source, TableRef};
+        let mut n = Normalizer::with_options(Options {
+            kind: Kind::new("team"),
+            ..Options::default()
+        });
+        let table = n.add_table(TableRef {
+            file: "hr.csv".into(),
+            sheet: None,
+            name_column: "Team".into(),
+            id_column: None,
+            org_column: None,
+            user_column: None,
+        });
+        let rows = [
+            ("eng", "Platform"),
+            ("eng", "platform"),
+            ("eng", "Platform"),
+            ("sales", "Platform"),
+            ("eng", "C++"),
+            ("eng", "C#"),
+        ];
+        for (i, (parent, name)) in rows.into_iter().enumerate() {
+            n.add(RowIn {
+                organization: "acme",
+                name,
+                code: None,
+                source: Source {
+                    table,
+                    row: i as u32 + 2,
+                },
+                kind: ListKind::Employees,
+                user: None,
+                person_name: None,
+                email: None,
+                parent: Some(parent),
+                path: Some(name),
+            });
+        }
+        let plan = n.finish();
+        let groups: Vec<(&str, &str, usize, &str)> = plan.organizations[0]
+            .groups
+            .iter()
+            .map(|g| (g.id.as_str(), g.name.as_str(), g.sources.len(), g.kind.as_str()))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("eng-platform", "Platform", 3, "team"),
+                ("sales-platform", "Platform", 1, "team")
+            ]
+        );
+        assert_eq!(plan.conflicts.len(), 1);
+        assert_eq!(plan.conflicts[0].group_id, "eng-c");
+        assert_eq!(plan.conflicts[0].kind.as_str(), "team");
     }
 }

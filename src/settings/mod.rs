@@ -765,6 +765,15 @@ fn group_by(args: &InputOptions) -> Result<Vec<crate::normalize::KindSpec>, Sett
         });
     }
     for k in &kinds {
+        if k.separator.is_some() && k.code_column.is_some() {
+            return Err(SettingsError::invalid(
+                "--group-by",
+                format!(
+                    "gives the kind '{}' a code column and a hierarchy separator; a code names one group, not a path: drop one of them",
+                    k.kind
+                ),
+            ));
+        }
         if k.separator.as_deref().is_some_and(str::is_empty) {
             return Err(SettingsError::invalid(
                 "--hierarchy-separator",
