@@ -192,6 +192,21 @@ fn bamboohr_division_department_and_office_over_two_nights() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("exceed --max-removals"), "{}", run.stderr);
     assert_eq!(fake.members_of("acme", "office-london").len(), 2, "nothing removed");
+    // A group gone from the export is stale under its kind, as the state recorded it.
+    let rows = report_rows(&w, "r.csv");
+    assert!(
+        rows.contains(&("office-london".into(), "office".into(), "stale".into(), String::new())),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(
+            "division-sales".into(),
+            "division".into(),
+            "stale".into(),
+            String::new()
+        )),
+        "{rows:?}"
+    );
 }
 
 /// A Workday-shaped export: the supervisory organization as a path, and a location.
