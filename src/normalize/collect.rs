@@ -45,7 +45,8 @@ pub(super) struct IdEntry {
     pub(super) code: Option<Box<str>>,
     /// Its spellings, in order of first appearance.
     pub(super) spellings: Vec<Spelling>,
-    /// A level of a hierarchy: the path down to it as first written.
+    /// A level of a hierarchy: the path down to it, as written (of several ways, the one the
+    /// tie rule of names picks).
     pub(super) path: Option<Box<str>>,
 }
 
@@ -184,6 +185,7 @@ impl Normalizer {
             row.name,
             row.code.unwrap_or("\u{1F}"),
             row.parent.unwrap_or("\u{1F}"),
+            row.path.unwrap_or("\u{1F}"),
         ] {
             self.key.push_str(part);
             self.key.push('\u{1E}');
@@ -359,8 +361,14 @@ impl Normalizer {
         if e.code.is_none() {
             e.code = code.map(|c| c.into());
         }
-        if e.path.is_none() {
-            e.path = row.path.map(Into::into);
+        // Of the ways a path is written, one chosen by the fixed tie rule, never the row order.
+        if let Some(path) = row.path {
+            if e.path
+                .as_deref()
+                .is_none_or(|old| super::decide::tie_order(path, old).is_lt())
+            {
+                e.path = Some(path.into());
+            }
         }
         let spelling = match e.spellings.iter().position(|s| s.text == info.name) {
             Some(i) => i,

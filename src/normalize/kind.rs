@@ -237,4 +237,42 @@ mod tests {
         assert_eq!(plan.conflicts[0].group_id, "eng-c");
         assert_eq!(plan.conflicts[0].kind.as_str(), "team");
     }
+
+    /// The path shown does not depend on row order.
+    #[test]
+    fn a_levels_path_is_the_same_in_any_row_order() {
+        use crate::normalize::{ListKind, Normalizer, RowIn, Source, TableRef};
+        let path_of = |paths: [&str; 2]| {
+            let mut n = Normalizer::new();
+            let table = n.add_table(TableRef {
+                file: "hr.csv".into(),
+                sheet: None,
+                name_column: "Team".into(),
+                id_column: None,
+                org_column: None,
+                user_column: None,
+            });
+            for (i, path) in paths.into_iter().enumerate() {
+                n.add(RowIn {
+                    organization: "acme",
+                    name: "Platform",
+                    code: None,
+                    source: Source {
+                        table,
+                        row: i as u32 + 2,
+                    },
+                    kind: ListKind::Employees,
+                    user: None,
+                    person_name: None,
+                    email: None,
+                    parent: Some("engineering"),
+                    path: Some(path),
+                });
+            }
+            n.finish().organizations[0].groups[0].path.clone()
+        };
+        let want = Some("Engineering > Platform".into());
+        assert_eq!(path_of(["engineering > Platform", "Engineering > Platform"]), want);
+        assert_eq!(path_of(["Engineering > Platform", "engineering > Platform"]), want);
+    }
 }
