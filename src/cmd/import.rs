@@ -130,7 +130,11 @@ pub fn prepare(
     if let Some(upload) = repair {
         self::repair(&mut known, normalized, upload, state.is_some())?;
     }
-    Ok(Plan::build(normalized, &known, options))
+    let plan = Plan::build(normalized, &known, options);
+    if let Some(state) = state {
+        state.expect_kinds(&plan.groups);
+    }
+    Ok(plan)
 }
 
 /// What a dry run would send, on stdout as `check` prints its table: each group to add, per

@@ -97,10 +97,7 @@ impl Plan {
         self.groups
             .iter()
             .filter(|o| o.status == Status::Planned)
-            .map(|o| Work {
-                kind: Some(o.kind.clone()),
-                ..Work::group(&o.organization_id, &o.group_id, &o.group_name)
-            })
+            .map(|o| Work::group(&o.organization_id, &o.group_id, &o.group_name))
             .collect()
     }
 

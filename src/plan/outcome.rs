@@ -191,8 +191,6 @@ pub struct Work {
     pub name: String,
     /// The user's `email` (empty: none).
     pub email: String,
-    /// A group's kind, recorded with it in the state (`None` for users and memberships).
-    pub kind: Option<crate::normalize::Kind>,
 }
 
 impl Work {
@@ -207,7 +205,6 @@ impl Work {
             },
             name: name.to_owned(),
             email: String::new(),
-            kind: None,
         }
     }
 
@@ -222,7 +219,6 @@ impl Work {
             },
             name: name.to_owned(),
             email: email.to_owned(),
-            kind: None,
         }
     }
 
@@ -241,7 +237,6 @@ impl Work {
             },
             name: String::new(),
             email: String::new(),
-            kind: None,
         }
     }
 }

@@ -99,6 +99,9 @@ pub struct State {
     _lock: Option<std::fs::File>,
     api_base: String,
     conn: Mutex<Connection>,
+    /// The kind of each group this run may confirm that is not a department, by organization
+    /// and ID ([`State::expect_kinds`]): recorded with its confirmation.
+    kinds: Mutex<HashMap<(String, String), crate::normalize::Kind>>,
 }
 
 impl State {
@@ -204,6 +207,7 @@ impl State {
             path: shown.to_owned(),
             api_base,
             conn: Mutex::new(conn),
+            kinds: Mutex::default(),
         };
         state.adopt_equivalent_bases()?;
         Ok(state)
@@ -234,6 +238,7 @@ impl State {
             path: path.to_owned(),
             api_base: base_key(api_base),
             conn: Mutex::new(conn),
+            kinds: Mutex::default(),
         };
         // Records made under another spelling of the same server (before keys were
         // normalized) are read as they are: a read-only open cannot adopt them.
@@ -284,6 +289,18 @@ impl State {
         rows.map(|r| r.map(|(id, kind)| (id, crate::normalize::Kind::new(&kind))))
             .collect::<Result<_, _>>()
             .map_err(|e| self.io(e))
+    }
+
+    /// Tells the state the kind of each group a run may send, so that a confirmation records
+    /// it (a department needs no word: it is the column's default).
+    pub fn expect_kinds(&self, groups: &[crate::plan::GroupOutcome]) {
+        let mut kinds = self.kinds.lock().expect("state lock");
+        for g in groups
+            .iter()
+            .filter(|g| g.kind.as_str() != crate::normalize::kind::DEPARTMENT)
+        {
+            kinds.insert((g.organization_id.clone(), g.group_id.clone()), g.kind.clone());
+        }
     }
 
     /// Records confirmations of department groups, all or none (one transaction).
@@ -585,12 +602,12 @@ impl crate::upload::Confirmations for State {
         };
         match first.endpoint {
             Endpoint::AddGroups => {
+                let kinds = self.kinds.lock().expect("state lock").clone();
                 let groups: Vec<(&str, &str, &str)> = items
                     .iter()
                     .map(|(w, _)| {
-                        let kind = w
-                            .kind
-                            .as_ref()
+                        let kind = kinds
+                            .get(&(org.to_owned(), w.key.item.clone()))
                             .map_or(crate::normalize::kind::DEPARTMENT, |k| k.as_str());
                         (w.key.item.as_str(), w.name.as_str(), kind)
                     })
