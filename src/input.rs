@@ -533,9 +533,19 @@ fn stream(
         }
         sink.row(row_in);
         for (k, (column, code)) in m.kinds.iter().enumerate() {
-            // An error cell is no value of the kind: the person joins no group of it.
+            // An error cell is no value of the kind: the person joins no group of it, said.
             let value = unneutralize(row.cell(column.index), report);
-            let code = code.as_ref().map(|c| unneutralize(row.cell(c.index), report));
+            let code = code.as_ref().map(|c| (c, unneutralize(row.cell(c.index), report)));
+            let cells = std::iter::once((column, &value)).chain(code.as_ref().map(|(c, cell)| (*c, cell)));
+            for (column, cell) in cells {
+                if let Cell::Error(e) = cell {
+                    let message = format!(
+                        "the cell holds the spreadsheet error {e}; this row joins no group from this column; fix the formula or value in the source file"
+                    );
+                    sink.warning(&row_in, &column.header, message);
+                }
+            }
+            let code = code.map(|(_, cell)| cell);
             sink.kind_row(
                 k,
                 RowIn {

@@ -595,3 +595,42 @@ fn the_page_also_groups_by_a_column() {
         ["location-berlin", "location-london", "ops"]
     );
 }
+
+/// An error cell in a kind's column is no value of it: a warning naming the column, and the
+/// row's other groups go ahead.
+#[test]
+fn an_error_cell_of_a_kind_is_a_warning_and_no_group() {
+    let w = Workdir::new();
+    let header = ["Email", "Department", "Location"].map(X::S).to_vec();
+    let rows = vec![
+        header,
+        vec![X::S("a@x.example"), X::S("Ops"), X::F("=#REF!", "#REF!")],
+        vec![X::S("b@x.example"), X::S("Ops"), X::S("Berlin")],
+    ];
+    w.xlsx("hr.xlsx", &[("Staff", rows)]);
+    let (run, json) = w.check_json(&[
+        "--org",
+        "acme",
+        "--group-by",
+        "department=Department",
+        "--group-by",
+        "office=Location",
+        "hr.xlsx",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ids: Vec<&str> = json["organizations"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["office-berlin", "ops"]);
+    let problem = &json["problems"][0];
+    assert_eq!(problem["severity"], "warning", "{problem}");
+    assert_eq!(problem["column"], "Location", "{problem}");
+    assert_eq!(problem["row"], 2, "{problem}");
+    assert!(
+        problem["message"].as_str().unwrap().contains("spreadsheet error #REF!"),
+        "{problem}"
+    );
+}
