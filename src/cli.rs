@@ -543,6 +543,56 @@ pub struct InputOptions {
     #[arg(long = "where", value_name = "COLUMN=VALUE[,VALUE...]")]
     #[serde(rename = "where", skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<String>,
+    /// Groups of a kind from a column, repeatable (department=Department --group-by
+    /// office=Location); kinds after the first get their kind as ID prefix (office-berlin).
+    #[arg(long, value_name = "KIND=COLUMN", value_parser = group_by_flag)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_by: Vec<GroupBy>,
+    /// Splits a value into the levels of a path ("Engineering > Platform"), each level a group
+    /// that the person joins.
+    #[arg(long, value_name = "TEXT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hierarchy_separator: Option<String>,
+    /// With --hierarchy-separator: a person joins only the deepest level's group.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub leaf_only: bool,
+}
+
+/// One `--group-by`: `KIND=COLUMN` as a flag, or a table in the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GroupBy {
+    /// `KIND=COLUMN`, checked with the other settings.
+    Flag(String),
+    /// `[[group-by]]` with `kind`, `column` and the optional keys.
+    Table(GroupByTable),
+}
+
+/// A `[[group-by]]` table of the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct GroupByTable {
+    /// The kind (`office`).
+    pub kind: String,
+    /// The header (or 1-based number) of its column.
+    pub column: String,
+    /// The header of its code column, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_column: Option<String>,
+    /// Put before its IDs (default: the kind and a dash, for every kind after the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_prefix: Option<String>,
+    /// Its own `--hierarchy-separator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hierarchy_separator: Option<String>,
+    /// Its own `--leaf-only`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_only: Option<bool>,
+}
+
+fn group_by_flag(text: &str) -> Result<GroupBy, String> {
+    Ok(GroupBy::Flag(text.to_owned()))
 }
 
 /// How stderr is written; every command has it.

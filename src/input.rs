@@ -8,9 +8,10 @@ use thiserror::Error;
 
 use crate::current::{CurrentError, Judge, Rules, Verdict};
 use crate::map::{self, MapError, MapOptions, Mapping};
+use crate::normalize::slug;
 use crate::normalize::{
-    LeftOut, ListKind, Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source, TableId,
-    TableRef, Why,
+    kind, KindSpec, LeftOut, ListKind, Normalizer, Options as NormalizeOptions, Plan, Problem, RowIn, Severity, Source,
+    TableId, TableRef, Why,
 };
 use crate::read::{self, Cell, ReadError, ReadOptions, Table, HEADER_SCAN_ROWS};
 
@@ -30,6 +31,9 @@ pub struct InputSettings {
     pub normalize: NormalizeOptions,
     /// Who counts as current.
     pub current: Rules,
+    /// `--group-by`: every kind of group, the first made from the department columns of `map`
+    /// and `normalize`; empty: the department kind alone, as without the flag.
+    pub kinds: Vec<KindSpec>,
 }
 
 /// A file that cannot be used at all.
@@ -58,11 +62,52 @@ pub trait RowSink {
     fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String);
     /// A row left out: the person is not current, or a `--where` filter excludes the row.
     fn left_out(&mut self, row: &RowIn<'_>, why: Why);
+    /// A new table starts, as the `kind`-th `--group-by` kind after the first reads it (its
+    /// columns named in `table`); called right after [`RowSink::table`].
+    fn kind_table(&mut self, _kind: usize, _table: TableRef) {}
+    /// A mapped row's value of the `kind`-th kind after the first (in `row.name` and
+    /// `row.code`); called right after [`RowSink::row`].
+    fn kind_row(&mut self, _kind: usize, _row: RowIn<'_>) {}
+}
+
+/// A `--group-by` kind after the first: its own normalizer, and the rows without a value.
+struct Extra {
+    spec: KindSpec,
+    normalizer: Normalizer,
+    empty: u64,
+}
+
+/// Feeds one row to `normalizer`: as it is, or, when the kind has a separator, one row per
+/// level of its path (a row with no levels goes as it is, so an empty value is judged as ever).
+fn feed(normalizer: &mut Normalizer, spec: Option<&KindSpec>, row: RowIn<'_>) {
+    let Some(separator) = spec.and_then(|s| s.separator.as_deref()) else {
+        normalizer.add(row);
+        return;
+    };
+    let levels = kind::levels(row.name, separator, spec.is_some_and(|s| s.leaf_only));
+    if levels.is_empty() {
+        normalizer.add(row);
+        return;
+    }
+    // A code names the whole value, not a level: a path's levels are keyed by their names.
+    for level in &levels {
+        normalizer.add(RowIn {
+            name: &level.name,
+            code: None,
+            parent: level.parent.as_deref(),
+            path: Some(&level.path),
+            ..row
+        });
+    }
 }
 
 /// The normalizer, and the rows left out beside it.
 struct Collect {
     normalizer: Normalizer,
+    /// The first kind, when `--group-by` gives it (its separator splits the department path).
+    first: Option<KindSpec>,
+    /// The kinds after the first.
+    extra: Vec<Extra>,
     left_out: Vec<LeftOut>,
     /// Each row's user, hashed: after normalizing, which users are on held-back rows.
     users: Vec<(Source, u64)>,
@@ -119,11 +164,28 @@ impl RowSink for Collect {
     }
     fn row(&mut self, row: RowIn<'_>) {
         self.note_user(&row);
-        self.normalizer.row(row);
+        feed(&mut self.normalizer, self.first.as_ref(), row);
     }
     fn problem(&mut self, row: &RowIn<'_>, column: &str, message: String) {
         self.note_user(row);
         self.normalizer.problem(row, column, message);
+    }
+    fn kind_table(&mut self, kind: usize, table: TableRef) {
+        if let Some(extra) = self.extra.get_mut(kind) {
+            extra.normalizer.add_table(table);
+        }
+    }
+    fn kind_row(&mut self, kind: usize, row: RowIn<'_>) {
+        let Some(extra) = self.extra.get_mut(kind) else {
+            return;
+        };
+        // No value is no group of this kind: counted, not a problem (an office left blank).
+        let empty = slug::clean_name(row.name).is_empty() && row.code.is_none_or(|c| c.trim().is_empty());
+        if empty {
+            extra.empty += 1;
+            return;
+        }
+        feed(&mut extra.normalizer, Some(&extra.spec), row);
     }
     fn warning(&mut self, row: &RowIn<'_>, column: &str, message: String) {
         self.normalizer.warning(row, column, message);
@@ -215,8 +277,24 @@ pub fn load(settings: &InputSettings) -> Result<Plan, Vec<InputError>> {
 
 /// [`load`], adding to `seen` what was made of each file, also of the files that failed.
 pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan, Vec<InputError>> {
+    let extra = settings
+        .kinds
+        .iter()
+        .skip(1)
+        .map(|spec| Extra {
+            spec: spec.clone(),
+            normalizer: Normalizer::with_options(NormalizeOptions {
+                strict_names: settings.normalize.strict_names,
+                id_prefix: spec.id_prefix.clone(),
+                kind: spec.kind.clone(),
+            }),
+            empty: 0,
+        })
+        .collect();
     let mut collect = Collect {
         normalizer: Normalizer::with_options(settings.normalize.clone()),
+        first: settings.kinds.first().cloned(),
+        extra,
         left_out: Vec::new(),
         users: Vec::new(),
     };
@@ -224,6 +302,11 @@ pub fn load_seen(settings: &InputSettings, seen: &mut Vec<Seen>) -> Result<Plan,
     scan_noting(settings, &mut collect, &mut notes, seen)?;
     let normalizer = std::mem::take(&mut collect.normalizer);
     let mut plan = normalizer.finish();
+    plan.grouped_by = !settings.kinds.is_empty();
+    for extra in std::mem::take(&mut collect.extra) {
+        plan.without_group.push((extra.spec.kind.clone(), extra.empty));
+        kind::merge(&mut plan, extra.normalizer.finish());
+    }
     plan.problems.extend(notes);
     collect.mark_held_back(&plan);
     plan.left_out = collect.left_out;
@@ -341,6 +424,19 @@ fn stream(
         org_column: m.org.as_ref().map(|c| c.header.clone()),
         user_column: m.user.as_ref().map(|c| c.header.clone()),
     });
+    for (k, (column, code)) in m.kinds.iter().enumerate() {
+        sink.kind_table(
+            k,
+            TableRef {
+                file: table.location.file.clone(),
+                sheet: table.location.sheet.clone(),
+                name_column: column.header.clone(),
+                id_column: code.as_ref().map(|c| c.header.clone()),
+                org_column: m.org.as_ref().map(|c| c.header.clone()),
+                user_column: m.user.as_ref().map(|c| c.header.clone()),
+            },
+        );
+    }
     let mut rows = 0u64;
     let mut skipped = 0u64;
     table.for_each_row(m.header_row, m.width, |row| {
@@ -390,6 +486,8 @@ fn stream(
             user: user.as_deref(),
             person_name: person_name.as_deref(),
             email: email.as_deref(),
+            parent: None,
+            path: None,
         };
         // Who is current first: a leaver's row takes no part, whatever else is wrong with it.
         match judge.judge(&row) {
@@ -437,6 +535,29 @@ fn stream(
             }
         }
         sink.row(row_in);
+        for (k, (column, code)) in m.kinds.iter().enumerate() {
+            // An error cell is no value of the kind: the person joins no group of it, said.
+            let value = unneutralize(row.cell(column.index), report);
+            let code = code.as_ref().map(|c| (c, unneutralize(row.cell(c.index), report)));
+            let cells = std::iter::once((column, &value)).chain(code.as_ref().map(|(c, cell)| (*c, cell)));
+            for (column, cell) in cells {
+                if let Cell::Error(e) = cell {
+                    let message = format!(
+                        "the cell holds the spreadsheet error {e}; this row joins no group from this column; fix the formula or value in the source file"
+                    );
+                    sink.warning(&row_in, &column.header, message);
+                }
+            }
+            let code = code.map(|(_, cell)| cell);
+            sink.kind_row(
+                k,
+                RowIn {
+                    name: value.text().unwrap_or(""),
+                    code: code.as_ref().map(|c| c.text().unwrap_or("")),
+                    ..row_in
+                },
+            );
+        }
         Ok::<(), InputError>(())
     })?;
     if rows == 0 {

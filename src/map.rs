@@ -62,6 +62,9 @@ pub struct MapOptions {
     pub include_inactive: bool,
     /// `--where` filters.
     pub filters: Vec<Filter>,
+    /// The columns of every `--group-by` kind after the first (the first is `name_column`
+    /// and `id_column`): each kind's column and, when it has one, its code column.
+    pub kinds: Vec<(String, Option<String>)>,
 }
 
 /// Whether a table lists departments or employees: it decides how an empty name is judged.
@@ -107,6 +110,9 @@ pub struct Mapping {
     pub header: Vec<String>,
     /// The status and date columns that decide who is current, and the filters' columns.
     pub current: CurrentColumns,
+    /// The columns of each `--group-by` kind after the first, in order, with their code
+    /// columns.
+    pub kinds: Vec<(Column, Option<Column>)>,
 }
 
 /// Why no mapping could be made.
@@ -366,6 +372,14 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         .copied()
         .collect();
     let current = current::detect(&aliased, cells, &taken, is_report, opts, &by_flag, &ambiguous)?;
+    let kinds = opts
+        .kinds
+        .iter()
+        .map(|(column, code)| {
+            let code = code.as_deref().map(|c| by_flag(c, "--group-by")).transpose()?;
+            Ok((by_flag(column, "--group-by")?, code))
+        })
+        .collect::<Result<Vec<_>, MapError>>()?;
     Ok(Mapping {
         header_row: row,
         width,
@@ -378,6 +392,7 @@ fn map_row(row: u64, cells: &[String], table: &Location, opts: &MapOptions) -> R
         person,
         header: cells[..width].to_vec(),
         current,
+        kinds,
     })
 }
 

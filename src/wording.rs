@@ -48,6 +48,14 @@ pub const CONTROLS: &[Control] = &[
         page: "the Header row field under Columns",
     },
     Control {
+        flag: "--group-by",
+        page: "the Also group by choice under Columns",
+    },
+    Control {
+        flag: "--hierarchy-separator",
+        page: "the Path separator field under Columns",
+    },
+    Control {
         flag: "--members",
         page: "the box \"Also make each group's members match the export\"",
     },

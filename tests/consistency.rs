@@ -51,6 +51,10 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
         "inactive-values",
         "date-format",
         "where",
+        // Kinds of group (issue 23).
+        "group-by",
+        "hierarchy-separator",
+        "leaf-only",
     ] {
         t.insert(flag, READS);
     }

@@ -70,3 +70,5 @@ mod network;
 mod files;
 // Issue 21: every option is accepted by every command it means something to.
 mod consistency;
+// Issue #23: --group-by kinds and hierarchies over nights; a state file from before kinds.
+mod group_by;

@@ -159,6 +159,12 @@ struct JsonGroup<'a> {
     group_id: &'a str,
     group_name: &'a str,
     sources: Sources<'a>,
+    /// A `--group-by` kind other than the department (the contract without it is unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    /// A level of a hierarchy: the path down to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -212,6 +218,8 @@ fn write_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
                         group_id: &g.id,
                         group_name: &g.name,
                         sources: Sources(plan, &g.sources),
+                        kind: Some(g.kind.as_str()).filter(|k| *k != crate::normalize::kind::DEPARTMENT),
+                        path: g.path.as_deref(),
                     })
                     .collect(),
             })

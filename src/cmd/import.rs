@@ -130,7 +130,11 @@ pub fn prepare(
     if let Some(upload) = repair {
         self::repair(&mut known, normalized, upload, state.is_some())?;
     }
-    Ok(Plan::build(normalized, &known, options))
+    let plan = Plan::build(normalized, &known, options);
+    if let Some(state) = state {
+        state.expect_kinds(&plan.groups);
+    }
+    Ok(plan)
 }
 
 /// What a dry run would send, on stdout as `check` prints its table: each group to add, per
@@ -180,6 +184,12 @@ pub fn write_report(
 ) -> Result<(), Error> {
     summary.report = Some(report.path().display().to_string());
     summary.left_out = crate::current::counts(normalized);
+    summary.without_group = normalized
+        .without_group
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| (kind.to_string(), *n))
+        .collect();
     let written = report.write(&Report {
         input: normalized,
         groups: &plan.groups,

@@ -482,6 +482,13 @@ pub fn summary(summary: &Summary) {
         let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
         eprintln!("{org} memberships: {}", parts.join(", "));
     }
+    for (kind, counts) in &summary.kinds {
+        let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+        eprintln!("{kind} groups: {}", parts.join(", "));
+    }
+    for (kind, n) in summary.without_group.iter().filter(|(_, n)| **n > 0) {
+        eprintln!("{} with no {kind}: in no {kind} group", count(*n as usize, "row"));
+    }
     for renamed in &summary.renamed {
         eprintln!("{renamed}");
     }

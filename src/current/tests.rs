@@ -33,6 +33,8 @@ fn the_line_counts_by_reason_and_value_and_names_departments_with_nobody_current
                 sources: Vec::new(),
                 members: Vec::new(),
                 tied: Vec::new(),
+                kind: Default::default(),
+                path: None,
             }],
         }],
         ..Plan::default()

@@ -45,6 +45,9 @@ pub(super) struct IdEntry {
     pub(super) code: Option<Box<str>>,
     /// Its spellings, in order of first appearance.
     pub(super) spellings: Vec<Spelling>,
+    /// A level of a hierarchy: the path down to it, as written (of several ways, the one the
+    /// tie rule of names picks).
+    pub(super) path: Option<Box<str>>,
 }
 
 /// Accumulates rows; [`Normalizer::finish`] turns them into a [`super::Plan`].
@@ -129,6 +132,7 @@ impl Normalizer {
                 name: row.name.to_owned(),
                 source: row.source,
                 message: message.clone(),
+                kind: Default::default(),
             });
         }
         self.problems.push(Problem {
@@ -176,7 +180,13 @@ impl Normalizer {
             ..row
         };
         self.key.clear();
-        for part in [row.organization, row.name, row.code.unwrap_or("\u{1F}")] {
+        for part in [
+            row.organization,
+            row.name,
+            row.code.unwrap_or("\u{1F}"),
+            row.parent.unwrap_or("\u{1F}"),
+            row.path.unwrap_or("\u{1F}"),
+        ] {
             self.key.push_str(part);
             self.key.push('\u{1E}');
         }
@@ -322,9 +332,17 @@ impl Normalizer {
             IdFrom::Code => row.code.map(slug::clean_id),
             IdFrom::Name => None,
         };
-        let id = match code.as_deref() {
-            Some(code) => self.codes[code].as_deref(),
-            None => info.slug.as_deref(),
+        // A level below the top of a path continues its parent's ID: `Platform` under
+        // `Engineering` is `engineering-platform`, apart from a `Platform` elsewhere.
+        let below = match (code.as_deref(), row.parent) {
+            (None, Some(parent)) => self.id_of(&format!("{parent} {}", info.name), slug::name_id_within),
+            _ => None,
+        };
+        let info = &self.names[row.name];
+        let id = match (code.as_deref(), below.as_deref()) {
+            (_, Some(below)) => Some(below),
+            (Some(code), None) => self.codes[code].as_deref(),
+            (None, None) => info.slug.as_deref(),
         }
         .expect("resolve checked the ID");
         let org = match self.orgs.get_mut(row.organization) {
@@ -342,6 +360,15 @@ impl Normalizer {
         let e = &mut self.entries[entry];
         if e.code.is_none() {
             e.code = code.map(|c| c.into());
+        }
+        // Of the ways a path is written, one chosen by the fixed tie rule, never the row order.
+        if let Some(path) = row.path {
+            if e.path
+                .as_deref()
+                .is_none_or(|old| super::decide::tie_order(path, old).is_lt())
+            {
+                e.path = Some(path.into());
+            }
         }
         let spelling = match e.spellings.iter().position(|s| s.text == info.name) {
             Some(i) => i,

@@ -100,12 +100,15 @@ impl Normalizer {
                         organization_id: org_id.clone(),
                         group_id: id,
                         names,
+                        kind: Default::default(),
                     };
                     problems.push(conflict_problem(&plan, &conflict));
                     plan.conflicts.push(conflict);
                     continue;
                 }
-                let group = make_group(id, &entry.spellings, &variants[0]);
+                let mut group = make_group(id, &entry.spellings, &variants[0]);
+                group.kind = self.options.kind.clone();
+                group.path = entry.path.clone();
                 if variants[0].len() > 1 {
                     let message = variant_message(&plan, &group.name, &entry.spellings, &variants[0]);
                     problems.push(group_warning(&plan, &group, message));
@@ -128,6 +131,13 @@ impl Normalizer {
             plan.organizations.push(Organization { id: org_id, groups });
         }
         plan.problems = problems;
+        // Every row and name this normalizer held back was for its one kind.
+        for r in &mut plan.invalid {
+            r.kind = self.options.kind.clone();
+        }
+        for c in &mut plan.conflicts {
+            c.kind = self.options.kind.clone();
+        }
         plan
     }
 }
@@ -229,6 +239,8 @@ fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
         sources: merged_sources(spellings, chosen),
         members,
         tied,
+        kind: super::Kind::default(),
+        path: None,
     }
 }
 
@@ -255,6 +267,7 @@ fn hold_back(
             name: name.to_string(),
             source,
             message: why.to_owned(),
+            kind: Default::default(),
         });
     }
 }

@@ -18,6 +18,7 @@
 mod collect;
 mod decide;
 pub mod diagnose;
+pub mod kind;
 mod left_out;
 mod people;
 mod person;
@@ -25,6 +26,7 @@ pub mod same;
 pub mod slug;
 
 pub use collect::Normalizer;
+pub use kind::{Kind, KindSpec};
 
 use serde::Serialize;
 
@@ -100,6 +102,10 @@ pub struct Group {
     /// state file, a group whose last sent name is one of them keeps that name, so a tie never
     /// renames.
     pub tied: Vec<String>,
+    /// Its kind (`department` unless `--group-by` says otherwise).
+    pub kind: Kind,
+    /// A level of a hierarchy: the path down to it (`Engineering > Platform`).
+    pub path: Option<Box<str>>,
 }
 
 /// One employee in a group, as the first row naming them in it gave them.
@@ -133,6 +139,8 @@ pub struct Conflict {
     pub group_id: String,
     /// Each name with its rows.
     pub names: Vec<(String, Vec<Source>)>,
+    /// The kind whose names these are (the first one's, when two kinds made the ID).
+    pub kind: Kind,
 }
 
 /// A row held back by a problem of its own (an empty name, an error cell...).
@@ -146,6 +154,8 @@ pub struct InvalidRow {
     pub source: Source,
     /// Why.
     pub message: String,
+    /// The kind of group the row was for.
+    pub kind: Kind,
 }
 
 /// The normalizer's answer: what to send, what is held back, and why.
@@ -163,6 +173,12 @@ pub struct Plan {
     pub problems: Vec<Problem>,
     /// Rows left out: people not current, rows a `--where` filter excludes (input order).
     pub left_out: Vec<LeftOut>,
+    /// Per `--group-by` kind after the first: the rows with no value of it, so in no group of
+    /// that kind.
+    pub without_group: Vec<(Kind, u64)>,
+    /// `--group-by` or `--hierarchy-separator` was given: reports show each group's kind and
+    /// path (without them, today's columns exactly).
+    pub grouped_by: bool,
 }
 
 impl Plan {
@@ -221,6 +237,8 @@ pub struct Options {
     /// organization whose other groups could have IDs like `1` or `sales`. Already checked to
     /// be lower-case letters, digits and dashes, ending with a dash.
     pub id_prefix: Option<String>,
+    /// The kind of every group made (`department` by default).
+    pub kind: Kind,
 }
 
 /// One mapped row, as the normalizer takes it.
@@ -242,6 +260,11 @@ pub struct RowIn<'a> {
     pub person_name: Option<&'a str>,
     /// The employee's e-mail address, with `--members` and an e-mail column.
     pub email: Option<&'a str>,
+    /// A level of a hierarchy below the top: the ID part of the levels above it
+    /// (`engineering`), which its own ID continues.
+    pub parent: Option<&'a str>,
+    /// A level of a hierarchy: the path down to it, for the report.
+    pub path: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -117,6 +117,7 @@ pub(super) fn hold_back(plan: &mut Plan, org_id: &str, groups: &mut [Group], hel
                     "user '{}' is held back: another user ID differs from it only in case",
                     m.user
                 ),
+                kind: Default::default(),
             });
             false
         });

@@ -36,6 +36,8 @@ pub(super) fn plan_with(rows: &[(&str, &str, Option<&str>)], kind: ListKind, opt
             user: None,
             person_name: None,
             email: None,
+            parent: None,
+            path: None,
         });
     }
     n.finish()

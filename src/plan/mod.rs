@@ -18,6 +18,8 @@ use crate::normalize;
 pub struct Known {
     /// Per organization, the confirmed groups: ID -> name.
     pub groups: HashMap<String, HashMap<String, String>>,
+    /// Per organization, the kind of each confirmed group that is not a department.
+    pub kinds: HashMap<String, HashMap<String, normalize::Kind>>,
     /// Per organization, the members this tool added: group -> users.
     pub members: HashMap<String, HashMap<String, BTreeSet<String>>>,
     /// Per organization, members that were there already when this tool added them (someone
@@ -280,6 +282,8 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
                 error: String::new(),
                 sources: g.sources.clone(),
                 renamed_from: None,
+                kind: g.kind.clone(),
+                path: g.path.clone(),
             });
         }
     }
@@ -299,6 +303,8 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
                 ),
                 sources: sources.clone(),
                 renamed_from: None,
+                kind: c.kind.clone(),
+                path: None,
             });
         }
     }
@@ -312,6 +318,8 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
             error: r.message.clone(),
             sources: vec![r.source],
             renamed_from: None,
+            kind: r.kind.clone(),
+            path: None,
         });
     }
     out.sort_by(|a, b| {
@@ -381,6 +389,13 @@ fn apply_known(outcomes: &mut Vec<GroupOutcome>, known: &Known, full: bool) {
                         .into(),
                 sources: Vec::new(),
                 renamed_from: None,
+                kind: known
+                    .kinds
+                    .get(org)
+                    .and_then(|k| k.get(id))
+                    .cloned()
+                    .unwrap_or_default(),
+                path: None,
             });
         }
         if full {
@@ -413,6 +428,8 @@ mod tests {
             error: String::new(),
             sources: Vec::new(),
             renamed_from: None,
+            kind: Default::default(),
+            path: None,
         }
     }
 

@@ -91,6 +91,10 @@ pub struct GroupOutcome {
     /// The name the state file holds for it, when the export now names it otherwise by
     /// majority (a rename sent on purpose).
     pub renamed_from: Option<String>,
+    /// Its kind (`department` unless `--group-by` says otherwise).
+    pub kind: crate::normalize::Kind,
+    /// A level of a hierarchy: the path down to it (`Engineering > Platform`).
+    pub path: Option<Box<str>>,
 }
 
 impl GroupOutcome {

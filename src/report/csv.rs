@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::{neutralize, Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS, USER_COLUMNS};
+use super::{neutralize, Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS, PLAIN_GROUP_COLUMNS, USER_COLUMNS};
 
 /// The groups part.
 #[derive(Debug, Clone, Copy)]
@@ -19,8 +19,13 @@ pub struct Members;
 
 impl Writer for Groups {
     fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
-        let rows = report.groups.iter().map(|o| report.group_row(o));
-        table(self.bom, &GROUP_COLUMNS, rows, out)
+        if report.input.grouped_by {
+            let rows = report.groups.iter().map(|o| report.group_row(o));
+            table(self.bom, &GROUP_COLUMNS, rows, out)
+        } else {
+            let rows = report.groups.iter().map(|o| report.plain_group_row(o));
+            table(self.bom, &PLAIN_GROUP_COLUMNS, rows, out)
+        }
     }
 }
 

@@ -57,6 +57,12 @@ struct Row<'a> {
     /// The name the group had, when this run renames it.
     #[serde(skip_serializing_if = "Option::is_none")]
     renamed_from: Option<&'a str>,
+    /// With `--group-by` or `--hierarchy-separator`: the group's kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    /// A level of a hierarchy: the path down to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
 }
 
 impl Writer for Json {
@@ -75,6 +81,8 @@ impl Writer for Json {
                     error: o.note(),
                     sources: report.source_objects(&o.sources),
                     renamed_from: o.rename_note().and(o.renamed_from.as_deref()),
+                    kind: report.input.grouped_by.then(|| o.kind.as_str()),
+                    path: o.path.as_deref(),
                 })
                 .collect(),
             users: report.users.map(|list| {

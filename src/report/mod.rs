@@ -4,7 +4,9 @@
 //! Every format implements [`Writer`] over the same [`Report`]; [`ReportFile`] owns the
 //! output path, checks it before anything is sent, and replaces each file whole (a temporary
 //! file beside it, then a rename), so a reader never sees half a report. The CSV columns are a
-//! contract: `organization_id, group_id, group_name, status, attempts, error, sources`.
+//! contract: `organization_id, group_id, group_name, status, attempts, error, sources`, and
+//! with `--group-by` or `--hierarchy-separator` (at the end, so readers by position keep
+//! working) `kind, path`.
 
 pub mod csv;
 pub mod json;
@@ -52,7 +54,20 @@ pub enum Cell<'a> {
 }
 
 /// The groups part's columns, in contract order.
-pub const GROUP_COLUMNS: [&str; 7] = [
+pub const GROUP_COLUMNS: [&str; 9] = [
+    "organization_id",
+    "group_id",
+    "group_name",
+    "status",
+    "attempts",
+    "error",
+    "sources",
+    "kind",
+    "path",
+];
+
+/// The groups part's columns without `--group-by`: the contract as it was before kinds.
+pub const PLAIN_GROUP_COLUMNS: [&str; 7] = [
     "organization_id",
     "group_id",
     "group_name",
@@ -88,7 +103,7 @@ pub const MEMBER_COLUMNS: [&str; 8] = [
 
 impl<'a> Report<'a> {
     /// A group's row, in [`GROUP_COLUMNS`] order.
-    pub fn group_row(&self, o: &'a GroupOutcome) -> [Cell<'a>; 7] {
+    pub fn group_row(&self, o: &'a GroupOutcome) -> [Cell<'a>; 9] {
         let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
         [
             text(&o.organization_id),
@@ -98,7 +113,15 @@ impl<'a> Report<'a> {
             Cell::Number(o.attempts),
             Cell::Text(o.note()),
             Cell::Text(Cow::Owned(self.input.describe_sources(&o.sources))),
+            text(o.kind.as_str()),
+            text(o.path.as_deref().unwrap_or_default()),
         ]
+    }
+
+    /// A group's row without the kind and path, in [`PLAIN_GROUP_COLUMNS`] order.
+    pub fn plain_group_row(&self, o: &'a GroupOutcome) -> [Cell<'a>; 7] {
+        let [a, b, c, d, e, f, g, _, _] = self.group_row(o);
+        [a, b, c, d, e, f, g]
     }
 
     /// An organization user's row, in [`USER_COLUMNS`] order.
@@ -202,6 +225,14 @@ pub struct Summary {
     /// `not yet started`, `filtered`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub left_out: BTreeMap<String, usize>,
+    /// With `--group-by` kinds other than the department: per kind, the number of groups in
+    /// each status (over every organization).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kinds: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    /// Per `--group-by` kind after the first: the rows with no value of it, whose person joins
+    /// no group of that kind.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub without_group: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -217,6 +248,16 @@ impl Summary {
                 .or_default()
                 .entry(o.status.as_str())
                 .or_default() += 1;
+        }
+        // Per kind only when there is more than the department: today's summary unchanged.
+        if groups.iter().any(|o| o.kind.as_str() != normalize::kind::DEPARTMENT) {
+            for o in groups {
+                *s.kinds
+                    .entry(o.kind.to_string())
+                    .or_default()
+                    .entry(o.status.as_str())
+                    .or_default() += 1;
+            }
         }
         for u in users.into_iter().flatten() {
             *s.users

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use rust_xlsxwriter::{Color, Format, Workbook, Worksheet, XlsxError};
 
-use super::{Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS, USER_COLUMNS};
+use super::{Cell, Report, Writer, GROUP_COLUMNS, MEMBER_COLUMNS, PLAIN_GROUP_COLUMNS, USER_COLUMNS};
 use crate::plan::Status;
 
 /// Widest column, in characters.
@@ -56,8 +56,13 @@ fn to_bytes(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         plain: Format::new(),
     };
     let mut book = Workbook::new();
-    let rows = report.groups.iter().map(|o| (o.status, report.group_row(o)));
-    sheet(book.add_worksheet(), "Results", &GROUP_COLUMNS, rows, &formats)?;
+    if report.input.grouped_by {
+        let rows = report.groups.iter().map(|o| (o.status, report.group_row(o)));
+        sheet(book.add_worksheet(), "Results", &GROUP_COLUMNS, rows, &formats)?;
+    } else {
+        let rows = report.groups.iter().map(|o| (o.status, report.plain_group_row(o)));
+        sheet(book.add_worksheet(), "Results", &PLAIN_GROUP_COLUMNS, rows, &formats)?;
+    }
     if let Some(users) = report.users {
         let rows = users.iter().map(|u| (u.status, report.user_row(u)));
         sheet(book.add_worksheet(), "Users", &USER_COLUMNS, rows, &formats)?;

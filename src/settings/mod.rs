@@ -570,6 +570,31 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
         other => other.map(str::to_owned),
     };
     let current = current_rules(&args)?;
+    let kinds = group_by(&args)?;
+    let first = kinds.first();
+    let name_column = match (first, args.name_column) {
+        (Some(first), Some(named)) if !first.column.is_empty() && named.trim() != first.column => {
+            return Err(SettingsError::invalid(
+                "--group-by",
+                format!(
+                    "names the column '{}' for its first kind and --name-column names '{named}'; give the column once",
+                    first.column
+                ),
+            ))
+        }
+        (Some(first), _) if !first.column.is_empty() => Some(first.column.clone()),
+        (_, named) => named,
+    };
+    let id_column = first.and_then(|f| f.code_column.clone()).or(args.id_column);
+    let first_prefix = match first {
+        Some(f) if f.id_prefix.is_some() => f.id_prefix.clone(),
+        _ => id_prefix(args.id_prefix.as_deref())?,
+    };
+    let extra_columns = kinds
+        .iter()
+        .skip(1)
+        .map(|k| (k.column.clone(), k.code_column.clone()))
+        .collect();
     let filters = args
         .filters
         .iter()
@@ -584,8 +609,8 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
             sheet: args.sheet,
         },
         map: MapOptions {
-            name_column: args.name_column,
-            id_column: args.id_column,
+            name_column,
+            id_column,
             org_column: args.org_column,
             org,
             header_row,
@@ -601,12 +626,15 @@ pub fn input_settings(args: InputOptions) -> Result<InputSettings, SettingsError
             start_date_column: args.start_date_column,
             include_inactive: args.include_inactive,
             filters,
+            kinds: extra_columns,
         },
         normalize: crate::normalize::Options {
             strict_names: args.strict_names,
-            id_prefix: id_prefix(args.id_prefix.as_deref())?,
+            id_prefix: first_prefix,
+            kind: first.map(|f| f.kind.clone()).unwrap_or_default(),
         },
         current,
+        kinds,
     })
 }
 
@@ -652,6 +680,117 @@ fn current_rules(args: &InputOptions) -> Result<crate::current::Rules, SettingsE
         overrides,
         date_format,
     })
+}
+
+/// `--group-by`, `--hierarchy-separator` and `--leaf-only` as the kinds of group to make.
+/// Empty: the department kind alone, unsplit (today's groups and IDs exactly).
+fn group_by(args: &InputOptions) -> Result<Vec<crate::normalize::KindSpec>, SettingsError> {
+    use crate::cli::GroupBy;
+    use crate::normalize::{Kind, KindSpec};
+    let flag = "--group-by";
+    let mut kinds: Vec<KindSpec> = Vec::new();
+    for (i, given) in args.group_by.iter().enumerate() {
+        let table = match given {
+            GroupBy::Flag(text) => {
+                let Some((kind, column)) = text.split_once('=') else {
+                    return Err(SettingsError::invalid(
+                        flag,
+                        format!("takes KIND=COLUMN (e.g. office=Location), not '{text}'"),
+                    ));
+                };
+                crate::cli::GroupByTable {
+                    kind: kind.to_owned(),
+                    column: column.to_owned(),
+                    code_column: None,
+                    id_prefix: None,
+                    hierarchy_separator: None,
+                    leaf_only: None,
+                }
+            }
+            GroupBy::Table(table) => table.clone(),
+        };
+        let kind = table.kind.trim();
+        if !crate::normalize::slug::is_valid_id(kind) || kind.len() > 23 {
+            return Err(SettingsError::invalid(
+                flag,
+                format!("takes a kind of lower-case letters, digits and dashes (e.g. office), not '{kind}'"),
+            ));
+        }
+        let column = table.column.trim();
+        // The first kind without a column is the department column as detected (the page
+        // groups by more without naming it).
+        if column.is_empty() && i > 0 {
+            return Err(SettingsError::invalid(
+                flag,
+                format!("names no column for the kind '{kind}'"),
+            ));
+        }
+        if kinds.iter().any(|k| k.kind.as_str() == kind) {
+            return Err(SettingsError::invalid(flag, format!("names the kind '{kind}' twice")));
+        }
+        // Kinds after the first are apart from the first (and each other) by their prefix.
+        let prefix = match (table.id_prefix.as_deref(), i) {
+            (Some(p), _) => id_prefix(Some(p))?,
+            (None, 0) => None,
+            (None, _) => Some(format!("{kind}-")),
+        };
+        if let Some(other) = kinds.iter().find(|k| k.id_prefix == prefix) {
+            return Err(SettingsError::invalid(
+                flag,
+                format!(
+                    "gives the kinds '{}' and '{kind}' one ID prefix ({}), so their groups could share IDs; give one of them another id-prefix",
+                    other.kind,
+                    prefix.as_deref().unwrap_or("none")
+                ),
+            ));
+        }
+        kinds.push(KindSpec {
+            kind: Kind::new(kind),
+            column: column.to_owned(),
+            code_column: table.code_column.clone().filter(|c| !c.trim().is_empty()),
+            id_prefix: prefix,
+            separator: table.hierarchy_separator.clone().or(args.hierarchy_separator.clone()),
+            leaf_only: table.leaf_only.unwrap_or(args.leaf_only),
+        });
+    }
+    if kinds.is_empty() && args.hierarchy_separator.is_some() {
+        // The department column, split: its column is the one detected or named.
+        kinds.push(KindSpec {
+            kind: Kind::department(),
+            column: String::new(),
+            code_column: None,
+            id_prefix: None,
+            separator: args.hierarchy_separator.clone(),
+            leaf_only: args.leaf_only,
+        });
+    }
+    for k in &kinds {
+        if k.separator.is_some() && k.code_column.is_some() {
+            return Err(SettingsError::invalid(
+                "--group-by",
+                format!(
+                    "gives the kind '{}' a code column and a hierarchy separator; a code names one group, not a path: drop one of them",
+                    k.kind
+                ),
+            ));
+        }
+        if k.separator.as_deref().is_some_and(str::is_empty) {
+            return Err(SettingsError::invalid(
+                "--hierarchy-separator",
+                "needs a non-empty separator (e.g. ' > ')",
+            ));
+        }
+        if k.leaf_only && k.separator.is_none() {
+            return Err(SettingsError::invalid(
+                "--leaf-only",
+                format!("needs --hierarchy-separator (the kind '{}' has none)", k.kind),
+            ));
+        }
+    }
+    if args.leaf_only && kinds.is_empty() {
+        return Err(SettingsError::invalid("--leaf-only", "needs --hierarchy-separator"));
+    }
+    Ok(kinds)
 }
 
 /// `--id-prefix`: checked here so that every ID it makes is a valid group ID, and short

@@ -99,6 +99,9 @@ pub struct State {
     _lock: Option<std::fs::File>,
     api_base: String,
     conn: Mutex<Connection>,
+    /// The kind of each group this run may confirm that is not a department, by organization
+    /// and ID ([`State::expect_kinds`]): recorded with its confirmation.
+    kinds: Mutex<HashMap<(String, String), crate::normalize::Kind>>,
 }
 
 impl State {
@@ -188,12 +191,23 @@ impl State {
             [SCHEMA],
         )
         .map_err(written)?;
+        // Issue #23: groups have a kind. A file written before has none: its groups are the
+        // department kind, which the column's default says. New files take the same step, so
+        // there is one shape; the schema stays 1, as an older release still reads the file.
+        if !has_kind_column(&conn).map_err(written)? {
+            conn.execute(
+                "ALTER TABLE groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'department'",
+                [],
+            )
+            .map_err(written)?;
+        }
         let api_base = base_key(api_base);
         let state = State {
             _lock: Some(lock),
             path: shown.to_owned(),
             api_base,
             conn: Mutex::new(conn),
+            kinds: Mutex::default(),
         };
         state.adopt_equivalent_bases()?;
         Ok(state)
@@ -224,6 +238,7 @@ impl State {
             path: path.to_owned(),
             api_base: base_key(api_base),
             conn: Mutex::new(conn),
+            kinds: Mutex::default(),
         };
         // Records made under another spelling of the same server (before keys were
         // normalized) are read as they are: a read-only open cannot adopt them.
@@ -254,22 +269,66 @@ impl State {
         rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
     }
 
-    /// Records confirmations, all or none (one transaction).
+    /// The kind of every confirmed group of `org` that is not a department: ID -> kind. A
+    /// file opened read-only from before kinds has none.
+    pub fn kinds(&self, org: &str) -> Result<HashMap<String, crate::normalize::Kind>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        if !has_kind_column(&conn).map_err(|e| self.io(e))? {
+            return Ok(HashMap::new());
+        }
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT group_id, kind FROM groups WHERE api_base = ?1 AND organization_id = ?2 AND kind <> 'department'",
+            )
+            .map_err(|e| self.io(e))?;
+        let rows = stmt
+            .query_map(params![self.api_base, org], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.io(e))?;
+        rows.map(|r| r.map(|(id, kind)| (id, crate::normalize::Kind::new(&kind))))
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.io(e))
+    }
+
+    /// Tells the state the kind of each group a run may send, so that a confirmation records
+    /// it (a department needs no word: it is the column's default).
+    pub fn expect_kinds(&self, groups: &[crate::plan::GroupOutcome]) {
+        let mut kinds = self.kinds.lock().expect("state lock");
+        for g in groups
+            .iter()
+            .filter(|g| g.kind.as_str() != crate::normalize::kind::DEPARTMENT)
+        {
+            kinds.insert((g.organization_id.clone(), g.group_id.clone()), g.kind.clone());
+        }
+    }
+
+    /// Records confirmations of department groups, all or none (one transaction).
     pub fn record(&self, org: &str, groups: &[(&str, &str)]) -> Result<(), StateError> {
+        let groups: Vec<(&str, &str, &str)> = groups
+            .iter()
+            .map(|&(id, name)| (id, name, crate::normalize::kind::DEPARTMENT))
+            .collect();
+        self.record_kinds(org, &groups)
+    }
+
+    /// Records confirmations as `(ID, name, kind)`, all or none (one transaction).
+    pub fn record_kinds(&self, org: &str, groups: &[(&str, &str, &str)]) -> Result<(), StateError> {
         let now = jiff::Timestamp::now().to_string();
         let mut conn = self.conn.lock().expect("state lock");
         let tx = conn.transaction().map_err(|e| self.io(e))?;
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO groups (api_base, organization_id, group_id, group_name, confirmed_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO groups (api_base, organization_id, group_id, group_name, confirmed_at, kind)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (api_base, organization_id, group_id)
-                     DO UPDATE SET group_name = excluded.group_name, confirmed_at = excluded.confirmed_at",
+                     DO UPDATE SET group_name = excluded.group_name, confirmed_at = excluded.confirmed_at,
+                                   kind = excluded.kind",
                 )
                 .map_err(|e| self.io(e))?;
-            for (id, name) in groups {
-                stmt.execute(params![self.api_base, org, id, name, now])
+            for (id, name, kind) in groups {
+                stmt.execute(params![self.api_base, org, id, name, now, kind])
                     .map_err(|e| self.io(e))?;
             }
         }
@@ -281,6 +340,7 @@ impl State {
         let mut known = Known::default();
         for org in orgs {
             known.groups.insert(org.to_owned(), self.confirmed(org)?);
+            known.kinds.insert(org.to_owned(), self.kinds(org)?);
             known.members.insert(org.to_owned(), self.members(org)?);
             known.users.insert(org.to_owned(), self.users(org)?);
             known.pending.insert(org.to_owned(), self.pending(org)?);
@@ -429,6 +489,16 @@ fn writable_folder(path: &Path, shown: &Path) -> Result<(), StateError> {
     }
 }
 
+/// Whether the groups table has its `kind` column (a file from before issue #23 has not).
+fn has_kind_column(conn: &Connection) -> rusqlite::Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('groups') WHERE name = 'kind'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
 /// Refuses a state of another schema before anything is written (read only).
 fn check_schema(conn: &Connection, path: &Path) -> Result<(), StateError> {
     let has_meta: bool = conn
@@ -533,11 +603,17 @@ impl crate::upload::Confirmations for State {
         };
         match first.endpoint {
             Endpoint::AddGroups => {
-                let groups: Vec<(&str, &str)> = items
+                let kinds = self.kinds.lock().expect("state lock").clone();
+                let groups: Vec<(&str, &str, &str)> = items
                     .iter()
-                    .map(|(w, _)| (w.key.item.as_str(), w.name.as_str()))
+                    .map(|(w, _)| {
+                        let kind = kinds
+                            .get(&(org.to_owned(), w.key.item.clone()))
+                            .map_or(crate::normalize::kind::DEPARTMENT, |k| k.as_str());
+                        (w.key.item.as_str(), w.name.as_str(), kind)
+                    })
                     .collect();
-                self.record(org, &groups)
+                self.record_kinds(org, &groups)
             }
             Endpoint::AddUsers => {
                 let users: Vec<(&str, &str, &str)> = items

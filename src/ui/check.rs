@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::app::{App, UiError, Upload};
 use super::view::{self, CheckView};
-use crate::cli::InputOptions;
+use crate::cli::{GroupBy, GroupByTable, InputOptions};
 use crate::cmd::import;
 use crate::input::{self, InputSettings, Seen};
 use crate::normalize;
@@ -43,6 +43,42 @@ pub struct Choices {
     pub end_date_column: Option<String>,
     /// `--start-date-column` (`none`: no start date).
     pub start_date_column: Option<String>,
+    /// "Also group by": the `--group-by` kinds after the department, in order.
+    pub also_group_by: Vec<AlsoGroupBy>,
+    /// `--hierarchy-separator`.
+    pub hierarchy_separator: Option<String>,
+}
+
+/// One kind the page groups by besides the department.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlsoGroupBy {
+    /// The kind (`location`): its groups' ID prefix too.
+    pub kind: String,
+    /// The column's header.
+    pub column: String,
+}
+
+/// The config's `--group-by` entries as tables (a flag's `KIND=COLUMN` split; one without `=`
+/// is left for the settings to refuse).
+fn tables(given: &[GroupBy]) -> Vec<GroupByTable> {
+    given
+        .iter()
+        .map(|g| match g {
+            GroupBy::Table(t) => t.clone(),
+            GroupBy::Flag(text) => {
+                let (kind, column) = text.split_once('=').unwrap_or((text, ""));
+                GroupByTable {
+                    kind: kind.to_owned(),
+                    column: column.to_owned(),
+                    code_column: None,
+                    id_prefix: None,
+                    hierarchy_separator: None,
+                    leaf_only: None,
+                }
+            }
+        })
+        .collect()
 }
 
 impl Choices {
@@ -60,7 +96,47 @@ impl Choices {
             status_column: input.status_column.clone(),
             end_date_column: input.end_date_column.clone(),
             start_date_column: input.start_date_column.clone(),
+            also_group_by: tables(&input.group_by)
+                .into_iter()
+                .skip(1)
+                .map(|t| AlsoGroupBy {
+                    kind: t.kind,
+                    column: t.column,
+                })
+                .collect(),
+            hierarchy_separator: input.hierarchy_separator.clone(),
         }
+    }
+
+    /// The `--group-by` list for these choices: the config's first kind (or the department)
+    /// with the page's department column, then the page's other kinds. Empty when the page
+    /// groups by the department alone, as the command line does without the flag.
+    fn group_by(&self, config: &InputOptions, name_column: Option<&str>) -> Vec<GroupBy> {
+        if self.also_group_by.is_empty() {
+            return Vec::new();
+        }
+        let mut first = tables(&config.group_by).into_iter().next().unwrap_or(GroupByTable {
+            kind: crate::normalize::kind::DEPARTMENT.to_owned(),
+            column: String::new(),
+            code_column: None,
+            id_prefix: None,
+            hierarchy_separator: None,
+            leaf_only: None,
+        });
+        if let Some(column) = name_column {
+            first.column = column.to_owned();
+        }
+        let rest = self.also_group_by.iter().map(|k| {
+            GroupBy::Table(GroupByTable {
+                kind: k.kind.trim().to_owned(),
+                column: k.column.clone(),
+                code_column: None,
+                id_prefix: None,
+                hierarchy_separator: None,
+                leaf_only: None,
+            })
+        });
+        std::iter::once(GroupBy::Table(first)).chain(rest).collect()
     }
 
     /// The input settings for `files` with these choices; the config's other input options
@@ -80,6 +156,8 @@ impl Choices {
             status_column: given(&self.status_column),
             end_date_column: given(&self.end_date_column),
             start_date_column: given(&self.start_date_column),
+            group_by: self.group_by(config, given(&self.name_column).as_deref()),
+            hierarchy_separator: self.hierarchy_separator.clone().filter(|s| !s.is_empty()),
             ..config.clone()
         };
         let mut input = crate::settings::input_settings(options).map_err(|e| e.to_string())?;

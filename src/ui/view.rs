@@ -90,6 +90,10 @@ pub struct GroupRow {
     pub members: Option<usize>,
     /// Requests that carried it.
     pub attempts: u32,
+    /// Its kind (`department` unless the page groups by more).
+    pub kind: String,
+    /// A level of a hierarchy: the path down to it.
+    pub path: Option<String>,
 }
 
 /// The view of a check that read every file.
@@ -212,6 +216,8 @@ pub fn organizations(normalized: &normalize::Plan, plan: &Plan) -> Vec<OrgView> 
                 .then(|| members.get(&(o.organization_id.as_str(), o.group_id.as_str())).copied())
                 .flatten(),
             attempts: o.attempts,
+            kind: o.kind.to_string(),
+            path: o.path.as_deref().map(str::to_owned),
         };
         match out.last_mut() {
             Some(last) if last.id == o.organization_id => last.groups.push(row),

@@ -157,6 +157,8 @@ fn staff(rows: &[(&str, &str, Option<&str>, Option<&str>)]) -> Plan {
             user: Some(user),
             person_name: *person,
             email: *email,
+            parent: None,
+            path: None,
         });
     }
     n.finish()

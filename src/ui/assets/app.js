@@ -250,6 +250,7 @@ function renderChoices() {
     });
     box.append(el("label", { for: select.id }, "Sheet"), select);
   }
+  renderAlsoGroupBy(box, headers);
   const row = el("input", { id: "col-header-row", type: "number", min: "1", placeholder: "automatic" });
   row.value = choices.header_row || "";
   row.addEventListener("change", () => {
@@ -259,6 +260,54 @@ function renderChoices() {
     runCheck();
   });
   box.append(el("label", { for: row.id }, "Header row"), row);
+}
+
+/** A kind's name from a column header: lower-case letters, digits and dashes ("Cost Center" -> "cost-center"). */
+function kindOf(header) {
+  const kind = header.normalize("NFKD").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, "").toLowerCase();
+  return (kind || "kind").slice(0, 23).replace(/-+$/, "");
+}
+
+/** "Also group by": kinds of group beside the department, each from a column, and the path separator. */
+function renderAlsoGroupBy(box, headers) {
+  const also = choices.also_group_by || [];
+  const changed = () => {
+    clearResult();
+    renderChoices();
+    runCheck();
+  };
+  also.forEach((k, i) => {
+    const remove = el("button", { type: "button", class: "secondary", id: `also-remove-${i}`, text: `Remove '${k.kind}'` });
+    remove.disabled = busy;
+    remove.addEventListener("click", () => {
+      choices.also_group_by = also.filter((_, j) => j !== i);
+      changed();
+    });
+    box.append(el("label", { for: remove.id }, `Also group by: ${k.column}`), remove);
+  });
+  const taken = also.map((k) => k.column);
+  const select = el("select", { id: "col-also", name: "also_group_by" },
+    el("option", { value: "", text: "no other column" }),
+    headers.filter((h) => !taken.includes(h.value)).map((h) => el("option", { value: h.value, text: h.label })));
+  select.disabled = busy;
+  select.addEventListener("change", () => {
+    if (!select.value) return;
+    const label = headers.find((h) => h.value === select.value);
+    let kind = kindOf(label && label.value ? label.value : select.value);
+    while (kind === "department" || also.some((k) => k.kind === kind)) kind = `${kind}-2`;
+    choices.also_group_by = [...also, { kind, column: select.value }];
+    changed();
+  });
+  box.append(el("label", { for: select.id }, "Also group by"), select);
+  const separator = el("input", { id: "col-separator", type: "text", placeholder: "none (e.g. ' > ')" });
+  separator.value = choices.hierarchy_separator || "";
+  separator.disabled = busy;
+  separator.addEventListener("change", () => {
+    choices.hierarchy_separator = separator.value || null;
+    clearResult();
+    runCheck();
+  });
+  box.append(el("label", { for: separator.id }, "Path separator"), separator);
 }
 
 function renderProblems() {
@@ -315,9 +364,19 @@ function renderGroups() {
   const search = $("search").value.trim().toLowerCase();
   const members = organizations.some((o) => o.groups.some((g) => g.members !== null));
   let hidden = 0;
+  // A table per organization and kind of group (the department alone: one per organization).
+  const units = [];
   for (const org of organizations) {
+    const kinds = [...new Set(org.groups.map((g) => g.kind || "department"))];
+    for (const kind of kinds) {
+      units.push({ id: org.id, kind: kinds.length > 1 || kind !== "department" ? kind : null,
+        groups: org.groups.filter((g) => (g.kind || "department") === kind) });
+    }
+  }
+  for (const org of units) {
     const held = org.groups.filter((g) => ["invalid", "skipped"].includes(g.status)).length;
-    const caption = `${org.id || "(no organization)"}: ${plural(org.groups.length - held, "group")}` +
+    const caption = `${org.id || "(no organization)"}${org.kind ? ` · ${org.kind}` : ""}: ` +
+      `${plural(org.groups.length - held, "group")}` +
       (held ? `, ${plural(held, "row")} held back` : "");
     const rows = org.groups
       .map((g, i) => [g, i])
@@ -333,7 +392,7 @@ function renderGroups() {
     const body = rows.map((g) =>
       el("tr", { class: `status-${state(g)}` },
         el("td", { class: "mono", text: g.group_id }),
-        g.group_name ? el("td", { text: g.group_name }) : el("td", { class: "note", text: "(no name)" }),
+        g.group_name ? el("td", { text: g.group_name, title: g.path || undefined }) : el("td", { class: "note", text: "(no name)" }),
         el("td", { class: "num", text: String(g.rows), title: g.sources }),
         members ? el("td", { class: "num", text: g.members === null ? "" : String(g.members) }) : null,
         el("td", {}, el("span", { class: "badge", text: statusWord(state(g)) })),

@@ -11,6 +11,8 @@ fn group(org: &str, id: &str, status: Status, error: &str, attempts: u32) -> Gro
         error: error.into(),
         sources: Vec::new(),
         renamed_from: None,
+        kind: Default::default(),
+        path: None,
     }
 }
 
