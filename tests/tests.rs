@@ -52,3 +52,5 @@ mod ui_browser;
 mod names;
 // What ships: completions, the man page, --version; HTTPS through a proxy with a private CA.
 mod ship;
+// Issue #22: outputs at 100,000 people, byte for byte, across the memory work.
+mod scale;

@@ -12,10 +12,11 @@ use crate::cli::OutputFormat;
 use crate::console::{self, count};
 use crate::error::{Error, Exit};
 use crate::input;
-use crate::normalize::Organization;
+use crate::normalize::Group;
 use crate::settings::VerifySettings;
 use crate::state::State;
-use crate::upload::readback::{self, Members};
+use crate::upload::api::ServerUser;
+use crate::upload::readback;
 
 /// What differs for one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,14 +64,22 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         .build()
         .map_err(Error::Runtime)?;
     let mut differences = Vec::new();
+    // A window of groups at a time, as many as there are requests in flight: memory holds
+    // their member lists, never a whole organization's (a million people would be gigabytes).
+    let window = s.upload.concurrency.max(1);
     for org in &normalized.organizations {
-        let groups: Vec<String> = org.groups.iter().map(|g| g.id.clone()).collect();
-        let server = runtime.block_on(readback::members(&s.upload, &org.id, &groups))?;
-        let recorded = match &state {
-            Some(state) => state.members(&org.id)?,
-            None => Default::default(),
-        };
-        differences.extend(compare(org, &server, &recorded));
+        let mut compared = BTreeSet::new();
+        for groups in org.groups.chunks(window) {
+            let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
+            let server = runtime.block_on(readback::members(&s.upload, &org.id, &ids))?;
+            for g in groups {
+                let recorded = match &state {
+                    Some(state) => state.group_members(&org.id, &g.id)?,
+                    None => BTreeSet::new(),
+                };
+                differences.extend(compare(&org.id, g, server.get(&g.id), &recorded, &mut compared));
+            }
+        }
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -90,46 +99,46 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
     })
 }
 
-/// The differences between one organization of the export and what the server holds.
-pub fn compare(
-    org: &Organization,
-    server: &Members,
-    recorded: &std::collections::HashMap<String, BTreeSet<String>>,
+/// The differences between one group of the export and what the server holds in it (`held`;
+/// `None`: nothing). `recorded` is who the state believes this tool added; `compared` the users
+/// of the organization whose name and e-mail were compared already (in an earlier group).
+pub fn compare<'a>(
+    org: &str,
+    g: &'a Group,
+    held: Option<&BTreeMap<String, ServerUser>>,
+    recorded: &BTreeSet<String>,
+    compared: &mut BTreeSet<&'a str>,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
     let empty = BTreeMap::new();
-    let mut compared: BTreeSet<&str> = BTreeSet::new();
-    for g in &org.groups {
-        let held = server.get(&g.id).unwrap_or(&empty);
-        let believed = |user: &str| recorded.get(&g.id).is_some_and(|u| u.contains(user));
-        let diff = |user: &str, difference, server: Option<&str>, export: Option<&str>| Difference {
-            organization_id: org.id.clone(),
-            group_id: g.id.clone(),
-            user_id: user.to_owned(),
-            difference,
-            server: server.map(str::to_owned),
-            export: export.map(str::to_owned),
-            state_believes_added: believed(user),
+    let held = held.unwrap_or(&empty);
+    let diff = |user: &str, difference, server: Option<&str>, export: Option<&str>| Difference {
+        organization_id: org.to_owned(),
+        group_id: g.id.clone(),
+        user_id: user.to_owned(),
+        difference,
+        server: server.map(str::to_owned),
+        export: export.map(str::to_owned),
+        state_believes_added: recorded.contains(user),
+    };
+    let wanted: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
+    for m in &g.members {
+        let Some(there) = held.get(&m.user) else {
+            out.push(diff(&m.user, Kind::Missing, None, None));
+            continue;
         };
-        let wanted: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
-        for m in &g.members {
-            let Some(there) = held.get(&m.user) else {
-                out.push(diff(&m.user, Kind::Missing, None, None));
-                continue;
-            };
-            if !compared.insert(m.user.as_str()) {
-                continue;
-            }
-            if let Some(name) = m.name.as_deref().filter(|n| there.name.as_deref() != Some(*n)) {
-                out.push(diff(&m.user, Kind::Name, there.name.as_deref(), Some(name)));
-            }
-            if let Some(email) = m.email.as_deref().filter(|e| there.email.as_deref() != Some(*e)) {
-                out.push(diff(&m.user, Kind::Email, there.email.as_deref(), Some(email)));
-            }
+        if !compared.insert(m.user.as_str()) {
+            continue;
         }
-        for user in held.keys().filter(|u| !wanted.contains(u.as_str())) {
-            out.push(diff(user, Kind::Extra, None, None));
+        if let Some(name) = m.name.as_deref().filter(|n| there.name.as_deref() != Some(*n)) {
+            out.push(diff(&m.user, Kind::Name, there.name.as_deref(), Some(name)));
         }
+        if let Some(email) = m.email.as_deref().filter(|e| there.email.as_deref() != Some(*e)) {
+            out.push(diff(&m.user, Kind::Email, there.email.as_deref(), Some(email)));
+        }
+    }
+    for user in held.keys().filter(|u| !wanted.contains(u.as_str())) {
+        out.push(diff(user, Kind::Extra, None, None));
     }
     out
 }

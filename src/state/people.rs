@@ -30,6 +30,21 @@ impl State {
         )
     }
 
+    /// The members this tool added to one group of `org`: a read by the table's key, so a
+    /// caller going group by group never holds the organization's whole record.
+    pub fn group_members(&self, org: &str, group: &str) -> Result<BTreeSet<String>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT user_id FROM members WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3",
+            )
+            .map_err(|e| self.io(e))?;
+        let rows = stmt
+            .query_map(params![self.api_base, org, group], |r| r.get::<_, String>(0))
+            .map_err(|e| self.io(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
+    }
+
     /// Rows of (group, user) for `org` as group -> users.
     fn users_by_group(&self, sql: &str, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
         let conn = self.conn.lock().expect("state lock");
