@@ -28,7 +28,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         report::check_summary(path)?;
     }
     let state = open_state(s.state.as_deref(), &s.upload)?;
-    let normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    let mut normalized = input::load(&s.input).map_err(Error::Inputs)?;
     console::problems(&normalized.problems);
     let options = PlanOptions {
         full: s.full,
@@ -37,6 +37,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         max_removals: s.max_removals,
     };
     let mut plan = prepare(&normalized, state.as_deref(), options, s.repair.then_some(&s.upload))?;
+    normalized.release_members();
     let held_back = plan.held_back();
     if held_back > 0 && !s.allow_partial {
         // The report still replaces the last one, so a fixed nightly path never shows
