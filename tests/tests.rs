@@ -72,3 +72,5 @@ mod files;
 mod consistency;
 // Issue #23: --group-by kinds and hierarchies over nights; a state file from before kinds.
 mod group_by;
+// Issue #22: outputs at 100,000 people, byte for byte, across the memory work.
+mod scale;

@@ -1,5 +1,8 @@
 //! Deterministic benchmark inputs: employee exports of any size, generated, never committed.
 
+// Shared by the benches and an example; each uses a part.
+#![allow(dead_code)]
+
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -105,5 +108,39 @@ pub fn employees_xlsx(path: &Path, rows: usize, departments: usize) -> Result<u6
         }
     }
     book.save(path)?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// The organizations of [`directory_csv`]: a handful, as a holding company's export has.
+pub const ORGANIZATIONS: &[&str] = &["acme", "acme-labs", "acme-retail", "acme-de", "acme-jp"];
+
+/// Writes a directory export (issue #22's scale benchmark): one row per person `i` of `people`,
+/// with organization, department (of `departments`, spread by a hash; each department in one
+/// organization), employee ID, names, work e-mail and location.
+/// The same `i` always gives the same row, so a churn night is a different set of `i`s.
+pub fn directory_csv(path: &Path, people: impl Iterator<Item = usize>, departments: usize) -> std::io::Result<u64> {
+    let mut w = csv::Writer::from_writer(BufWriter::new(std::fs::File::create(path)?));
+    w.write_record([
+        "Organization",
+        "Employee ID",
+        "First Name",
+        "Last Name",
+        "Work Email",
+        "Department",
+        "Location",
+    ])?;
+    for i in people {
+        let d = (i.wrapping_mul(2_654_435_761)) % departments;
+        w.write_record([
+            ORGANIZATIONS[d % ORGANIZATIONS.len()],
+            &format!("{}", 100_000 + i),
+            FIRST[i % FIRST.len()],
+            LAST[(i / 7) % LAST.len()],
+            &format!("e{i}@example.com"),
+            &department(d),
+            REGIONS[i % REGIONS.len()],
+        ])?;
+    }
+    w.into_inner().map_err(|e| e.into_error())?.flush()?;
     Ok(std::fs::metadata(path)?.len())
 }

@@ -29,7 +29,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         report::check_summary(path)?;
     }
     let state = open_state(s.state.as_deref(), &s.upload)?;
-    let normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    let mut normalized = input::load(&s.input).map_err(Error::Inputs)?;
     observe::input_read(&normalized);
     console::problems(&normalized.problems);
     if let Some(state) = &state {
@@ -46,6 +46,7 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         repair: s.repair,
     };
     let mut plan = prepare(&normalized, state.as_deref(), options, s.repair.then_some(&s.upload))?;
+    normalized.release_members();
     let held_back = plan.held_back();
     if held_back > 0 && !s.allow_partial {
         // The report still replaces the last one, so a fixed nightly path never shows

@@ -9,7 +9,7 @@ pub mod progress;
 use crate::error::{Error, Exit};
 use crate::location::compress_rows;
 use crate::normalize::{Problem, Severity};
-use crate::plan::{Action, Plan, RemovalGuard, Status};
+use crate::plan::{Action, Endpoint, Plan, RemovalGuard, Status};
 use crate::report::Summary;
 use crate::settings::{SettingsError, Warning};
 use crate::upload::{self, Rate, Stop, UploadSettings};
@@ -296,12 +296,33 @@ pub struct Sending {
 impl Sending {
     /// The figures of `plan` under `settings`.
     pub fn of(plan: &Plan, settings: &UploadSettings) -> Self {
-        let groups = plan.group_work();
-        let users = plan.user_work();
-        let members = plan.member_work();
-        let (g, u, m) = (groups.len(), users.len(), members.len());
-        let work: Vec<_> = groups.into_iter().chain(users).chain(members).collect();
-        let requests = upload::chunks(&work, |e| settings.chunk_limit(e)).len();
+        use upload::Item;
+        // The items in the order the uploader sends them (groups, users, memberships), as
+        // views of the plan: copying a million memberships into work items only to count
+        // their requests was a dry run's peak of memory.
+        let planned = |s: Status| s == Status::Planned;
+        let groups = plan.groups.iter().filter(|o| planned(o.status)).map(|o| Item {
+            endpoint: Endpoint::AddGroups,
+            org: &o.organization_id,
+            group: &o.group_id,
+        });
+        let users = plan.users.iter().flatten().filter(|u| planned(u.status)).map(|u| Item {
+            endpoint: Endpoint::AddUsers,
+            org: &u.organization_id,
+            group: "",
+        });
+        let members = plan
+            .members
+            .iter()
+            .flatten()
+            .filter(|m| planned(m.status))
+            .map(|m| Item {
+                endpoint: m.action.endpoint(),
+                org: &m.organization_id,
+                group: &m.group_id,
+            });
+        let (g, u, m) = (groups.clone().count(), users.clone().count(), members.clone().count());
+        let requests = upload::count_requests(groups.chain(users).chain(members), |e| settings.chunk_limit(e));
         Sending {
             groups: g,
             users: u,

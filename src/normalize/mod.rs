@@ -214,6 +214,15 @@ impl Plan {
         self.problems.iter().any(|p| p.severity == Severity::Error)
     }
 
+    /// Lets go of every group's members once they are planned: from there on only the tables
+    /// (to name rows) and the groups are read, and a million people's IDs, names and e-mails
+    /// would stay in memory through the whole upload.
+    pub fn release_members(&mut self) {
+        for g in self.organizations.iter_mut().flat_map(|o| o.groups.iter_mut()) {
+            g.members = Vec::new();
+        }
+    }
+
     /// Number of groups that will be sent.
     pub fn group_count(&self) -> usize {
         self.organizations.iter().map(|o| o.groups.len()).sum()

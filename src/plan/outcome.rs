@@ -62,6 +62,14 @@ pub enum Action {
 }
 
 impl Action {
+    /// The endpoint that does it.
+    pub fn endpoint(self) -> Endpoint {
+        match self {
+            Action::Add => Endpoint::AddMembers,
+            Action::Remove => Endpoint::RemoveMembers,
+        }
+    }
+
     /// The word written in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -224,13 +232,9 @@ impl Work {
 
     /// A user to add to (or remove from) a group.
     pub fn member(action: Action, org: &str, group: &str, user: &str) -> Self {
-        let endpoint = match action {
-            Action::Add => Endpoint::AddMembers,
-            Action::Remove => Endpoint::RemoveMembers,
-        };
         Work {
             key: Key {
-                endpoint,
+                endpoint: action.endpoint(),
                 org: org.to_owned(),
                 group: group.to_owned(),
                 item: user.to_owned(),

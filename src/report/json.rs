@@ -12,13 +12,28 @@ use super::{Report, SourceRef, Summary, Writer};
 pub struct Json;
 
 #[derive(Serialize)]
-struct Doc<'a> {
+struct Doc<'a, G, U, M> {
     summary: &'a Summary,
-    groups: Vec<Row<'a>>,
+    groups: G,
     #[serde(skip_serializing_if = "Option::is_none")]
-    users: Option<Vec<User<'a>>>,
+    users: Option<U>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    memberships: Option<Vec<Member<'a>>>,
+    memberships: Option<M>,
+}
+
+/// A list written as it is made, one row at a time: a million memberships are never held as
+/// rows (nor the document as text), only the outcomes they are made from.
+struct Rows<F>(F);
+
+impl<F, I> Serialize for Rows<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
 }
 
 #[derive(Serialize)]
@@ -69,10 +84,8 @@ impl Writer for Json {
     fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         let doc = Doc {
             summary: report.summary,
-            groups: report
-                .groups
-                .iter()
-                .map(|o| Row {
+            groups: Rows(|| {
+                report.groups.iter().map(|o| Row {
                     organization_id: &o.organization_id,
                     group_id: &o.group_id,
                     group_name: &o.group_name,
@@ -84,10 +97,10 @@ impl Writer for Json {
                     kind: report.input.grouped_by.then(|| o.kind.as_str()),
                     path: o.path.as_deref(),
                 })
-                .collect(),
+            }),
             users: report.users.map(|list| {
-                list.iter()
-                    .map(|u| User {
+                Rows(move || {
+                    list.iter().map(|u| User {
                         organization_id: &u.organization_id,
                         user_id: &u.user_id,
                         name: &u.name,
@@ -97,11 +110,11 @@ impl Writer for Json {
                         error: &u.error,
                         sources: report.source_objects(&u.sources),
                     })
-                    .collect()
+                })
             }),
             memberships: report.members.map(|list| {
-                list.iter()
-                    .map(|m| Member {
+                Rows(move || {
+                    list.iter().map(|m| Member {
                         organization_id: &m.organization_id,
                         group_id: &m.group_id,
                         user_id: &m.user_id,
@@ -111,7 +124,7 @@ impl Writer for Json {
                         error: &m.error,
                         sources: report.source_objects(&m.sources),
                     })
-                    .collect()
+                })
             }),
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;

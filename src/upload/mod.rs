@@ -36,7 +36,7 @@ use tokio::sync::watch;
 
 use crate::plan::{Done, Endpoint, Work};
 use api::{Answer, ItemOutcome};
-pub use chunking::chunks;
+pub use chunking::{chunks, count as count_requests, Item};
 pub use http::{client, is_loopback, root_cause, ClientError};
 pub use pace::{Pace, Rate};
 use progress::Progress;

@@ -11,7 +11,7 @@ use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::server::{bad, error, error_with_details, success, Answer, Shared};
-use crate::{FakeConfig, OrgUser, UsersFault, MAX_FILTER};
+use crate::{FakeConfig, OrgUser, State, UsersFault, MAX_FILTER};
 
 const INTERNAL: &str = "Internal error; retry this item.";
 
@@ -433,27 +433,34 @@ pub(crate) fn get_users(shared: &Shared, config: &FakeConfig, body: Option<Value
     };
 
     let state = shared.state.lock().unwrap();
-    let mut users: BTreeMap<&str, (Option<&OrgUser>, BTreeSet<&str>)> = BTreeMap::new();
-    for (id, user) in state.org_users.get(org).into_iter().flatten() {
-        users.entry(id).or_default().0 = Some(user);
-    }
-    for ((o, group), members) in &state.members {
-        if o == org {
-            for m in members {
-                users.entry(m).or_default().1.insert(group);
+    let (page, more) = match (&groups, &user_ids) {
+        // By group alone (what verify and --repair ask): only the page's users are looked at,
+        // so reading back a million members is not a million users per page.
+        (Some(gs), None) => group_page(&state, org, gs, after.as_deref(), page_size),
+        _ => {
+            let mut users: BTreeMap<&str, (Option<&OrgUser>, BTreeSet<&str>)> = BTreeMap::new();
+            for (id, user) in state.org_users.get(org).into_iter().flatten() {
+                users.entry(id).or_default().0 = Some(user);
             }
+            for ((o, group), members) in &state.members {
+                if o == org {
+                    for m in members {
+                        users.entry(m).or_default().1.insert(group);
+                    }
+                }
+            }
+            let mut matching = users.into_iter().filter(|(id, (_, member_of))| {
+                user_ids.as_ref().is_none_or(|ids| ids.contains(*id))
+                    && groups
+                        .as_ref()
+                        .is_none_or(|gs| member_of.iter().any(|g| gs.contains(*g)))
+                    && after.as_deref().is_none_or(|last| *id > last)
+            });
+            let page: Vec<_> = matching.by_ref().take(page_size).collect();
+            let more = matching.next().is_some();
+            (page, more)
         }
-    }
-    let mut matching = users.into_iter().filter(|(id, (_, member_of))| {
-        user_ids.as_ref().is_none_or(|ids| ids.contains(*id))
-            && groups
-                .as_ref()
-                .is_none_or(|gs| member_of.iter().any(|g| gs.contains(*g)))
-            && after.as_deref().is_none_or(|last| *id > last)
-    });
-    let page: Vec<_> = matching.by_ref().take(page_size).collect();
-    let more = matching.next().is_some();
-
+    };
     let mut result = Map::new();
     if more {
         let last = page.last().map(|(id, _)| *id).unwrap_or_default();
@@ -510,4 +517,49 @@ fn misbehave(fault: Option<&UsersFault>, after: Option<&str>, result: &mut Map<S
             result.insert("padding".into(), "x".repeat(*n).into());
         }
     }
+}
+
+/// A page of the users of `org` in any of `groups` after `after`, as [`get_users`] answers it:
+/// each with their organization user and every group of `org` they are in.
+#[allow(clippy::type_complexity)]
+fn group_page<'a>(
+    state: &'a State,
+    org: &str,
+    groups: &BTreeSet<String>,
+    after: Option<&str>,
+    page_size: usize,
+) -> (Vec<(&'a str, (Option<&'a OrgUser>, BTreeSet<&'a str>))>, bool) {
+    use std::ops::Bound;
+    let org_groups: Vec<(&'a str, &'a BTreeSet<String>)> = state
+        .members
+        .iter()
+        .filter(|((o, _), _)| o == org)
+        .map(|((_, g), m)| (g.as_str(), m))
+        .collect();
+    // The smallest page_size + 1 IDs of the union are among each group's smallest.
+    let mut ids: BTreeSet<&'a str> = BTreeSet::new();
+    for (_, members) in org_groups.iter().filter(|(g, _)| groups.contains(*g)) {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        ids.extend(
+            members
+                .range::<str, _>((from, Bound::Unbounded))
+                .take(page_size + 1)
+                .map(String::as_str),
+        );
+    }
+    let more = ids.len() > page_size;
+    let page = ids
+        .into_iter()
+        .take(page_size)
+        .map(|id| {
+            let user = state.org_users.get(org).and_then(|u| u.get(id));
+            let member_of = org_groups
+                .iter()
+                .filter(|(_, m)| m.contains(id))
+                .map(|(g, _)| *g)
+                .collect();
+            (id, (user, member_of))
+        })
+        .collect();
+    (page, more)
 }

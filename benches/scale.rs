@@ -1,0 +1,234 @@
+//! Scale benchmark (issue #22): `cargo bench --bench scale` (`-- --people N`, or
+//! `VELT_BENCH_PEOPLE=N`, for another size than 1,000,000; `-- --quick` is 20,000;
+//! `VELT_GROUPS_BIN=PATH` measures another build of the binary).
+//!
+//! Generates a directory export of N people (5 organizations, 400 departments) in a temporary
+//! directory and runs the release `velt-groups` binary on it as a child process, one run each:
+//! - `check` and `check --members`,
+//! - `import --members --dry-run --state new.db`,
+//! - a first night against the fake server (`fake-velt`, its own process) at a high `--rate`,
+//! - an unchanged night (same export, same state),
+//! - a 1% churn night (1% leave, 1% join, `--remove-departed`),
+//! - `verify --state` against the churned export.
+//!
+//! Wall time, and peak RSS from `wait4`'s rusage of that child. The fake server runs in a
+//! process of its own so that its memory is not counted: Linux starts a child's peak RSS at the
+//! spawning process's own (it carries over `exec`), so this process stays small too.
+//!
+//! Prints a Markdown table for docs/bench-22.md and BENCHMARKS.md.
+
+#[path = "support/gen.rs"]
+mod gen;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_velt::{API_KEY, AUTH_TOKEN};
+
+const DEPARTMENTS: usize = 400;
+
+/// One measured run.
+struct Run {
+    name: String,
+    wall: Duration,
+    peak_mib: f64,
+    exit: i32,
+}
+
+/// Runs `velt-groups args`, output to files in `dir`, and waits for it with `wait4`.
+// The child is reaped by `wait4` (its rusage is the point), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn measure(dir: &Path, name: &str, args: &[&str]) -> Run {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let stdout = std::fs::File::create(dir.join(format!("{slug}.out"))).unwrap();
+    let stderr = std::fs::File::create(dir.join(format!("{slug}.err"))).unwrap();
+    let start = Instant::now();
+    let child = Command::new(binary())
+        .args(args)
+        .env("VELT_API_KEY", API_KEY)
+        .env("VELT_AUTH_TOKEN", AUTH_TOKEN)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("run velt-groups");
+    let (exit, rusage) = wait4(&child);
+    let wall = start.elapsed();
+    // ru_maxrss is in KiB on Linux.
+    let peak_mib = rusage.ru_maxrss as f64 / 1024.0;
+    Run {
+        name: name.to_owned(),
+        wall,
+        peak_mib,
+        exit,
+    }
+}
+
+/// The binary measured: this build's, or `VELT_GROUPS_BIN` (another build, say the one before
+/// a change, for a before/after table from one run of this bench).
+fn binary() -> String {
+    std::env::var("VELT_GROUPS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_velt-groups").to_owned())
+}
+
+/// Waits for `child` and returns its exit code and its own resource usage.
+fn wait4(child: &Child) -> (i32, libc::rusage) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for our own child, which is reaped here
+    // (the Child handle is never waited on again).
+    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
+    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
+    let exit = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -libc::WTERMSIG(status)
+    };
+    (exit, rusage)
+}
+
+/// The fake server's binary, built beside this bench's `velt-groups` when missing.
+fn fake_binary() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_velt-groups"))
+        .with_file_name(format!("fake-velt{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--release", "--locked", "-p", "fake-velt"])
+            .status()
+            .expect("build fake-velt");
+        assert!(status.success(), "cargo build --release -p fake-velt failed");
+    }
+    bin
+}
+
+/// The fake server in its own process on a free port; returns it and its URL.
+fn start_fake() -> (Child, String) {
+    let mut child = Command::new(fake_binary())
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start fake-velt");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("fake-velt's first line").unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_owned();
+    // It prints progress every 2 s: keep reading so that it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    (child, url)
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn people() -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--quick") {
+        return 20_000;
+    }
+    let from_arg = args
+        .iter()
+        .position(|a| a == "--people")
+        .and_then(|i| args.get(i + 1).cloned());
+    from_arg
+        .or_else(|| std::env::var("VELT_BENCH_PEOPLE").ok())
+        .map(|n| n.replace('_', "").parse().expect("--people N: a whole number"))
+        .unwrap_or(1_000_000)
+}
+
+fn main() {
+    let n = people();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let first = dir.join("night1.csv");
+    let bytes = gen::directory_csv(&first, 0..n, DEPARTMENTS).unwrap();
+    // 1% leave (every 100th, from the 7th), 1% join (new IDs).
+    let churned = dir.join("night2.csv");
+    gen::directory_csv(
+        &churned,
+        (0..n).filter(|i| i % 100 != 7).chain(n..n + n / 100),
+        DEPARTMENTS,
+    )
+    .unwrap();
+    let (mut fake, url) = start_fake();
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let (first_s, churned_s) = (path(&first), path(&churned));
+    let state = path(&dir.join("state.db"));
+    let report = path(&dir.join("report.csv"));
+    let server = ["--api-base", &url, "--rate", "100000", "--concurrency", "16"];
+    let import = |input: &str, extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<&str> = vec!["import", "--quiet", "--members", "--state", &state, "--report", &report];
+        a.extend(server);
+        a.extend(extra);
+        a.push(input);
+        a.into_iter().map(str::to_owned).collect()
+    };
+    let new_db = path(&dir.join("new.db"));
+    let dry_report = path(&dir.join("dry-report.csv"));
+    let mut runs = vec![
+        measure(dir, "check", &["check", "--format", "csv", &first_s]),
+        measure(
+            dir,
+            "check --members",
+            &["check", "--members", "--format", "csv", &first_s],
+        ),
+        measure(
+            dir,
+            "import --members --dry-run --state new.db",
+            &[
+                "import",
+                "--quiet",
+                "--members",
+                "--dry-run",
+                "--state",
+                &new_db,
+                "--report",
+                &dry_report,
+                &first_s,
+            ],
+        ),
+    ];
+    runs.push(measure(dir, "first night (fake server)", &strs(&import(&first_s, &[]))));
+    runs.push(measure(dir, "unchanged night", &strs(&import(&first_s, &[]))));
+    runs.push(measure(
+        dir,
+        "1% churn night (--remove-departed)",
+        &strs(&import(&churned_s, &["--remove-departed"])),
+    ));
+    let mut verify = vec!["verify", "--format", "csv", "--state", &state];
+    verify.extend(server);
+    verify.push(&churned_s);
+    runs.push(measure(dir, "verify --state", &verify));
+    let _ = fake.kill();
+    let _ = fake.wait();
+
+    let base = &runs[0];
+    let (base_secs, base_mib) = (base.wall.as_secs_f64(), base.peak_mib);
+    println!(
+        "{n} people, {} organizations, {DEPARTMENTS} departments, CSV {:.1} MB; one run each, release build",
+        gen::ORGANIZATIONS.len(),
+        bytes as f64 / 1e6
+    );
+    println!();
+    println!("| command | exit | time | peak RSS | time vs check | bytes/person above check |");
+    println!("|---|---|---|---|---|---|");
+    for r in &runs {
+        let above = (r.peak_mib - base_mib) * 1024.0 * 1024.0 / n as f64;
+        println!(
+            "| {} | {} | {:.2} s | {:.0} MiB | {:.1}x | {:.0} |",
+            r.name,
+            r.exit,
+            r.wall.as_secs_f64(),
+            r.peak_mib,
+            r.wall.as_secs_f64() / base_secs,
+            above.max(0.0)
+        );
+    }
+    runs.truncate(0);
+}
