@@ -15,7 +15,7 @@
 //! process of its own so that its memory is not counted: Linux starts a child's peak RSS at the
 //! spawning process's own (it carries over `exec`), so this process stays small too.
 //!
-//! Prints a Markdown table for docs/bench-22.md and BENCHMARKS.md.
+//! Prints a Markdown table for BENCHMARKS.md.
 
 #[path = "support/gen.rs"]
 mod gen;
