@@ -591,6 +591,20 @@ pub struct GroupByTable {
     pub leaf_only: Option<bool>,
 }
 
+impl GroupByTable {
+    /// A kind from its column alone, as `--group-by KIND=COLUMN` gives it.
+    pub fn new(kind: &str, column: &str) -> Self {
+        GroupByTable {
+            kind: kind.to_owned(),
+            column: column.to_owned(),
+            code_column: None,
+            id_prefix: None,
+            hierarchy_separator: None,
+            leaf_only: None,
+        }
+    }
+}
+
 fn group_by_flag(text: &str) -> Result<GroupBy, String> {
     Ok(GroupBy::Flag(text.to_owned()))
 }

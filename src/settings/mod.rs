@@ -698,14 +698,7 @@ fn group_by(args: &InputOptions) -> Result<Vec<crate::normalize::KindSpec>, Sett
                         format!("takes KIND=COLUMN (e.g. office=Location), not '{text}'"),
                     ));
                 };
-                crate::cli::GroupByTable {
-                    kind: kind.to_owned(),
-                    column: column.to_owned(),
-                    code_column: None,
-                    id_prefix: None,
-                    hierarchy_separator: None,
-                    leaf_only: None,
-                }
+                crate::cli::GroupByTable::new(kind, column)
             }
             GroupBy::Table(table) => table.clone(),
         };

@@ -68,14 +68,7 @@ fn tables(given: &[GroupBy]) -> Vec<GroupByTable> {
             GroupBy::Table(t) => t.clone(),
             GroupBy::Flag(text) => {
                 let (kind, column) = text.split_once('=').unwrap_or((text, ""));
-                GroupByTable {
-                    kind: kind.to_owned(),
-                    column: column.to_owned(),
-                    code_column: None,
-                    id_prefix: None,
-                    hierarchy_separator: None,
-                    leaf_only: None,
-                }
+                GroupByTable::new(kind, column)
             }
         })
         .collect()
@@ -115,27 +108,17 @@ impl Choices {
         if self.also_group_by.is_empty() {
             return Vec::new();
         }
-        let mut first = tables(&config.group_by).into_iter().next().unwrap_or(GroupByTable {
-            kind: crate::normalize::kind::DEPARTMENT.to_owned(),
-            column: String::new(),
-            code_column: None,
-            id_prefix: None,
-            hierarchy_separator: None,
-            leaf_only: None,
-        });
+        let mut first = tables(&config.group_by)
+            .into_iter()
+            .next()
+            .unwrap_or(GroupByTable::new(crate::normalize::kind::DEPARTMENT, ""));
         if let Some(column) = name_column {
             first.column = column.to_owned();
         }
-        let rest = self.also_group_by.iter().map(|k| {
-            GroupBy::Table(GroupByTable {
-                kind: k.kind.trim().to_owned(),
-                column: k.column.clone(),
-                code_column: None,
-                id_prefix: None,
-                hierarchy_separator: None,
-                leaf_only: None,
-            })
-        });
+        let rest = self
+            .also_group_by
+            .iter()
+            .map(|k| GroupBy::Table(GroupByTable::new(k.kind.trim(), &k.column)));
         std::iter::once(GroupBy::Table(first)).chain(rest).collect()
     }
 
