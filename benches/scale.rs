@@ -1,6 +1,7 @@
 //! Scale benchmark (issue #22): `cargo bench --bench scale` (`-- --people N`, or
 //! `VELT_BENCH_PEOPLE=N`, for another size than 1,000,000; `-- --quick` is 20,000;
-//! `VELT_GROUPS_BIN=PATH` measures another build of the binary).
+//! `VELT_GROUPS_BIN=PATH` measures another build of the binary; `VELT_BENCH_DIR=DIR` keeps the
+//! exports, state and reports in DIR instead of a temporary folder).
 //!
 //! Generates a directory export of N people (5 organizations, 400 departments) in a temporary
 //! directory and runs the release `velt-groups` binary on it as a child process, one run each:
@@ -145,7 +146,15 @@ fn people() -> usize {
 fn main() {
     let n = people();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+    // `VELT_BENCH_DIR=DIR` keeps the exports, state and reports there (to profile one step).
+    let kept = std::env::var_os("VELT_BENCH_DIR").map(PathBuf::from);
+    if let Some(kept) = &kept {
+        std::fs::create_dir_all(kept).unwrap();
+        for leftover in ["state.db", "new.db"] {
+            let _ = std::fs::remove_file(kept.join(leftover));
+        }
+    }
+    let dir = kept.as_deref().unwrap_or(tmp.path());
     let first = dir.join("night1.csv");
     let bytes = gen::directory_csv(&first, 0..n, DEPARTMENTS).unwrap();
     // 1% leave (every 100th, from the 7th), 1% join (new IDs).

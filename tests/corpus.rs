@@ -110,7 +110,7 @@ pub fn member<'a>(plan: &'a Plan, user: &str) -> &'a Member {
     plan.organizations
         .iter()
         .flat_map(|o| o.groups.iter().flat_map(|g| g.members.iter()))
-        .find(|m| m.user == user)
+        .find(|m| &*m.user == user)
         .unwrap_or_else(|| panic!("no member {user}"))
 }
 

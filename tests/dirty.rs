@@ -256,7 +256,7 @@ fn the_hr_sample_s_employee_ids_are_found_for_members() {
     let members: BTreeSet<&str> = plan.organizations[0]
         .groups
         .iter()
-        .flat_map(|g| g.members.iter().map(|m| m.user.as_str()))
+        .flat_map(|g| g.members.iter().map(|m| &*m.user))
         .collect();
     let held_back = plan.invalid.len();
     assert_eq!(held_back, 2);

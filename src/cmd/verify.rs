@@ -158,13 +158,13 @@ pub fn compare(
             export: export.map(str::to_owned),
             state_believes_added: believed(user),
         };
-        let wanted: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
+        let wanted: BTreeSet<&str> = g.members.iter().map(|m| &*m.user).collect();
         for m in &g.members {
-            let Some(there) = held.get(&m.user) else {
+            let Some(there) = held.get(&*m.user) else {
                 out.push(diff(&m.user, Kind::Missing, None, None));
                 continue;
             };
-            if !compared.insert(m.user.as_str()) {
+            if !compared.insert(&*m.user) {
                 continue;
             }
             if let Some(name) = m.name.as_deref().filter(|n| there.name.as_deref() != Some(*n)) {
@@ -187,7 +187,7 @@ pub fn compare(
         let today = org
             .groups
             .iter()
-            .any(|g| g.id == group && g.members.iter().any(|m| m.user == user));
+            .any(|g| g.id == group && g.members.iter().any(|m| &*m.user == user));
         if today || !server.get(group).is_some_and(|held| held.contains_key(user)) {
             continue;
         }

@@ -451,7 +451,7 @@ const MAX_CAUSES: usize = 3;
 /// sent are left out: [`stopped`] already said why.
 pub fn failure_causes(outcome: &upload::Outcome) {
     let mut causes: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
-    for (key, done) in &outcome.results {
+    for (key, done) in outcome.results.iter() {
         if done.confirmed || done.error.starts_with("not attempted") {
             continue;
         }

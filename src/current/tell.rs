@@ -168,7 +168,7 @@ pub fn departed<'p>(plan: &'p Plan, organization: &crate::normalize::Organizatio
     let current: BTreeSet<&str> = organization
         .groups
         .iter()
-        .flat_map(|g| g.members.iter().map(|m| m.user.as_str()))
+        .flat_map(|g| g.members.iter().map(|m| &*m.user))
         .collect();
     people_of(plan, &organization.id)
         .filter(|l| !l.held_back_too && !l.current_too)

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::{locate, same, slug, InvalidRow, ListKind, Options, Problem, RowIn, Severity, Source, TableId, TableRef};
+use super::{
+    locate, same, slug, InvalidRow, ListKind, Member, Options, Problem, RowIn, Severity, Source, TableId, TableRef,
+};
 
 /// A cleaned name and its keys, computed once per distinct raw text.
 pub(super) struct NameInfo {
@@ -13,14 +15,6 @@ pub(super) struct NameInfo {
     fold: Box<str>,
     class: Box<str>,
     slug: Option<Box<str>>,
-}
-
-/// One employee as a row gave them, before the group's members are sorted and de-duplicated.
-pub(super) struct MemberIn {
-    pub(super) user: Box<str>,
-    pub(super) name: Option<Box<str>>,
-    pub(super) email: Option<Box<str>>,
-    pub(super) source: Source,
 }
 
 /// One exact spelling (after cleaning) under one ID, with every row that wrote it so.
@@ -34,8 +28,8 @@ pub(super) struct Spelling {
     pub(super) class: Box<str>,
     /// Its rows, in input order.
     pub(super) sources: Vec<Source>,
-    /// Its members, in input order.
-    pub(super) members: Vec<MemberIn>,
+    /// Its members as each row gave them, in input order (not yet sorted or de-duplicated).
+    pub(super) members: Vec<Member>,
 }
 
 /// Everything seen for one ID in one organization.
@@ -403,7 +397,7 @@ fn hidden_codes(raw: &str) -> String {
 fn push_row(spelling: &mut Spelling, row: &RowIn<'_>) {
     spelling.sources.push(row.source);
     if let Some(user) = row.user.filter(|u| !u.is_empty()) {
-        spelling.members.push(MemberIn {
+        spelling.members.push(Member {
             user: user.into(),
             name: row.person_name.filter(|n| !n.is_empty()).map(Into::into),
             email: row.email.filter(|e| !e.is_empty()).map(Into::into),

@@ -219,18 +219,13 @@ fn merged_sources(spellings: &[Spelling], chosen: &[usize]) -> Vec<Source> {
 }
 
 fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
+    // The strings are shared, not copied: the plan and the upload share them too.
     let mut members: Vec<Member> = chosen
         .iter()
-        .flat_map(|&s| spellings[s].members.iter())
-        .map(|m| Member {
-            user: m.user.to_string(),
-            name: m.name.as_deref().map(str::to_owned),
-            email: m.email.as_deref().map(str::to_owned),
-            source: m.source,
-        })
+        .flat_map(|&s| spellings[s].members.iter().cloned())
         .collect();
     // By user, then row: the first row naming a user is the one kept.
-    members.sort_by(|a, b| (a.user.as_str(), a.source).cmp(&(b.user.as_str(), b.source)));
+    members.sort_unstable_by(|a, b| (&*a.user, a.source).cmp(&(&*b.user, b.source)));
     members.dedup_by(|b, a| a.user == b.user);
     let tied = tied(spellings, chosen);
     Group {

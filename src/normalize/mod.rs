@@ -28,6 +28,8 @@ pub mod slug;
 pub use collect::Normalizer;
 pub use kind::{Kind, KindSpec};
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::location::{compress_rows, Location};
@@ -108,15 +110,17 @@ pub struct Group {
     pub path: Option<Box<str>>,
 }
 
-/// One employee in a group, as the first row naming them in it gave them.
+/// One employee in a group, as the first row naming them in it gave them. The strings are
+/// shared (`Arc`): the plan's rows and the upload's work items point at these, so a million
+/// people are held once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// The user ID sent to Velt (trimmed; an e-mail lower-cased unless told otherwise).
-    pub user: String,
+    pub user: Arc<str>,
     /// The person's display name ("Ada Lovelace"), when the export has name columns.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The person's e-mail address, when the export has an e-mail column.
-    pub email: Option<String>,
+    pub email: Option<Arc<str>>,
     /// The row it came from.
     pub source: Source,
 }

@@ -106,7 +106,7 @@ pub(super) fn hold_back(plan: &mut Plan, org_id: &str, groups: &mut [Group], hel
     }
     for g in groups {
         g.members.retain(|m| {
-            if !held.contains(&m.user) {
+            if !held.contains(&*m.user) {
                 return true;
             }
             plan.invalid.push(InvalidRow {

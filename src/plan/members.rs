@@ -6,8 +6,7 @@
 //! record: users someone else added are never touched).
 
 use std::collections::BTreeSet;
-
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{Action, GroupOutcome, Known, MemberOutcome, PlanOptions, Status, UserOutcome};
 use crate::normalize;
@@ -67,10 +66,18 @@ pub(super) fn plan(
     opts: PlanOptions,
 ) -> (Vec<MemberOutcome>, Option<RemovalGuard>) {
     let sendable = sendable(groups);
-    let mut out = Vec::new();
+    // Sized once: a million rows grown by doubling would hold up to twice their size.
+    let people: usize = normalized
+        .organizations
+        .iter()
+        .flat_map(|o| &o.groups)
+        .map(|g| g.members.len())
+        .sum();
+    let mut out = Vec::with_capacity(people + normalized.left_out.len());
     let mut recorded = 0usize;
     let nobody = Default::default();
     for org in &normalized.organizations {
+        let org_id: Arc<str> = org.id.as_str().into();
         let had_by_group = known.members.get(&org.id).unwrap_or(&nobody);
         // Removal candidates: members on record, and members a stopped run was adding (they
         // may be on the server; a removal of one that is not costs nothing).
@@ -82,22 +89,23 @@ pub(super) fn plan(
                 .extend(users.iter().cloned());
         }
         recorded += removable.values().map(BTreeSet::len).sum::<usize>();
-        let row = |group: &str, user: &str, action, status, sources| MemberOutcome {
-            organization_id: org.id.clone(),
-            group_id: group.to_owned(),
-            user_id: user.to_owned(),
+        let row = |group: &Arc<str>, user: Arc<str>, action, status, source| MemberOutcome {
+            organization_id: Arc::clone(&org_id),
+            group_id: Arc::clone(group),
+            user_id: user,
             action,
             status,
             attempts: 0,
             error: String::new(),
-            sources,
+            source,
         };
         // A department gone from the export takes its members with it (within the cap below).
         if opts.remove_departed {
             let today: BTreeSet<&str> = org.groups.iter().map(|g| g.id.as_str()).collect();
             for (group, users) in removable.iter().filter(|(g, _)| !today.contains(g.as_str())) {
+                let group: Arc<str> = group.as_str().into();
                 for user in users {
-                    out.push(row(group, user, Action::Remove, Status::Planned, Vec::new()));
+                    out.push(row(&group, user.as_str().into(), Action::Remove, Status::Planned, None));
                 }
             }
         }
@@ -105,26 +113,23 @@ pub(super) fn plan(
             if !sendable.contains(&(org.id.as_str(), g.id.as_str())) {
                 continue;
             }
+            let group: Arc<str> = g.id.as_str().into();
             let had = had_by_group.get(&g.id);
             let present = known.present.get(&org.id).and_then(|p| p.get(&g.id));
             for m in &g.members {
-                let there = |set: Option<&BTreeSet<String>>| set.is_some_and(|s| s.contains(&m.user));
+                let there = |set: Option<&BTreeSet<String>>| set.is_some_and(|s| s.contains(&*m.user));
                 let status = if !opts.full && (there(had) || there(present)) {
                     Status::Unchanged
                 } else {
                     Status::Planned
                 };
-                out.push(row(&g.id, &m.user, Action::Add, status, vec![m.source]));
+                out.push(row(&group, Arc::clone(&m.user), Action::Add, status, Some(m.source)));
             }
             if opts.remove_departed {
-                let today: BTreeSet<&str> = g.members.iter().map(|m| m.user.as_str()).collect();
-                for user in removable
-                    .get(&g.id)
-                    .into_iter()
-                    .flatten()
-                    .filter(|u| !today.contains(u.as_str()))
-                {
-                    out.push(row(&g.id, user, Action::Remove, Status::Planned, Vec::new()));
+                // The members are sorted by user ID.
+                let today = |u: &str| g.members.binary_search_by(|m| (*m.user).cmp(u)).is_ok();
+                for user in removable.get(&g.id).into_iter().flatten().filter(|u| !today(u)) {
+                    out.push(row(&group, user.as_str().into(), Action::Remove, Status::Planned, None));
                 }
             }
         }
@@ -152,8 +157,8 @@ pub(super) fn plan(
         .collect();
     for m in out.iter_mut().filter(|m| {
         m.action == Action::Remove
-            && held_back.contains(m.organization_id.as_str())
-            && !leavers.contains(&(m.organization_id.as_str(), m.user_id.as_str()))
+            && held_back.contains(&*m.organization_id)
+            && !leavers.contains(&(&*m.organization_id, &*m.user_id))
     }) {
         m.status = Status::Skipped;
         m.error = "not removed: rows of this organization are held back (see the invalid rows), \
@@ -187,23 +192,36 @@ pub(super) fn plan(
         .filter(|l| !l.user_id.is_empty() && !l.organization_id.is_empty())
     {
         out.push(MemberOutcome {
-            organization_id: l.organization_id.clone(),
-            group_id: l.group_id.clone(),
-            user_id: l.user_id.clone(),
+            organization_id: l.organization_id.as_str().into(),
+            group_id: l.group_id.as_str().into(),
+            user_id: l.user_id.as_str().into(),
             action: Action::Add,
             status: Status::LeftOut,
             attempts: 0,
             error: l.why.to_string(),
-            sources: vec![l.source],
+            source: Some(l.source),
         });
     }
-    out.sort_by(|a, b| {
-        (&a.organization_id, &a.group_id, a.action, &a.user_id).cmp(&(
-            &b.organization_id,
-            &b.group_id,
-            b.action,
-            &b.user_id,
-        ))
+    // Unstable (no buffer of half a million rows), with the order the rows were made in as
+    // the tie-break: a row to add comes before a left-out row of one key (the status order),
+    // and left-out rows of one key go by row.
+    out.sort_unstable_by(|a, b| {
+        (
+            &a.organization_id,
+            &a.group_id,
+            a.action,
+            &a.user_id,
+            a.status,
+            a.source,
+        )
+            .cmp(&(
+                &b.organization_id,
+                &b.group_id,
+                b.action,
+                &b.user_id,
+                b.status,
+                b.source,
+            ))
     });
     (out, guard)
 }
@@ -212,17 +230,17 @@ pub(super) fn plan(
 /// there is one) holds in the group their row names, unless another row puts them there today.
 fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberOutcome> {
     let mut out: Vec<MemberOutcome> = Vec::new();
-    let today: BTreeSet<(&str, &str, &str)> = normalized
+    // Whether a current row puts `user` in `group` today (members are sorted by user ID).
+    let groups: std::collections::HashMap<(&str, &str), &normalize::Group> = normalized
         .organizations
         .iter()
-        .flat_map(|o| {
-            o.groups.iter().flat_map(move |g| {
-                g.members
-                    .iter()
-                    .map(move |m| (o.id.as_str(), g.id.as_str(), m.user.as_str()))
-            })
-        })
+        .flat_map(|o| o.groups.iter().map(move |g| ((o.id.as_str(), g.id.as_str()), g)))
         .collect();
+    let today = |(org, group, user): (&str, &str, &str)| {
+        groups
+            .get(&(org, group))
+            .is_some_and(|g| g.members.binary_search_by(|m| (*m.user).cmp(user)).is_ok())
+    };
     // Each leaver row's group; and for someone with no current row at all, every group
     // `known` holds them in (they may have moved before leaving, or their row names none).
     let mut keys: BTreeSet<(&str, &str, &str)> = normalized
@@ -247,18 +265,18 @@ fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberO
             .get(organization)
             .and_then(|g| g.get(group))
             .is_some_and(|users| users.contains(user));
-        if user.is_empty() || !held || today.contains(&key) {
+        if user.is_empty() || !held || today(key) {
             continue;
         }
         out.push(MemberOutcome {
-            organization_id: organization.to_owned(),
-            group_id: group.to_owned(),
-            user_id: user.to_owned(),
+            organization_id: organization.into(),
+            group_id: group.into(),
+            user_id: user.into(),
             action: Action::Remove,
             status: Status::Planned,
             attempts: 0,
             error: String::new(),
-            sources: Vec::new(),
+            source: None,
         });
     }
     out
@@ -276,28 +294,27 @@ pub(super) fn users(
     let sendable = sendable(groups);
     let mut out = Vec::new();
     let nobody = Default::default();
+    let none: Arc<str> = Arc::from("");
     for org in &normalized.organizations {
+        let org_id: Arc<str> = org.id.as_str().into();
         let had = known.users.get(&org.id).unwrap_or(&nobody);
-        let mut first: BTreeMap<&str, &normalize::Member> = BTreeMap::new();
-        for g in org
+        // Each user once, from the first row naming them: by user, then row.
+        let mut first: Vec<&normalize::Member> = org
             .groups
             .iter()
             .filter(|g| sendable.contains(&(org.id.as_str(), g.id.as_str())))
-        {
-            for m in &g.members {
-                let seen = first.entry(m.user.as_str()).or_insert(m);
-                if m.source < seen.source {
-                    *seen = m;
-                }
-            }
-        }
-        for (user, m) in first {
-            let name = m.name.clone().unwrap_or_default();
-            let email = m.email.clone().unwrap_or_default();
-            let same = had.get(user).is_some_and(|(n, e)| *n == name && *e == email);
+            .flat_map(|g| &g.members)
+            .collect();
+        first.sort_unstable_by(|a, b| (&a.user, a.source).cmp(&(&b.user, b.source)));
+        first.dedup_by(|later, kept| later.user == kept.user);
+        out.reserve(first.len());
+        for m in first {
+            let name = m.name.clone().unwrap_or_else(|| Arc::clone(&none));
+            let email = m.email.clone().unwrap_or_else(|| Arc::clone(&none));
+            let same = had.get(&*m.user).is_some_and(|(n, e)| **n == *name && **e == *email);
             out.push(UserOutcome {
-                organization_id: org.id.clone(),
-                user_id: user.to_owned(),
+                organization_id: Arc::clone(&org_id),
+                user_id: Arc::clone(&m.user),
                 name,
                 email,
                 status: if same && !full {
@@ -307,7 +324,7 @@ pub(super) fn users(
                 },
                 attempts: 0,
                 error: String::new(),
-                sources: vec![m.source],
+                source: m.source,
             });
         }
     }

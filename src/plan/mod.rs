@@ -7,6 +7,7 @@ mod members;
 mod outcome;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 pub use members::{Limit, RemovalGuard};
 pub use outcome::{Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Status, UserOutcome, Work};
@@ -97,7 +98,7 @@ impl Plan {
         self.groups
             .iter()
             .filter(|o| o.status == Status::Planned)
-            .map(|o| Work::group(&o.organization_id, &o.group_id, &o.group_name))
+            .map(|o| Work::group(o.organization_id.as_str(), o.group_id.as_str(), o.group_name.as_str()))
             .collect()
     }
 
@@ -107,7 +108,14 @@ impl Plan {
             .iter()
             .flatten()
             .filter(|u| u.status == Status::Planned)
-            .map(|u| Work::user(&u.organization_id, &u.user_id, &u.name, &u.email))
+            .map(|u| {
+                Work::user(
+                    Arc::clone(&u.organization_id),
+                    Arc::clone(&u.user_id),
+                    Arc::clone(&u.name),
+                    Arc::clone(&u.email),
+                )
+            })
             .collect()
     }
 
@@ -115,7 +123,7 @@ impl Plan {
     /// user the server holds as an organization user.
     pub fn record_users(&mut self, results: &Results) {
         for u in self.users.iter_mut().flatten().filter(|u| u.status == Status::Planned) {
-            let key = Work::user(&u.organization_id, &u.user_id, "", "").key;
+            let key = Work::user(Arc::clone(&u.organization_id), Arc::clone(&u.user_id), "", "").key;
             settle(
                 &mut u.status,
                 &mut u.attempts,
@@ -124,16 +132,18 @@ impl Plan {
                 Status::Added,
             );
         }
-        let held: BTreeSet<(&str, &str)> = self
+        // A sorted list, searched: a set of a million pairs would cost several times more.
+        let mut held: Vec<(&str, &str)> = self
             .users
             .iter()
             .flatten()
             .filter(|u| matches!(u.status, Status::Added | Status::Exists | Status::Unchanged))
-            .map(|u| (u.organization_id.as_str(), u.user_id.as_str()))
+            .map(|u| (&*u.organization_id, &*u.user_id))
             .collect();
+        held.sort_unstable();
         for m in self.members.iter_mut().flatten() {
-            let user = (m.organization_id.as_str(), m.user_id.as_str());
-            if m.status == Status::Planned && m.action == Action::Add && !held.contains(&user) {
+            let user = (&*m.organization_id, &*m.user_id);
+            if m.status == Status::Planned && m.action == Action::Add && held.binary_search(&user).is_err() {
                 m.status = Status::Failed;
                 m.error = "not attempted: the user was not confirmed as an organization user".into();
             }
@@ -159,14 +169,21 @@ impl Plan {
             .iter()
             .flatten()
             .filter(|m| m.status == Status::Planned)
-            .map(|m| Work::member(m.action, &m.organization_id, &m.group_id, &m.user_id))
+            .map(|m| {
+                Work::member(
+                    m.action,
+                    Arc::clone(&m.organization_id),
+                    Arc::clone(&m.group_id),
+                    Arc::clone(&m.user_id),
+                )
+            })
             .collect()
     }
 
     /// Joins the groups' results by key.
     pub fn record_groups(&mut self, results: &Results) {
         for o in self.groups.iter_mut().filter(|o| o.status == Status::Planned) {
-            let key = Work::group(&o.organization_id, &o.group_id, "").key;
+            let key = Work::group(o.organization_id.as_str(), o.group_id.as_str(), "").key;
             settle(
                 &mut o.status,
                 &mut o.attempts,
@@ -198,7 +215,7 @@ impl Plan {
             .flatten()
             .filter(|m| m.status == Status::Planned)
         {
-            let group = (m.organization_id.as_str(), m.group_id.as_str());
+            let group = (&*m.organization_id, &*m.group_id);
             if let Some(why) = stopped {
                 m.status = Status::Failed;
                 m.error = why.to_owned();
@@ -219,7 +236,13 @@ impl Plan {
             .flatten()
             .filter(|m| m.status == Status::Planned)
         {
-            let key = Work::member(m.action, &m.organization_id, &m.group_id, &m.user_id).key;
+            let key = Work::member(
+                m.action,
+                Arc::clone(&m.organization_id),
+                Arc::clone(&m.group_id),
+                Arc::clone(&m.user_id),
+            )
+            .key;
             let done = match m.action {
                 Action::Add => Status::Added,
                 Action::Remove => Status::Removed,

@@ -2,6 +2,8 @@
 //! ([`Work`], keyed by [`Key`]), what came of it ([`Done`]), and the report rows
 //! ([`GroupOutcome`], [`MemberOutcome`]) with their [`Status`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::normalize::Source;
@@ -122,15 +124,16 @@ impl GroupOutcome {
     }
 }
 
-/// One membership's row in the members part of a report.
+/// One membership's row in the members part of a report. Its strings are shared with the
+/// normalized members and the upload's work items (a million rows hold each string once).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberOutcome {
     /// The organization.
-    pub organization_id: String,
+    pub organization_id: Arc<str>,
     /// The group.
-    pub group_id: String,
+    pub group_id: Arc<str>,
     /// The user.
-    pub user_id: String,
+    pub user_id: Arc<str>,
     /// Add or remove.
     pub action: Action,
     /// What happened (`added`, `removed`, `failed`, `unchanged`, `planned`, `skipped`).
@@ -140,20 +143,21 @@ pub struct MemberOutcome {
     /// Why it did not happen.
     pub error: String,
     /// The row naming the user in this group (none for a removal).
-    pub sources: Vec<Source>,
+    pub source: Option<Source>,
 }
 
-/// One organization user's row in the users part of a report.
+/// One organization user's row in the users part of a report (strings shared, as for
+/// [`MemberOutcome`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserOutcome {
     /// The organization.
-    pub organization_id: String,
+    pub organization_id: Arc<str>,
     /// The user.
-    pub user_id: String,
+    pub user_id: Arc<str>,
     /// The display name sent (empty: none).
-    pub name: String,
+    pub name: Arc<str>,
     /// The e-mail sent (empty: none).
-    pub email: String,
+    pub email: Arc<str>,
     /// What happened (`added`, `exists`, `failed`, `unchanged`, `planned`).
     pub status: Status,
     /// Requests that carried it.
@@ -161,11 +165,11 @@ pub struct UserOutcome {
     /// Why it did not happen.
     pub error: String,
     /// The first row naming the user.
-    pub sources: Vec<Source>,
+    pub source: Source,
 }
 
 /// What a request does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Endpoint {
     /// `POST /v2/organizations/usergroups/add`.
     AddGroups,
@@ -178,70 +182,92 @@ pub enum Endpoint {
 }
 
 /// Names one item of work, and so its result: the same key never means two things.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
     /// What is done with it.
     pub endpoint: Endpoint,
     /// Organization.
-    pub org: String,
+    pub org: Arc<str>,
     /// The `groupId` (the group itself, or the one the user joins or leaves).
-    pub group: String,
+    pub group: Arc<str>,
     /// What `result.data` is keyed by: the `groupId`, or the `userId`.
-    pub item: String,
+    pub item: Arc<str>,
 }
 
 /// One thing to send: a group, an organization user, or one user's membership of a group.
+/// The strings are shared with the plan's rows: a work item is a few pointers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Work {
     /// Which item this is.
     pub key: Key,
-    /// The `groupName`, or the user's `name` (empty: none).
-    pub name: String,
-    /// The user's `email` (empty: none).
-    pub email: String,
+    /// The `groupName`, or the user's `name` (none for a membership).
+    pub name: Option<Arc<str>>,
+    /// The user's `email` (none for a group or a membership).
+    pub email: Option<Arc<str>>,
 }
 
 impl Work {
     /// A group to add.
-    pub fn group(org: &str, id: &str, name: &str) -> Self {
+    pub fn group(org: impl Into<Arc<str>>, id: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
+        let id = id.into();
         Work {
             key: Key {
                 endpoint: Endpoint::AddGroups,
-                org: org.to_owned(),
-                group: id.to_owned(),
-                item: id.to_owned(),
+                org: org.into(),
+                group: Arc::clone(&id),
+                item: id,
             },
-            name: name.to_owned(),
-            email: String::new(),
+            name: Some(name.into()),
+            email: None,
         }
     }
 
     /// A user to make an organization user (`name` and `email` may be empty).
-    pub fn user(org: &str, user: &str, name: &str, email: &str) -> Self {
+    pub fn user(
+        org: impl Into<Arc<str>>,
+        user: impl Into<Arc<str>>,
+        name: impl Into<Arc<str>>,
+        email: impl Into<Arc<str>>,
+    ) -> Self {
         Work {
             key: Key {
                 endpoint: Endpoint::AddUsers,
-                org: org.to_owned(),
-                group: String::new(),
-                item: user.to_owned(),
+                org: org.into(),
+                group: Arc::from(""),
+                item: user.into(),
             },
-            name: name.to_owned(),
-            email: email.to_owned(),
+            name: Some(name.into()),
+            email: Some(email.into()),
         }
     }
 
     /// A user to add to (or remove from) a group.
-    pub fn member(action: Action, org: &str, group: &str, user: &str) -> Self {
+    pub fn member(
+        action: Action,
+        org: impl Into<Arc<str>>,
+        group: impl Into<Arc<str>>,
+        user: impl Into<Arc<str>>,
+    ) -> Self {
         Work {
             key: Key {
                 endpoint: action.endpoint(),
-                org: org.to_owned(),
-                group: group.to_owned(),
-                item: user.to_owned(),
+                org: org.into(),
+                group: group.into(),
+                item: user.into(),
             },
-            name: String::new(),
-            email: String::new(),
+            name: None,
+            email: None,
         }
+    }
+
+    /// The `groupName` or the user's name (empty: none).
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+
+    /// The user's e-mail (empty: none).
+    pub fn email(&self) -> &str {
+        self.email.as_deref().unwrap_or("")
     }
 }
 
@@ -258,5 +284,67 @@ pub struct Done {
     pub error: String,
 }
 
-/// Results by key; an item of work without one was never sent.
-pub type Results = std::collections::HashMap<Key, Done>;
+/// Results by key; an item of work without one was never sent. A sorted list, not a hash
+/// map: a million results cost their own size, without a table twice as large beside them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results(Vec<(Key, Done)>);
+
+impl Results {
+    /// No results.
+    pub fn new() -> Self {
+        Results::default()
+    }
+
+    /// The result for `key` (the last one given, when one key was given twice).
+    pub fn get(&self, key: &Key) -> Option<&Done> {
+        self.0.binary_search_by(|(k, _)| k.cmp(key)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Sets the result for `key`.
+    pub fn insert(&mut self, key: Key, done: Done) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => self.0[i].1 = done,
+            Err(i) => self.0.insert(i, (key, done)),
+        }
+    }
+
+    /// How many items have a result.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no item has a result.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every result, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Done)> {
+        self.0.iter().map(|(k, d)| (k, d))
+    }
+
+    /// Every result's outcome, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &Done> {
+        self.0.iter().map(|(_, d)| d)
+    }
+}
+
+impl FromIterator<(Key, Done)> for Results {
+    fn from_iter<I: IntoIterator<Item = (Key, Done)>>(iter: I) -> Self {
+        let mut all: Vec<(Key, Done)> = iter.into_iter().collect();
+        // Work arrives in plan order, which is key order: sorting is then one pass.
+        if !all.is_sorted_by(|a, b| a.0 <= b.0) {
+            // Stable: of one key given twice, the later is kept below.
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        // The later of one key given twice wins, as a map's insert would.
+        all.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
+        Results(all)
+    }
+}

@@ -108,7 +108,7 @@ impl Writer for Json {
                         status: u.status.as_str(),
                         attempts: u.attempts,
                         error: &u.error,
-                        sources: report.source_objects(&u.sources),
+                        sources: report.source_objects(std::slice::from_ref(&u.source)),
                     })
                 })
             }),
@@ -122,7 +122,7 @@ impl Writer for Json {
                         status: m.status.as_str(),
                         attempts: m.attempts,
                         error: &m.error,
-                        sources: report.source_objects(&m.sources),
+                        sources: report.source_objects(m.source.as_slice()),
                     })
                 })
             }),

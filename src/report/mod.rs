@@ -135,7 +135,7 @@ impl<'a> Report<'a> {
             text(u.status.as_str()),
             Cell::Number(u.attempts),
             text(&u.error),
-            Cell::Text(Cow::Owned(self.input.describe_sources(&u.sources))),
+            Cell::Text(Cow::Owned(self.input.describe_sources(std::slice::from_ref(&u.source)))),
         ]
     }
 
@@ -150,7 +150,7 @@ impl<'a> Report<'a> {
             text(m.status.as_str()),
             Cell::Number(m.attempts),
             text(&m.error),
-            Cell::Text(Cow::Owned(self.input.describe_sources(&m.sources))),
+            Cell::Text(Cow::Owned(self.input.describe_sources(m.source.as_slice()))),
         ]
     }
 
@@ -261,14 +261,14 @@ impl Summary {
         }
         for u in users.into_iter().flatten() {
             *s.users
-                .entry(u.organization_id.clone())
+                .entry(u.organization_id.to_string())
                 .or_default()
                 .entry(u.status.as_str())
                 .or_default() += 1;
         }
         for m in members.into_iter().flatten() {
             *s.memberships
-                .entry(m.organization_id.clone())
+                .entry(m.organization_id.to_string())
                 .or_default()
                 .entry(m.status.as_str())
                 .or_default() += 1;

@@ -584,7 +584,7 @@ impl crate::upload::Confirmations for State {
         if first.endpoint != Endpoint::AddMembers {
             return Ok(());
         }
-        let users: Vec<&str> = items.iter().map(|w| w.key.item.as_str()).collect();
+        let users: Vec<&str> = items.iter().map(|w| &*w.key.item).collect();
         self.record_pending(&first.org, &first.group, &users)
             .map_err(Into::into)
     }
@@ -593,12 +593,12 @@ impl crate::upload::Confirmations for State {
         let Some(first) = items.first().map(|(w, _)| &w.key) else {
             return Ok(());
         };
-        let (org, group) = (first.org.as_str(), first.group.as_str());
+        let (org, group) = (&*first.org, &*first.group);
         let ids = |existed: bool| -> Vec<&str> {
             items
                 .iter()
                 .filter(|(_, e)| *e == existed)
-                .map(|(w, _)| w.key.item.as_str())
+                .map(|(w, _)| &*w.key.item)
                 .collect()
         };
         match first.endpoint {
@@ -608,25 +608,23 @@ impl crate::upload::Confirmations for State {
                     .iter()
                     .map(|(w, _)| {
                         let kind = kinds
-                            .get(&(org.to_owned(), w.key.item.clone()))
+                            .get(&(org.to_owned(), w.key.item.to_string()))
                             .map_or(crate::normalize::kind::DEPARTMENT, |k| k.as_str());
-                        (w.key.item.as_str(), w.name.as_str(), kind)
+                        (&*w.key.item, w.name(), kind)
                     })
                     .collect();
                 self.record_kinds(org, &groups)
             }
             Endpoint::AddUsers => {
-                let users: Vec<(&str, &str, &str)> = items
-                    .iter()
-                    .map(|(w, _)| (w.key.item.as_str(), w.name.as_str(), w.email.as_str()))
-                    .collect();
+                let users: Vec<(&str, &str, &str)> =
+                    items.iter().map(|(w, _)| (&*w.key.item, w.name(), w.email())).collect();
                 self.record_users(org, &users)
             }
             Endpoint::AddMembers => self
                 .record_members(org, group, &ids(false), Membership::Added)
                 .and_then(|()| self.record_members(org, group, &ids(true), Membership::AlreadyThere)),
             Endpoint::RemoveMembers => {
-                let all: Vec<&str> = items.iter().map(|(w, _)| w.key.item.as_str()).collect();
+                let all: Vec<&str> = items.iter().map(|(w, _)| &*w.key.item).collect();
                 self.record_members(org, group, &all, Membership::Removed)
             }
         }
@@ -640,7 +638,7 @@ impl crate::upload::Confirmations for State {
         if first.endpoint != Endpoint::AddMembers {
             return Ok(());
         }
-        let users: Vec<&str> = items.iter().map(|w| w.key.item.as_str()).collect();
+        let users: Vec<&str> = items.iter().map(|w| &*w.key.item).collect();
         self.record_members(&first.org, &first.group, &users, Membership::Refused)
             .map_err(Into::into)
     }

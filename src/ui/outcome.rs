@@ -156,19 +156,22 @@ impl Finished {
             .groups
             .iter()
             .filter(|g| fine(g.status))
-            .map(|g| Work::group(&g.organization_id, &g.group_id, "").key);
+            .map(|g| Work::group(g.organization_id.as_str(), g.group_id.as_str(), "").key);
         let users = plan
             .users
             .iter()
             .flatten()
             .filter(|u| fine(u.status))
-            .map(|u| Work::user(&u.organization_id, &u.user_id, "", "").key);
-        let members = plan
-            .members
-            .iter()
-            .flatten()
-            .filter(|m| fine(m.status))
-            .map(|m| Work::member(m.action, &m.organization_id, &m.group_id, &m.user_id).key);
+            .map(|u| Work::user(u.organization_id.clone(), u.user_id.clone(), "", "").key);
+        let members = plan.members.iter().flatten().filter(|m| fine(m.status)).map(|m| {
+            Work::member(
+                m.action,
+                m.organization_id.clone(),
+                m.group_id.clone(),
+                m.user_id.clone(),
+            )
+            .key
+        });
         Finished(groups.chain(users).chain(members).collect())
     }
 
@@ -183,15 +186,27 @@ impl Finished {
             }
         };
         for g in &mut plan.groups {
-            skip(&mut g.status, Work::group(&g.organization_id, &g.group_id, "").key);
+            skip(
+                &mut g.status,
+                Work::group(g.organization_id.as_str(), g.group_id.as_str(), "").key,
+            );
         }
         for u in plan.users.iter_mut().flatten() {
-            skip(&mut u.status, Work::user(&u.organization_id, &u.user_id, "", "").key);
+            skip(
+                &mut u.status,
+                Work::user(u.organization_id.clone(), u.user_id.clone(), "", "").key,
+            );
         }
         for m in plan.members.iter_mut().flatten() {
             skip(
                 &mut m.status,
-                Work::member(m.action, &m.organization_id, &m.group_id, &m.user_id).key,
+                Work::member(
+                    m.action,
+                    m.organization_id.clone(),
+                    m.group_id.clone(),
+                    m.user_id.clone(),
+                )
+                .key,
             );
         }
         n

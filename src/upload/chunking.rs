@@ -71,7 +71,7 @@ mod tests {
     use crate::plan::{Action, Work};
 
     fn w(org: &str, id: &str) -> Work {
-        Work::group(org, id, &id.to_uppercase())
+        Work::group(org, id, id.to_uppercase())
     }
 
     #[test]

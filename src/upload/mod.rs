@@ -215,15 +215,15 @@ impl Inner {
             Endpoint::AddGroups => api::add_groups_body(
                 &first.org,
                 self.settings.create_organization,
-                items.map(|w| (w.key.item.as_str(), w.name.as_str())),
+                items.map(|w| (&*w.key.item, w.name())),
             ),
             Endpoint::AddUsers => api::add_users_body(
                 &first.org,
                 self.settings.access_role.as_deref(),
-                items.map(|w| (w.key.item.as_str(), w.name.as_str(), w.email.as_str())),
+                items.map(|w| (&*w.key.item, w.name(), w.email())),
             ),
             Endpoint::AddMembers | Endpoint::RemoveMembers => {
-                api::members_body(&first.org, &first.group, items.map(|w| w.key.item.as_str()))
+                api::members_body(&first.org, &first.group, items.map(|w| &*w.key.item))
             }
         }
     }
@@ -356,7 +356,7 @@ fn send(inner: Arc<Inner>, chunk: Vec<usize>) -> Pin<Box<dyn Future<Output = ()>
                         .iter()
                         .map(|&i| {
                             let removal = endpoint == Endpoint::RemoveMembers;
-                            (i, api::item_outcome(entries.get(&inner.work[i].key.item), removal))
+                            (i, api::item_outcome(entries.get(&*inner.work[i].key.item), removal))
                         })
                         .partition(|(_, o)| matches!(o, ItemOutcome::Retry(_)));
                     inner.record(&settled);

@@ -232,7 +232,7 @@ fn members_of(p: &Plan) -> Vec<(String, Vec<String>)> {
     p.organizations[0]
         .groups
         .iter()
-        .map(|g| (g.id.clone(), g.members.iter().map(|m| m.user.clone()).collect()))
+        .map(|g| (g.id.clone(), g.members.iter().map(|m| m.user.to_string()).collect()))
         .collect()
 }
 

@@ -101,13 +101,13 @@ fn the_sentence_says_what_will_happen_where() {
         (0..13)
             .map(|i| UserOutcome {
                 organization_id: "acme".into(),
-                user_id: format!("u{i}"),
-                name: String::new(),
-                email: String::new(),
+                user_id: format!("u{i}").into(),
+                name: "".into(),
+                email: "".into(),
                 status: Status::Planned,
                 attempts: 0,
                 error: String::new(),
-                sources: Vec::new(),
+                source: crate::normalize::Source { table: 0, row: 2 },
             })
             .collect(),
     );
@@ -116,12 +116,12 @@ fn the_sentence_says_what_will_happen_where() {
             .map(|i| MemberOutcome {
                 organization_id: "acme".into(),
                 group_id: "g1".into(),
-                user_id: format!("u{i}"),
+                user_id: format!("u{i}").into(),
                 action: Action::Add,
                 status: Status::Planned,
                 attempts: 0,
                 error: String::new(),
-                sources: Vec::new(),
+                source: None,
             })
             .collect(),
     );
