@@ -125,7 +125,10 @@ pub fn prepare(
     repair: Option<&UploadSettings>,
 ) -> Result<Plan, Error> {
     let mut known = match state {
-        Some(state) => state.known(organizations(normalized).iter().map(String::as_str))?,
+        Some(state) => state.known(
+            organizations(normalized).iter().map(String::as_str),
+            &|org, group, user| normalized.intern(org, group, user),
+        )?,
         None => Known::default(),
     };
     if let Some(upload) = repair {
@@ -254,8 +257,8 @@ fn repair(
         let pending = known.pending.entry(org.id.clone()).or_default();
         let users = known.users.entry(org.id.clone()).or_default();
         for (group, held) in &server {
-            let there: BTreeSet<String> = held.keys().cloned().collect();
-            let ours = |set: Option<&BTreeSet<String>>| -> BTreeSet<String> {
+            let there: BTreeSet<Arc<str>> = held.keys().map(|u| normalized.intern(&org.id, group, u)).collect();
+            let ours = |set: Option<&BTreeSet<Arc<str>>>| -> BTreeSet<Arc<str>> {
                 set.map(|s| s.intersection(&there).cloned().collect())
                     .unwrap_or_default()
             };
@@ -268,8 +271,11 @@ fn repair(
             pending.insert(group.clone(), ours(pending.get(group)));
             present.insert(group.clone(), there);
             for u in held.values() {
-                let seen = (u.name.clone().unwrap_or_default(), u.email.clone().unwrap_or_default());
-                users.insert(u.user_id.clone(), seen);
+                let (name, email) = (
+                    u.name.as_deref().unwrap_or_default(),
+                    u.email.as_deref().unwrap_or_default(),
+                );
+                users.insert(&u.user_id, name, email);
             }
         }
     }

@@ -89,7 +89,7 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         let groups = crate::current::groups_to_read(&normalized, org);
         let server = runtime.block_on(readback::members(&s.upload, &org.id, &groups))?;
         let recorded = match &state {
-            Some(state) => state.members(&org.id)?,
+            Some(state) => state.members(&org.id, &|group, user| normalized.intern(&org.id, group, user))?,
             None => Default::default(),
         };
         let departed = crate::current::departed(&normalized, org);
@@ -125,7 +125,7 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
 pub fn compare(
     org: &Organization,
     server: &Members,
-    recorded: &std::collections::HashMap<String, BTreeSet<String>>,
+    recorded: &crate::plan::GroupUsers,
     left_out: &[&LeftOut],
     departed: &BTreeSet<&str>,
 ) -> Vec<Difference> {

@@ -29,8 +29,10 @@ impl Normalizer {
                 .map(|(id, i)| (id, std::mem::take(&mut self.entries[i])))
                 .collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let clashing = people::case_clashes(&plan, &org_id, &entries, &mut problems);
-            people::name_warnings(&plan, &entries, &mut problems);
+            let rows = people::member_rows(&entries);
+            let clashing = people::case_clashes(&plan, &org_id, &rows, &mut problems);
+            people::name_warnings(&plan, &rows, &mut problems);
+            drop(rows);
             let readings: Vec<Vec<Vec<usize>>> = entries.iter().map(|(_, e)| readings(&e.spellings)).collect();
             let mut held: Vec<Vec<Option<String>>> = readings.iter().map(|r| vec![None; r.len()]).collect();
             let coded: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].1.code.is_some()).collect();
@@ -350,18 +352,20 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
 
 /// An employee listed in two departments is added to both; worth a look all the same.
 fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
-    let mut by_user: BTreeMap<&str, Vec<(&Group, Source)>> = BTreeMap::new();
-    for g in groups {
-        for m in &g.members {
-            by_user.entry(&m.user).or_default().push((g, m.source));
-        }
-    }
-    for (user, places) in by_user.iter().filter(|(_, v)| v.len() > 1) {
-        let column = plan.tables[places[0].1.table as usize].name_column.clone();
-        let ids: Vec<&str> = places.iter().map(|(g, _)| g.id.as_str()).collect();
+    // (user, group, row), by user then group: a sort, not a map of a million lists.
+    let mut places: Vec<(&str, usize, Source)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| g.members.iter().map(move |m| (&*m.user, i, m.source)))
+        .collect();
+    places.sort_unstable_by_key(|&(user, group, _)| (user, group));
+    for places in places.chunk_by(|a, b| a.0 == b.0).filter(|p| p.len() > 1) {
+        let user = places[0].0;
+        let column = plan.tables[places[0].2.table as usize].name_column.clone();
+        let ids: Vec<&str> = places.iter().map(|&(_, g, _)| groups[g].id.as_str()).collect();
         problems.push(Problem {
             severity: Severity::Warning,
-            location: plan.locate(places[1].1).with_column(column),
+            location: plan.locate(places[1].2).with_column(column),
             message: format!(
                 "user '{user}' is in {} departments ({}); they are added to each",
                 places.len(),

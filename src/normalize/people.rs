@@ -2,46 +2,61 @@
 //! (`E001` / `e001`) are two Velt users that look like one, so they are held back; one user ID
 //! with two display names is worth a look.
 
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use super::collect::IdEntry;
 use super::{Group, InvalidRow, Plan, Problem, Severity, Source};
 
-/// Every member row of one organization, as `(user, display name, row)`.
-fn member_rows(entries: &[(String, IdEntry)]) -> impl Iterator<Item = (&str, Option<&str>, Source)> {
-    entries
+/// Every member row of one organization as `(user, display name, row)`, sorted by user, then
+/// row: one sort serves both checks below (a million rows hashed into maps of their own cost
+/// several times more).
+pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<(&str, Option<&str>, Source)> {
+    let mut rows: Vec<(&str, Option<&str>, Source)> = entries
         .iter()
         .flat_map(|(_, e)| e.spellings.iter())
         .flat_map(|s| s.members.iter())
         .map(|m| (&*m.user, m.name.as_deref(), m.source))
+        .collect();
+    // A row names one user once: (user, row) is unique.
+    rows.sort_unstable_by_key(|&(user, _, source)| (user, source));
+    rows
+}
+
+/// `a` and `b` in lower case, compared (without a copy when both are ASCII).
+fn fold_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        return a
+            .bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
+    }
+    a.to_lowercase().cmp(&b.to_lowercase())
 }
 
 /// The user IDs of one organization that share their lower case with another user ID: Velt
 /// compares IDs exactly, so `E001` and `e001` would be two users, while the HR system (and the
 /// person) most likely means one. Each is reported with its rows; the caller holds them back.
+/// `rows` are [`member_rows`].
 pub(super) fn case_clashes(
     plan: &Plan,
     org_id: &str,
-    entries: &[(String, IdEntry)],
+    rows: &[(&str, Option<&str>, Source)],
     problems: &mut Vec<Problem>,
 ) -> HashSet<String> {
     // Each distinct ID once (an export repeats them), with its first row; then by lower case.
-    let mut first: HashMap<&str, Source> = HashMap::new();
-    for (user, _, source) in member_rows(entries) {
-        let at = first.entry(user).or_insert(source);
-        *at = (*at).min(source);
+    let mut first: Vec<(&str, Source)> = Vec::new();
+    for &(user, _, source) in rows {
+        if first.last().is_none_or(|&(u, _)| u != user) {
+            first.push((user, source));
+        }
     }
-    let mut by_fold: HashMap<Cow<'_, str>, Vec<(&str, Source)>> = HashMap::new();
-    for (user, source) in first {
-        let fold = if user.chars().any(char::is_uppercase) {
-            Cow::Owned(user.to_lowercase())
-        } else {
-            Cow::Borrowed(user)
-        };
-        by_fold.entry(fold).or_default().push((user, source));
-    }
-    let mut clashes: Vec<Vec<(&str, Source)>> = by_fold.into_values().filter(|v| v.len() > 1).collect();
+    first.sort_unstable_by(|a, b| fold_cmp(a.0, b.0));
+    let mut clashes: Vec<Vec<(&str, Source)>> = first
+        .chunk_by(|a, b| fold_cmp(a.0, b.0) == Ordering::Equal)
+        .filter(|run| run.len() > 1)
+        .map(<[_]>::to_vec)
+        .collect();
     clashes.sort_by_key(|v| v.iter().map(|&(_, s)| s).min());
     let mut held = HashSet::new();
     for mut users in clashes {
@@ -69,13 +84,12 @@ pub(super) fn case_clashes(
 }
 
 /// One user ID with two display names: the first row's is sent, and each other name is a
-/// warning, so a mistyped ID (two people under one ID) does not pass unseen.
-pub(super) fn name_warnings(plan: &Plan, entries: &[(String, IdEntry)], problems: &mut Vec<Problem>) {
-    let mut rows: Vec<(&str, Option<&str>, Source)> = member_rows(entries).filter(|r| r.1.is_some()).collect();
-    rows.sort_by_key(|&(user, _, source)| (user, source));
+/// warning, so a mistyped ID (two people under one ID) does not pass unseen. `rows` are
+/// [`member_rows`].
+pub(super) fn name_warnings(plan: &Plan, rows: &[(&str, Option<&str>, Source)], problems: &mut Vec<Problem>) {
     let mut first: Option<(&str, &str, Source)> = None;
     let mut told: HashSet<(&str, &str)> = HashSet::new();
-    for (user, name, source) in rows {
+    for &(user, name, source) in rows.iter().filter(|r| r.1.is_some()) {
         let name = name.unwrap_or_default();
         match first {
             Some((u, n, at)) if u == user => {

@@ -105,7 +105,7 @@ pub(super) fn plan(
             for (group, users) in removable.iter().filter(|(g, _)| !today.contains(g.as_str())) {
                 let group: Arc<str> = group.as_str().into();
                 for user in users {
-                    out.push(row(&group, user.as_str().into(), Action::Remove, Status::Planned, None));
+                    out.push(row(&group, Arc::clone(user), Action::Remove, Status::Planned, None));
                 }
             }
         }
@@ -117,7 +117,7 @@ pub(super) fn plan(
             let had = had_by_group.get(&g.id);
             let present = known.present.get(&org.id).and_then(|p| p.get(&g.id));
             for m in &g.members {
-                let there = |set: Option<&BTreeSet<String>>| set.is_some_and(|s| s.contains(&*m.user));
+                let there = |set: Option<&BTreeSet<Arc<str>>>| set.is_some_and(|s| s.contains(&*m.user));
                 let status = if !opts.full && (there(had) || there(present)) {
                     Status::Unchanged
                 } else {
@@ -129,7 +129,7 @@ pub(super) fn plan(
                 // The members are sorted by user ID.
                 let today = |u: &str| g.members.binary_search_by(|m| (*m.user).cmp(u)).is_ok();
                 for user in removable.get(&g.id).into_iter().flatten().filter(|u| !today(u)) {
-                    out.push(row(&group, user.as_str().into(), Action::Remove, Status::Planned, None));
+                    out.push(row(&group, Arc::clone(user), Action::Remove, Status::Planned, None));
                 }
             }
         }
@@ -254,8 +254,8 @@ fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberO
             keys.extend(
                 users
                     .iter()
-                    .filter(|u| departed.contains(u.as_str()))
-                    .map(|u| (org.id.as_str(), group.as_str(), u.as_str())),
+                    .filter(|u| departed.contains(&&***u))
+                    .map(|u| (org.id.as_str(), group.as_str(), &**u)),
             );
         }
     }
@@ -311,7 +311,7 @@ pub(super) fn users(
         for m in first {
             let name = m.name.clone().unwrap_or_else(|| Arc::clone(&none));
             let email = m.email.clone().unwrap_or_else(|| Arc::clone(&none));
-            let same = had.get(&*m.user).is_some_and(|(n, e)| **n == *name && **e == *email);
+            let same = had.same(&m.user, &name, &email);
             out.push(UserOutcome {
                 organization_id: Arc::clone(&org_id),
                 user_id: Arc::clone(&m.user),

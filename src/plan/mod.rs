@@ -14,6 +14,10 @@ pub use outcome::{Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Resu
 
 use crate::normalize;
 
+/// Members of one organization's groups: group -> users (the strings shared with today's
+/// export where it has them).
+pub type GroupUsers = HashMap<String, BTreeSet<Arc<str>>>;
+
 /// What the state file knows of the organizations in today's export.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
@@ -22,16 +26,53 @@ pub struct Known {
     /// Per organization, the kind of each confirmed group that is not a department.
     pub kinds: HashMap<String, HashMap<String, normalize::Kind>>,
     /// Per organization, the members this tool added: group -> users.
-    pub members: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    pub members: HashMap<String, GroupUsers>,
     /// Per organization, members that were there already when this tool added them (someone
     /// else's): group -> users. They count as there, never as this tool's to remove.
-    pub present: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    pub present: HashMap<String, GroupUsers>,
     /// Per organization, memberships a stopped run was adding and never saw confirmed:
     /// group -> users.
-    pub pending: HashMap<String, HashMap<String, BTreeSet<String>>>,
-    /// Per organization, the organization users this tool added: user -> (name, e-mail) as
-    /// sent (empty: none).
-    pub users: HashMap<String, HashMap<String, (String, String)>>,
+    pub pending: HashMap<String, GroupUsers>,
+    /// Per organization, the organization users this tool added, with the name and e-mail sent.
+    pub users: HashMap<String, SentUsers>,
+}
+
+/// Organization users with the name and e-mail sent to each, kept as fingerprints (64-bit
+/// hashes): a plan only asks "is this still what was sent?", and a million people's IDs,
+/// names and e-mails as strings would cost ten times more. Two different people (or names)
+/// hashing alike is a one in 2^64 chance per person, and its worst outcome is one user
+/// re-sent or one rename missed until the next change.
+#[derive(Debug, Clone, Default)]
+pub struct SentUsers(HashMap<u64, u64>);
+
+impl SentUsers {
+    /// Records `user` as sent with `name` and `email` (empty: none).
+    pub fn insert(&mut self, user: &str, name: &str, email: &str) {
+        self.0.insert(fingerprint(&user), fingerprint(&(name, email)));
+    }
+
+    /// Whether `user` was sent with exactly this name and e-mail.
+    pub fn same(&self, user: &str, name: &str, email: &str) -> bool {
+        self.0.get(&fingerprint(&user)) == Some(&fingerprint(&(name, email)))
+    }
+
+    /// How many users are recorded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A fixed-key SipHash of `value`: the same in every run of this build (never stored).
+fn fingerprint(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
 }
 
 /// How to plan.

@@ -284,10 +284,14 @@ pub struct Done {
     pub error: String,
 }
 
-/// Results by key; an item of work without one was never sent. A sorted list, not a hash
-/// map: a million results cost their own size, without a table twice as large beside them.
+/// Results by key; an item of work without one was never sent. Two sorted lists, not a hash
+/// map: a million results cost their own size, and the keys are the work items' own, moved
+/// (see [`Results::from_work`]), not copied.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Results(Vec<(Key, Done)>);
+pub struct Results {
+    keys: Vec<Key>,
+    done: Vec<Done>,
+}
 
 impl Results {
     /// No results.
@@ -295,56 +299,98 @@ impl Results {
         Results::default()
     }
 
+    /// Each item of `work` with its outcome, at the same index. The work's memory is reused
+    /// for the keys.
+    pub fn from_work(work: Vec<Work>, done: Vec<Done>) -> Self {
+        debug_assert_eq!(work.len(), done.len());
+        let keys: Vec<Key> = work.into_iter().map(|w| w.key).collect();
+        Results::sorted(keys, done)
+    }
+
+    fn sorted(keys: Vec<Key>, done: Vec<Done>) -> Self {
+        // Work arrives in plan order, which is key order: then this is one pass.
+        if keys.is_sorted() {
+            return Results { keys, done };
+        }
+        // Stable: of one key given twice, the later stays later (and `get` finds it).
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        let mut keys: Vec<Option<Key>> = keys.into_iter().map(Some).collect();
+        let mut done: Vec<Option<Done>> = done.into_iter().map(Some).collect();
+        let (mut k, mut d) = (Vec::with_capacity(order.len()), Vec::with_capacity(order.len()));
+        for i in order {
+            k.push(keys[i].take().expect("each index once"));
+            d.push(done[i].take().expect("each index once"));
+        }
+        Results { keys: k, done: d }
+    }
+
     /// The result for `key` (the last one given, when one key was given twice).
     pub fn get(&self, key: &Key) -> Option<&Done> {
-        self.0.binary_search_by(|(k, _)| k.cmp(key)).ok().map(|i| &self.0[i].1)
+        let after = self.keys.partition_point(|k| k <= key);
+        (after > 0 && self.keys[after - 1] == *key).then(|| &self.done[after - 1])
     }
 
     /// Sets the result for `key`.
     pub fn insert(&mut self, key: Key, done: Done) {
-        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(i) => self.0[i].1 = done,
-            Err(i) => self.0.insert(i, (key, done)),
+        match self.keys.binary_search(&key) {
+            Ok(i) => self.done[i] = done,
+            Err(i) => {
+                self.keys.insert(i, key);
+                self.done.insert(i, done);
+            }
         }
     }
 
     /// How many items have a result.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.keys.len()
     }
 
     /// Whether no item has a result.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.keys.is_empty()
     }
 
     /// Every result, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Done)> {
-        self.0.iter().map(|(k, d)| (k, d))
+        self.keys.iter().zip(&self.done)
     }
 
     /// Every result's outcome, in key order.
     pub fn values(&self) -> impl Iterator<Item = &Done> {
-        self.0.iter().map(|(_, d)| d)
+        self.done.iter()
     }
 }
 
-impl FromIterator<(Key, Done)> for Results {
-    fn from_iter<I: IntoIterator<Item = (Key, Done)>>(iter: I) -> Self {
-        let mut all: Vec<(Key, Done)> = iter.into_iter().collect();
-        // Work arrives in plan order, which is key order: sorting is then one pass.
-        if !all.is_sorted_by(|a, b| a.0 <= b.0) {
-            // Stable: of one key given twice, the later is kept below.
-            all.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-        // The later of one key given twice wins, as a map's insert would.
-        all.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
-        Results(all)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_found_by_key_in_any_order_and_the_later_of_two_wins() {
+        let done = |attempts| Done {
+            attempts,
+            ..Done::default()
+        };
+        let work = vec![
+            Work::member(Action::Add, "o", "g", "b"),
+            Work::member(Action::Add, "o", "g", "a"),
+            Work::member(Action::Add, "o", "g", "b"),
+            Work::group("o", "g", "G"),
+        ];
+        let results = Results::from_work(work, vec![done(1), done(2), done(3), done(4)]);
+        let key = |w: Work| w.key;
+        assert_eq!(
+            results.get(&key(Work::member(Action::Add, "o", "g", "a"))),
+            Some(&done(2))
+        );
+        assert_eq!(
+            results.get(&key(Work::member(Action::Add, "o", "g", "b"))),
+            Some(&done(3))
+        );
+        assert_eq!(results.get(&key(Work::group("o", "g", ""))), Some(&done(4)));
+        assert_eq!(results.get(&key(Work::member(Action::Remove, "o", "g", "a"))), None);
+        assert_eq!(results.len(), 4);
     }
 }

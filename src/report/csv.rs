@@ -58,11 +58,21 @@ fn table<'a, const N: usize>(
     }
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(columns)?;
+    // Field by field: a million rows of eight cells must not be eight million strings.
+    let mut number = String::new();
     for row in rows {
-        w.write_record(row.iter().map(|cell| match cell {
-            Cell::Text(t) => neutralize(t).into_owned(),
-            Cell::Number(n) => n.to_string(),
-        }))?;
+        for cell in &row {
+            match cell {
+                Cell::Text(t) => w.write_field(neutralize(t).as_bytes())?,
+                Cell::Number(n) => {
+                    use std::fmt::Write as _;
+                    number.clear();
+                    let _ = write!(number, "{n}");
+                    w.write_field(number.as_bytes())?;
+                }
+            }
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.flush()
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
@@ -336,15 +336,20 @@ impl State {
     }
 
     /// What the state knows of `orgs`: their confirmed groups and recorded members.
-    pub fn known<'a>(&self, orgs: impl IntoIterator<Item = &'a str>) -> Result<Known, StateError> {
+    pub fn known<'a>(
+        &self,
+        orgs: impl IntoIterator<Item = &'a str>,
+        intern: &dyn Fn(&str, &str, &str) -> Arc<str>,
+    ) -> Result<Known, StateError> {
         let mut known = Known::default();
         for org in orgs {
+            let intern = |group: &str, user: &str| intern(org, group, user);
             known.groups.insert(org.to_owned(), self.confirmed(org)?);
             known.kinds.insert(org.to_owned(), self.kinds(org)?);
-            known.members.insert(org.to_owned(), self.members(org)?);
+            known.members.insert(org.to_owned(), self.members(org, &intern)?);
             known.users.insert(org.to_owned(), self.users(org)?);
-            known.pending.insert(org.to_owned(), self.pending(org)?);
-            known.present.insert(org.to_owned(), self.present(org)?);
+            known.pending.insert(org.to_owned(), self.pending(org, &intern)?);
+            known.present.insert(org.to_owned(), self.present(org, &intern)?);
         }
         Ok(known)
     }

@@ -3,6 +3,7 @@
 //! a `kill -9` is still removed when they leave.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rusqlite::params;
 
@@ -21,29 +22,61 @@ pub enum Membership {
     Refused,
 }
 
+/// Gives the string for `(group, user)`: a user ID today's export holds is shared, not copied.
+pub type Intern<'a> = &'a dyn Fn(&str, &str) -> Arc<str>;
+
 impl State {
     /// The members this tool added to `org`'s groups (and has not removed): group -> users.
-    pub fn members(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+    /// `intern(group, user)` gives each user ID's string (today's export already holds most).
+    pub fn members(&self, org: &str, intern: Intern<'_>) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
         self.users_by_group(
-            "SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2",
+            "SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2
+             ORDER BY group_id, user_id",
             org,
+            intern,
         )
     }
 
-    /// Rows of (group, user) for `org` as group -> users.
-    fn users_by_group(&self, sql: &str, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+    /// Rows of (group, user) for `org` as group -> users, read in order so each group's set
+    /// is built whole (dense) rather than grown one insert at a time.
+    fn users_by_group(
+        &self,
+        sql: &str,
+        org: &str,
+        intern: Intern<'_>,
+    ) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
         let conn = self.conn.lock().expect("state lock");
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.io(e))?;
-        let rows = stmt
-            .query_map(params![self.api_base, org], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.io(e))?;
-        let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for row in rows {
-            let (group, user) = row.map_err(|e| self.io(e))?;
-            out.entry(group).or_default().insert(user);
+        let mut rows = stmt.query(params![self.api_base, org]).map_err(|e| self.io(e))?;
+        let mut out: HashMap<String, BTreeSet<Arc<str>>> = HashMap::new();
+        let mut group: Option<String> = None;
+        let mut users: Vec<Arc<str>> = Vec::new();
+        let mut close = |group: Option<String>, users: &mut Vec<Arc<str>>| {
+            if let Some(group) = group {
+                match out.entry(group) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().extend(users.drain(..)),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(users.drain(..).collect());
+                    }
+                }
+            }
+        };
+        while let Some(row) = rows.next().map_err(|e| self.io(e))? {
+            let g = row
+                .get_ref(0)
+                .and_then(|v| v.as_str().map_err(Into::into))
+                .map_err(|e| self.io(e))?;
+            let u = row
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(Into::into))
+                .map_err(|e| self.io(e))?;
+            if group.as_deref() != Some(g) {
+                close(group.take(), &mut users);
+                group = Some(g.to_owned());
+            }
+            users.push(intern(g, u));
         }
+        close(group, &mut users);
         Ok(out)
     }
 
@@ -83,23 +116,35 @@ impl State {
 
     /// Members of `org`'s groups that were there already when this tool added them (someone
     /// else's doing): group -> users. They count as there, but are never removed.
-    pub fn present(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+    pub fn present(&self, org: &str, intern: Intern<'_>) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
         self.users_by_group(
-            "SELECT group_id, user_id FROM members_present WHERE api_base = ?1 AND organization_id = ?2",
+            "SELECT group_id, user_id FROM members_present WHERE api_base = ?1 AND organization_id = ?2
+             ORDER BY group_id, user_id",
             org,
+            intern,
         )
     }
 
-    /// The organization users this tool added to `org`: user -> (name, e-mail) as sent.
-    pub fn users(&self, org: &str) -> Result<HashMap<String, (String, String)>, StateError> {
+    /// The organization users this tool added to `org`, with the name and e-mail as sent (by
+    /// fingerprint: all a plan asks is whether they are still the same).
+    pub fn users(&self, org: &str) -> Result<crate::plan::SentUsers, StateError> {
         let conn = self.conn.lock().expect("state lock");
         let mut stmt = conn
             .prepare_cached("SELECT user_id, name, email FROM org_users WHERE api_base = ?1 AND organization_id = ?2")
             .map_err(|e| self.io(e))?;
-        let rows = stmt
-            .query_map(params![self.api_base, org], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
-            .map_err(|e| self.io(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
+        let mut rows = stmt.query(params![self.api_base, org]).map_err(|e| self.io(e))?;
+        let mut out = crate::plan::SentUsers::default();
+        while let Some(row) = rows.next().map_err(|e| self.io(e))? {
+            let text = |i| row.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+            let (user, name, email) = (text(0), text(1), text(2));
+            let (user, name, email) = (
+                user.map_err(|e| self.io(e))?,
+                name.map_err(|e| self.io(e))?,
+                email.map_err(|e| self.io(e))?,
+            );
+            out.insert(user, name, email);
+        }
+        Ok(out)
     }
 
     /// Records organization users as sent: (userId, name, e-mail), all or none.
@@ -145,10 +190,12 @@ impl State {
 
     /// Memberships of `org` sent but never confirmed (a run stopped with them in flight):
     /// group -> users. They may be on the server.
-    pub fn pending(&self, org: &str) -> Result<HashMap<String, BTreeSet<String>>, StateError> {
+    pub fn pending(&self, org: &str, intern: Intern<'_>) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
         self.users_by_group(
-            "SELECT group_id, user_id FROM pending_members WHERE api_base = ?1 AND organization_id = ?2",
+            "SELECT group_id, user_id FROM pending_members WHERE api_base = ?1 AND organization_id = ?2
+             ORDER BY group_id, user_id",
             org,
+            intern,
         )
     }
 }

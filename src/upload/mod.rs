@@ -34,7 +34,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use crate::plan::{Done, Endpoint, Work};
+use crate::plan::{Done, Endpoint, Results, Work};
 use api::{Answer, ItemOutcome};
 pub use chunking::{chunks, count as count_requests, Item};
 pub use http::{client, is_loopback, root_cause, ClientError};
@@ -120,16 +120,23 @@ pub async fn upload_paced(
         w.await.expect("upload worker panicked");
     }
     watcher.abort();
+    // Its copy of `inner` goes with it, so the work can be taken back below.
+    let _ = watcher.await;
     inner.progress.finish();
     let stop = inner.stopped();
-    let attempts = inner.attempts.lock().expect("attempts lock").clone();
+    let attempts = std::mem::take(&mut *inner.attempts.lock().expect("attempts lock"));
     let done = std::mem::take(&mut *inner.results.lock().expect("results lock"));
-    let results = inner
-        .work
-        .iter()
-        .zip(done)
+    let record_error = inner.record_error.lock().expect("record lock").take();
+    let (requests, retries, rate_limited) = (
+        inner.progress.requests(),
+        inner.progress.retries(),
+        inner.progress.rate_limited(),
+    );
+    let (final_rate, learned) = (inner.pace.rate(), inner.pace.learned());
+    let done: Vec<Done> = done
+        .into_iter()
         .zip(attempts)
-        .map(|((work, done), attempts)| {
+        .map(|(done, attempts)| {
             let mut done = done.unwrap_or_else(|| Done {
                 // A chunk still being retried when the run stopped was sent: it failed.
                 error: match (&stop, attempts) {
@@ -139,19 +146,25 @@ pub async fn upload_paced(
                 ..Done::default()
             });
             done.attempts = attempts;
-            (work.key.clone(), done)
+            done
         })
         .collect();
-    let record_error = inner.record_error.lock().expect("record lock").take();
+    // The keys move into the results rather than being copied: a million work items are
+    // the largest thing an upload holds.
+    let work = match Arc::try_unwrap(inner) {
+        Ok(inner) => inner.work,
+        Err(inner) => inner.work.clone(),
+    };
+    let results = Results::from_work(work, done);
     Ok(Outcome {
         results,
-        requests: inner.progress.requests(),
-        retries: inner.progress.retries(),
+        requests,
+        retries,
         elapsed: started.elapsed(),
-        final_rate: inner.pace.rate(),
-        settled_rate: inner.pace.learned().settled,
-        rate_limited: inner.progress.rate_limited(),
-        slowed: inner.pace.learned().slowed,
+        final_rate,
+        settled_rate: learned.settled,
+        rate_limited,
+        slowed: learned.slowed,
         stop,
         record_error,
     })
