@@ -460,7 +460,7 @@ pub fn failure_causes(outcome: &upload::Outcome) {
             crate::plan::Endpoint::AddUsers => "organization user",
             crate::plan::Endpoint::AddMembers | crate::plan::Endpoint::RemoveMembers => "membership change",
         };
-        *causes.entry((noun, done.error.as_str())).or_default() += 1;
+        *causes.entry((noun, &*done.error)).or_default() += 1;
     }
     let mut causes: Vec<_> = causes.into_iter().collect();
     causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -96,7 +96,7 @@ pub(super) fn plan(
             action,
             status,
             attempts: 0,
-            error: String::new(),
+            error: Box::default(),
             source,
         };
         // A department gone from the export takes its members with it (within the cap below).
@@ -182,7 +182,7 @@ pub(super) fn plan(
             .filter(|m| m.action == Action::Remove && m.status == Status::Planned)
         {
             m.status = Status::Skipped;
-            m.error = why.clone();
+            m.error = why.as_str().into();
         }
     }
     // A row for each person left out, with the reason: the report says who is not there, and why.
@@ -198,7 +198,7 @@ pub(super) fn plan(
             action: Action::Add,
             status: Status::LeftOut,
             attempts: 0,
-            error: l.why.to_string(),
+            error: l.why.to_string().into(),
             source: Some(l.source),
         });
     }
@@ -275,7 +275,7 @@ fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberO
             action: Action::Remove,
             status: Status::Planned,
             attempts: 0,
-            error: String::new(),
+            error: Box::default(),
             source: None,
         });
     }
@@ -307,7 +307,7 @@ pub(super) fn users(
             .collect();
         first.sort_unstable_by(|a, b| (&a.user, a.source).cmp(&(&b.user, b.source)));
         first.dedup_by(|later, kept| later.user == kept.user);
-        out.reserve(first.len());
+        out.reserve_exact(first.len());
         for m in first {
             let name = m.name.clone().unwrap_or_else(|| Arc::clone(&none));
             let email = m.email.clone().unwrap_or_else(|| Arc::clone(&none));
@@ -323,7 +323,7 @@ pub(super) fn users(
                     Status::Planned
                 },
                 attempts: 0,
-                error: String::new(),
+                error: Box::default(),
                 source: m.source,
             });
         }

@@ -10,7 +10,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 pub use members::{Limit, RemovalGuard};
-pub use outcome::{Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Status, UserOutcome, Work};
+pub use outcome::{
+    Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Scope, Status, UserOutcome, Work,
+};
 
 use crate::normalize;
 
@@ -145,26 +147,30 @@ impl Plan {
 
     /// The organization users to add.
     pub fn user_work(&self) -> Vec<Work> {
-        self.users
-            .iter()
-            .flatten()
-            .filter(|u| u.status == Status::Planned)
-            .map(|u| {
-                Work::user(
-                    Arc::clone(&u.organization_id),
+        let planned = || self.users.iter().flatten().filter(|u| u.status == Status::Planned);
+        // The rows come organization by organization: each one's users share one scope.
+        let mut scope: Option<Scope> = None;
+        exactly(
+            planned().count(),
+            planned().map(|u| {
+                if scope.as_ref().is_none_or(|s| s.0 != u.organization_id) {
+                    scope = Some(Key::user(Arc::clone(&u.organization_id), "").scope);
+                }
+                Work::user_in(
+                    scope.as_ref().expect("set above"),
                     Arc::clone(&u.user_id),
                     Arc::clone(&u.name),
                     Arc::clone(&u.email),
                 )
-            })
-            .collect()
+            }),
+        )
     }
 
     /// Joins the organization users' results by key; then a membership is sent only for a
     /// user the server holds as an organization user.
     pub fn record_users(&mut self, results: &Results) {
         for u in self.users.iter_mut().flatten().filter(|u| u.status == Status::Planned) {
-            let key = Work::user(Arc::clone(&u.organization_id), Arc::clone(&u.user_id), "", "").key;
+            let key = Key::user(Arc::clone(&u.organization_id), Arc::clone(&u.user_id));
             settle(
                 &mut u.status,
                 &mut u.attempts,
@@ -199,26 +205,28 @@ impl Plan {
         for (status, error) in groups.chain(users).chain(members) {
             if *status == Status::Planned {
                 *status = Status::Failed;
-                *error = why.to_owned();
+                *error = why.into();
             }
         }
     }
 
     /// The membership changes to send.
     pub fn member_work(&self) -> Vec<Work> {
-        self.members
-            .iter()
-            .flatten()
-            .filter(|m| m.status == Status::Planned)
-            .map(|m| {
-                Work::member(
-                    m.action,
-                    Arc::clone(&m.organization_id),
-                    Arc::clone(&m.group_id),
-                    Arc::clone(&m.user_id),
-                )
-            })
-            .collect()
+        let planned = || self.members.iter().flatten().filter(|m| m.status == Status::Planned);
+        // The rows come group by group: each group's items share one scope.
+        let mut scope: Option<Scope> = None;
+        exactly(
+            planned().count(),
+            planned().map(|m| {
+                let same = scope
+                    .as_ref()
+                    .is_some_and(|s| s.0 == m.organization_id && s.1 == m.group_id);
+                if !same {
+                    scope = Some(Key::scope(Arc::clone(&m.organization_id), Arc::clone(&m.group_id)));
+                }
+                Work::member_in(m.action, scope.as_ref().expect("set above"), Arc::clone(&m.user_id))
+            }),
+        )
     }
 
     /// Joins the groups' results by key.
@@ -259,7 +267,7 @@ impl Plan {
             let group = (&*m.organization_id, &*m.group_id);
             if let Some(why) = stopped {
                 m.status = Status::Failed;
-                m.error = why.to_owned();
+                m.error = why.into();
             } else if today.contains(&group) && !confirmed.contains(&group) {
                 // A group of today's export that was not confirmed; a department gone from the
                 // export (only removals) has no group row to wait for.
@@ -313,7 +321,15 @@ impl Plan {
     }
 }
 
-fn settle(status: &mut Status, attempts: &mut u32, error: &mut String, done: Option<&Done>, ok: Status) {
+/// `items` (`n` of them) in a vector of exactly that size: a million work items grown by
+/// doubling would, while growing, hold one and a half times their size.
+fn exactly<T>(n: usize, items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    out.extend(items);
+    out
+}
+
+fn settle(status: &mut Status, attempts: &mut u32, error: &mut Box<str>, done: Option<&Done>, ok: Status) {
     match done {
         Some(d) => {
             *status = match (d.confirmed, d.existed) {
@@ -343,7 +359,7 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
                 group_name: g.name.clone(),
                 status: Status::Planned,
                 attempts: 0,
-                error: String::new(),
+                error: Box::default(),
                 sources: g.sources.clone(),
                 renamed_from: None,
                 kind: g.kind.clone(),
@@ -364,7 +380,8 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
                     "conflict: group ID '{}' is claimed by {}",
                     c.group_id,
                     others.join(" and ")
-                ),
+                )
+                .into(),
                 sources: sources.clone(),
                 renamed_from: None,
                 kind: c.kind.clone(),
@@ -379,7 +396,7 @@ pub fn planned(plan: &normalize::Plan) -> Vec<GroupOutcome> {
             group_name: r.name.trim().to_owned(),
             status: Status::Invalid,
             attempts: 0,
-            error: r.message.clone(),
+            error: r.message.as_str().into(),
             sources: vec![r.source],
             renamed_from: None,
             kind: r.kind.clone(),
@@ -489,7 +506,7 @@ mod tests {
             group_name: id.to_uppercase(),
             status,
             attempts: 0,
-            error: String::new(),
+            error: Box::default(),
             sources: Vec::new(),
             renamed_from: None,
             kind: Default::default(),

@@ -95,7 +95,7 @@ pub struct GroupOutcome {
     /// Requests that carried this group.
     pub attempts: u32,
     /// Why it is not added, in plain words.
-    pub error: String,
+    pub error: Box<str>,
     /// The input rows behind it.
     pub sources: Vec<Source>,
     /// The name the state file holds for it, when the export now names it otherwise by
@@ -119,7 +119,7 @@ impl GroupOutcome {
     pub fn note(&self) -> std::borrow::Cow<'_, str> {
         match self.rename_note() {
             Some(note) if self.error.is_empty() => note.into(),
-            _ => self.error.as_str().into(),
+            _ => (*self.error).into(),
         }
     }
 }
@@ -141,7 +141,7 @@ pub struct MemberOutcome {
     /// Requests that carried it.
     pub attempts: u32,
     /// Why it did not happen.
-    pub error: String,
+    pub error: Box<str>,
     /// The row naming the user in this group (none for a removal).
     pub source: Option<Source>,
 }
@@ -163,7 +163,7 @@ pub struct UserOutcome {
     /// Requests that carried it.
     pub attempts: u32,
     /// Why it did not happen.
-    pub error: String,
+    pub error: Box<str>,
     /// The first row naming the user.
     pub source: Source,
 }
@@ -181,17 +181,47 @@ pub enum Endpoint {
     RemoveMembers,
 }
 
+/// An organization and a group (empty for organization users): one pair shared by every item
+/// of a group, so a million memberships do not each carry two more pointers.
+pub type Scope = Arc<(Arc<str>, Arc<str>)>;
+
 /// Names one item of work, and so its result: the same key never means two things.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
     /// What is done with it.
     pub endpoint: Endpoint,
-    /// Organization.
-    pub org: Arc<str>,
-    /// The `groupId` (the group itself, or the one the user joins or leaves).
-    pub group: Arc<str>,
+    /// The organization, and the `groupId` (the group itself, or the one the user joins or
+    /// leaves; empty for an organization user).
+    pub scope: Scope,
     /// What `result.data` is keyed by: the `groupId`, or the `userId`.
     pub item: Arc<str>,
+}
+
+impl Key {
+    /// The organization and group `(org, group)` as a [`Scope`].
+    pub fn scope(org: impl Into<Arc<str>>, group: impl Into<Arc<str>>) -> Scope {
+        Arc::new((org.into(), group.into()))
+    }
+
+    /// The key of an organization user.
+    pub fn user(org: impl Into<Arc<str>>, user: impl Into<Arc<str>>) -> Self {
+        static NO_GROUP: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+        Key {
+            endpoint: Endpoint::AddUsers,
+            scope: Key::scope(org, Arc::clone(&NO_GROUP)),
+            item: user.into(),
+        }
+    }
+
+    /// The organization.
+    pub fn org(&self) -> &str {
+        &self.scope.0
+    }
+
+    /// The `groupId` (empty for an organization user).
+    pub fn group(&self) -> &str {
+        &self.scope.1
+    }
 }
 
 /// One thing to send: a group, an organization user, or one user's membership of a group.
@@ -213,8 +243,7 @@ impl Work {
         Work {
             key: Key {
                 endpoint: Endpoint::AddGroups,
-                org: org.into(),
-                group: Arc::clone(&id),
+                scope: Key::scope(org, Arc::clone(&id)),
                 item: id,
             },
             name: Some(name.into()),
@@ -230,14 +259,22 @@ impl Work {
         email: impl Into<Arc<str>>,
     ) -> Self {
         Work {
-            key: Key {
-                endpoint: Endpoint::AddUsers,
-                org: org.into(),
-                group: Arc::from(""),
-                item: user.into(),
-            },
+            key: Key::user(org, user),
             name: Some(name.into()),
             email: Some(email.into()),
+        }
+    }
+
+    /// An organization user of the organization of `scope` (shared with its other users).
+    pub fn user_in(scope: &Scope, user: Arc<str>, name: Arc<str>, email: Arc<str>) -> Self {
+        Work {
+            key: Key {
+                endpoint: Endpoint::AddUsers,
+                scope: Arc::clone(scope),
+                item: user,
+            },
+            name: Some(name),
+            email: Some(email),
         }
     }
 
@@ -248,11 +285,15 @@ impl Work {
         group: impl Into<Arc<str>>,
         user: impl Into<Arc<str>>,
     ) -> Self {
+        Work::member_in(action, &Key::scope(org, group), user)
+    }
+
+    /// A user to add to (or remove from) the group of `scope` (shared with its other items).
+    pub fn member_in(action: Action, scope: &Scope, user: impl Into<Arc<str>>) -> Self {
         Work {
             key: Key {
                 endpoint: action.endpoint(),
-                org: org.into(),
-                group: group.into(),
+                scope: Arc::clone(scope),
                 item: user.into(),
             },
             name: None,
@@ -281,7 +322,7 @@ pub struct Done {
     /// Requests that carried it.
     pub attempts: u32,
     /// Why it is not confirmed.
-    pub error: String,
+    pub error: Box<str>,
 }
 
 /// Results by key; an item of work without one was never sent. Two sorted lists, not a hash

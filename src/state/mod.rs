@@ -590,7 +590,7 @@ impl crate::upload::Confirmations for State {
             return Ok(());
         }
         let users: Vec<&str> = items.iter().map(|w| &*w.key.item).collect();
-        self.record_pending(&first.org, &first.group, &users)
+        self.record_pending(first.org(), first.group(), &users)
             .map_err(Into::into)
     }
 
@@ -598,7 +598,7 @@ impl crate::upload::Confirmations for State {
         let Some(first) = items.first().map(|(w, _)| &w.key) else {
             return Ok(());
         };
-        let (org, group) = (&*first.org, &*first.group);
+        let (org, group) = (first.org(), first.group());
         let ids = |existed: bool| -> Vec<&str> {
             items
                 .iter()
@@ -644,7 +644,7 @@ impl crate::upload::Confirmations for State {
             return Ok(());
         }
         let users: Vec<&str> = items.iter().map(|w| &*w.key.item).collect();
-        self.record_members(&first.org, &first.group, &users, Membership::Refused)
+        self.record_members(first.org(), first.group(), &users, Membership::Refused)
             .map_err(Into::into)
     }
 }

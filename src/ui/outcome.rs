@@ -162,7 +162,7 @@ impl Finished {
             .iter()
             .flatten()
             .filter(|u| fine(u.status))
-            .map(|u| Work::user(u.organization_id.clone(), u.user_id.clone(), "", "").key);
+            .map(|u| Key::user(u.organization_id.clone(), u.user_id.clone()));
         let members = plan.members.iter().flatten().filter(|m| fine(m.status)).map(|m| {
             Work::member(
                 m.action,
@@ -192,10 +192,7 @@ impl Finished {
             );
         }
         for u in plan.users.iter_mut().flatten() {
-            skip(
-                &mut u.status,
-                Work::user(u.organization_id.clone(), u.user_id.clone(), "", "").key,
-            );
+            skip(&mut u.status, Key::user(u.organization_id.clone(), u.user_id.clone()));
         }
         for m in plan.members.iter_mut().flatten() {
             skip(

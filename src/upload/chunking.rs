@@ -17,8 +17,8 @@ impl<'a> From<&'a Key> for Item<'a> {
     fn from(k: &'a Key) -> Self {
         Item {
             endpoint: k.endpoint,
-            org: &k.org,
-            group: &k.group,
+            org: k.org(),
+            group: k.group(),
         }
     }
 }

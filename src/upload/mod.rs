@@ -140,8 +140,10 @@ pub async fn upload_paced(
             let mut done = done.unwrap_or_else(|| Done {
                 // A chunk still being retried when the run stopped was sent: it failed.
                 error: match (&stop, attempts) {
-                    (Some(stop), n) if n > 0 => stop.cut_short(n),
-                    (stop, _) => stop.as_ref().map_or("not attempted".into(), Stop::not_attempted),
+                    (Some(stop), n) if n > 0 => stop.cut_short(n).into(),
+                    (stop, _) => stop
+                        .as_ref()
+                        .map_or("not attempted".into(), |s| s.not_attempted().into()),
                 },
                 ..Done::default()
             });
@@ -210,7 +212,7 @@ impl Inner {
                     ..Done::default()
                 },
                 ItemOutcome::Retry(error) | ItemOutcome::Failed(error) => Done {
-                    error: error.clone(),
+                    error: error.as_str().into(),
                     ..Done::default()
                 },
             });
@@ -226,24 +228,24 @@ impl Inner {
         let items = chunk.iter().map(|&i| &self.work[i]);
         match first.endpoint {
             Endpoint::AddGroups => api::add_groups_body(
-                &first.org,
+                first.org(),
                 self.settings.create_organization,
                 items.map(|w| (&*w.key.item, w.name())),
             ),
             Endpoint::AddUsers => api::add_users_body(
-                &first.org,
+                first.org(),
                 self.settings.access_role.as_deref(),
                 items.map(|w| (&*w.key.item, w.name(), w.email())),
             ),
             Endpoint::AddMembers | Endpoint::RemoveMembers => {
-                api::members_body(&first.org, &first.group, items.map(|w| &*w.key.item))
+                api::members_body(first.org(), first.group(), items.map(|w| &*w.key.item))
             }
         }
     }
 
     fn fail(&self, chunk: &[usize], error: &str) {
         self.settle(chunk, |_| Done {
-            error: error.to_owned(),
+            error: error.into(),
             ..Done::default()
         });
     }

@@ -106,7 +106,7 @@ fn the_sentence_says_what_will_happen_where() {
                 email: "".into(),
                 status: Status::Planned,
                 attempts: 0,
-                error: String::new(),
+                error: Box::default(),
                 source: crate::normalize::Source { table: 0, row: 2 },
             })
             .collect(),
@@ -120,7 +120,7 @@ fn the_sentence_says_what_will_happen_where() {
                 action: Action::Add,
                 status: Status::Planned,
                 attempts: 0,
-                error: String::new(),
+                error: Box::default(),
                 source: None,
             })
             .collect(),
