@@ -89,7 +89,10 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         let groups = crate::current::groups_to_read(&normalized, org);
         let server = runtime.block_on(readback::members(&s.upload, &org.id, &groups))?;
         let recorded = match &state {
-            Some(state) => state.members(&org.id, &|group, user| normalized.intern(&org.id, group, user))?,
+            Some(state) => {
+                let intern = normalized.interner();
+                state.members(&org.id, &|group, user| intern(&org.id, group, user))?
+            }
             None => Default::default(),
         };
         let departed = crate::current::departed(&normalized, org);

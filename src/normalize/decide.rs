@@ -353,19 +353,23 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
 /// An employee listed in two departments is added to both; worth a look all the same.
 fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
     // (user, group, row), by user then group: a sort, not a map of a million lists.
-    let mut places: Vec<(&str, usize, Source)> = groups
+    let mut places: Vec<(u64, &str, usize, Source)> = groups
         .iter()
         .enumerate()
-        .flat_map(|(i, g)| g.members.iter().map(move |m| (&*m.user, i, m.source)))
+        .flat_map(|(i, g)| {
+            g.members
+                .iter()
+                .map(move |m| (super::order_prefix(&m.user), &*m.user, i, m.source))
+        })
         .collect();
-    places.sort_unstable_by_key(|&(user, group, _)| (user, group));
-    for places in places.chunk_by(|a, b| a.0 == b.0).filter(|p| p.len() > 1) {
-        let user = places[0].0;
-        let column = plan.tables[places[0].2.table as usize].name_column.clone();
-        let ids: Vec<&str> = places.iter().map(|&(_, g, _)| groups[g].id.as_str()).collect();
+    places.sort_unstable_by_key(|&(prefix, user, group, _)| (prefix, user, group));
+    for places in places.chunk_by(|a, b| a.1 == b.1).filter(|p| p.len() > 1) {
+        let user = places[0].1;
+        let column = plan.tables[places[0].3.table as usize].name_column.clone();
+        let ids: Vec<&str> = places.iter().map(|&(_, _, g, _)| groups[g].id.as_str()).collect();
         problems.push(Problem {
             severity: Severity::Warning,
-            location: plan.locate(places[1].2).with_column(column),
+            location: plan.locate(places[1].3).with_column(column),
             message: format!(
                 "user '{user}' is in {} departments ({}); they are added to each",
                 places.len(),

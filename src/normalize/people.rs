@@ -12,15 +12,17 @@ use super::{Group, InvalidRow, Plan, Problem, Severity, Source};
 /// row: one sort serves both checks below (a million rows hashed into maps of their own cost
 /// several times more).
 pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<(&str, Option<&str>, Source)> {
-    let mut rows: Vec<(&str, Option<&str>, Source)> = entries
+    let mut rows: Vec<(u64, &str, Option<&str>, Source)> = entries
         .iter()
         .flat_map(|(_, e)| e.spellings.iter())
         .flat_map(|s| s.members.iter())
-        .map(|m| (&*m.user, m.name.as_deref(), m.source))
+        .map(|m| (super::order_prefix(&m.user), &*m.user, m.name.as_deref(), m.source))
         .collect();
     // A row names one user once: (user, row) is unique.
-    rows.sort_unstable_by_key(|&(user, _, source)| (user, source));
-    rows
+    rows.sort_unstable_by_key(|&(prefix, user, _, source)| (prefix, user, source));
+    rows.into_iter()
+        .map(|(_, user, name, source)| (user, name, source))
+        .collect()
 }
 
 /// `a` and `b` in lower case, compared (without a copy when both are ASCII).

@@ -299,16 +299,19 @@ pub(super) fn users(
         let org_id: Arc<str> = org.id.as_str().into();
         let had = known.users.get(&org.id).unwrap_or(&nobody);
         // Each user once, from the first row naming them: by user, then row.
-        let mut first: Vec<&normalize::Member> = org
+        let mut first: Vec<(u64, &normalize::Member)> = org
             .groups
             .iter()
             .filter(|g| sendable.contains(&(org.id.as_str(), g.id.as_str())))
             .flat_map(|g| &g.members)
+            .map(|m| (normalize::order_prefix(&m.user), m))
             .collect();
-        first.sort_unstable_by(|a, b| (&a.user, a.source).cmp(&(&b.user, b.source)));
-        first.dedup_by(|later, kept| later.user == kept.user);
+        first.sort_unstable_by(|(pa, a), (pb, b)| {
+            pa.cmp(pb).then_with(|| (&a.user, a.source).cmp(&(&b.user, b.source)))
+        });
+        first.dedup_by(|later, kept| later.1.user == kept.1.user);
         out.reserve_exact(first.len());
-        for m in first {
+        for (_, m) in first {
             let name = m.name.clone().unwrap_or_else(|| Arc::clone(&none));
             let email = m.email.clone().unwrap_or_else(|| Arc::clone(&none));
             let same = had.same(&m.user, &name, &email);

@@ -114,12 +114,14 @@ impl Plan {
         keep_names(&mut groups, normalized, known);
         apply_known(&mut groups, known, opts.full);
         let (users, members, removal_guard) = if opts.members {
-            let (m, guard) = members::plan(normalized, &groups, known, opts);
-            (
-                Some(members::users(normalized, &groups, known, opts.full)),
-                Some(m),
-                guard,
-            )
+            // The users and the memberships are planned apart, each on a core of its own.
+            let (users, (m, guard)) = std::thread::scope(|scope| {
+                let users = scope.spawn(|| members::users(normalized, &groups, known, opts.full));
+                let members = members::plan(normalized, &groups, known, opts);
+                let users = users.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (users, members)
+            });
+            (Some(users), Some(m), guard)
         } else {
             (None, None, None)
         };
