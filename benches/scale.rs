@@ -172,7 +172,17 @@ fn main() {
     let report = path(&dir.join("report.csv"));
     let server = ["--api-base", &url, "--rate", "100000", "--concurrency", "16"];
     let import = |input: &str, extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<&str> = vec!["import", "--quiet", "--members", "--state", &state, "--report", &report];
+        let mut a: Vec<&str> = vec![
+            "import",
+            "--quiet",
+            "--log-format",
+            "json",
+            "--members",
+            "--state",
+            &state,
+            "--report",
+            &report,
+        ];
         a.extend(server);
         a.extend(extra);
         a.push(input);
@@ -204,6 +214,7 @@ fn main() {
         ),
     ];
     runs.push(measure(dir, "first night (fake server)", &strs(&import(&first_s, &[]))));
+    let first_plan = plan_seconds(&dir.join("first-night--fake-server-.err"));
     runs.push(measure(dir, "unchanged night", &strs(&import(&first_s, &[]))));
     runs.push(measure(
         dir,
@@ -239,5 +250,24 @@ fn main() {
             above.max(0.0)
         );
     }
+    if let Some(secs) = first_plan {
+        println!();
+        println!(
+            "first night, reading and planning (from `run started` to its first request, from its JSON log): {secs:.2} s, {:.1}x check",
+            secs / base_secs
+        );
+    }
     runs.truncate(0);
+}
+
+/// From a JSON log: the seconds from `run started` to the start of the first upload stage
+/// (its `stage finished` time less its `elapsed_seconds`): reading, normalizing and planning.
+fn plan_seconds(log: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let events: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let at = |e: &serde_json::Value| e["timestamp"].as_str()?.parse::<jiff::Timestamp>().ok();
+    let started = events.iter().find(|e| e["event"] == "run started").and_then(at)?;
+    let stage = events.iter().find(|e| e["event"] == "stage finished")?;
+    let sending = at(stage)?.as_duration().as_secs_f64() - stage["elapsed_seconds"].as_f64()?;
+    Some(sending - started.as_duration().as_secs_f64())
 }

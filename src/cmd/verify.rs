@@ -15,7 +15,8 @@ use crate::input;
 use crate::normalize::{LeftOut, Organization};
 use crate::settings::VerifySettings;
 use crate::state::State;
-use crate::upload::readback::{self, Members};
+use crate::upload::api::ServerUser;
+use crate::upload::readback;
 use crate::upload::sanitize::printable;
 
 /// What differs for one user.
@@ -87,7 +88,6 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
     for org in &normalized.organizations {
         let left_out: Vec<&LeftOut> = crate::current::people_of(&normalized, &org.id).collect();
         let groups = crate::current::groups_to_read(&normalized, org);
-        let server = runtime.block_on(readback::members(&s.upload, &org.id, &groups))?;
         let recorded = match &state {
             Some(state) => {
                 let intern = normalized.interner();
@@ -96,7 +96,13 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
             None => Default::default(),
         };
         let departed = crate::current::departed(&normalized, org);
-        differences.extend(compare(org, &server, &recorded, &left_out, &departed));
+        // Group by group as each list arrives, each let go once compared: memory follows the
+        // lists in flight, not the organization's size.
+        let mut comparison = Comparison::new(org, &recorded, &left_out, &departed);
+        runtime.block_on(readback::stream(&s.upload, &org.id, &groups, |group, held| {
+            comparison.group(&group, &held);
+        }))?;
+        differences.extend(comparison.finish());
     }
     crate::observe::differences(
         normalized.organizations.iter().map(|o| o.id.as_str()),
@@ -124,92 +130,130 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
     })
 }
 
-/// The differences between one organization of the export and what the server holds.
-pub fn compare(
-    org: &Organization,
-    server: &Members,
-    recorded: &crate::plan::GroupUsers,
-    left_out: &[&LeftOut],
-    departed: &BTreeSet<&str>,
-) -> Vec<Difference> {
-    let mut out = Vec::new();
-    let empty = BTreeMap::new();
-    // Each leaver row's group, and every group read back that still lists someone with no
-    // current row at all.
-    let mut gone: BTreeSet<(&str, &str)> = left_out
-        .iter()
-        .filter(|l| !l.group_id.is_empty())
-        .map(|l| (l.group_id.as_str(), l.user_id.as_str()))
-        .collect();
-    for (group, held) in server {
-        gone.extend(
-            held.keys()
-                .filter(|u| departed.contains(u.as_str()))
-                .map(|u| (group.as_str(), u.as_str())),
-        );
-    }
-    let mut compared: BTreeSet<&str> = BTreeSet::new();
-    for g in &org.groups {
-        let held = server.get(&g.id).unwrap_or(&empty);
-        let believed = |user: &str| recorded.get(&g.id).is_some_and(|u| u.contains(user));
-        let diff = |user: &str, difference, server: Option<&str>, export: Option<&str>| Difference {
-            organization_id: org.id.clone(),
-            group_id: g.id.clone(),
-            user_id: user.to_owned(),
-            difference,
-            server: server.map(str::to_owned),
-            export: export.map(str::to_owned),
-            state_believes_added: believed(user),
-        };
-        let wanted: BTreeSet<&str> = g.members.iter().map(|m| &*m.user).collect();
-        for m in &g.members {
-            let Some(there) = held.get(&*m.user) else {
-                out.push(diff(&m.user, Kind::Missing, None, None));
-                continue;
-            };
-            if !compared.insert(&*m.user) {
-                continue;
-            }
-            if let Some(name) = m.name.as_deref().filter(|n| there.name.as_deref() != Some(*n)) {
-                out.push(diff(&m.user, Kind::Name, there.name.as_deref(), Some(name)));
-            }
-            if let Some(email) = m.email.as_deref().filter(|e| there.email.as_deref() != Some(*e)) {
-                out.push(diff(&m.user, Kind::Email, there.email.as_deref(), Some(email)));
-            }
-        }
-        for user in held
-            .keys()
-            .filter(|u| !wanted.contains(u.as_str()) && !gone.contains(&(g.id.as_str(), u.as_str())))
-        {
-            out.push(diff(user, Kind::Extra, None, None));
+/// One organization's comparison, fed one group's server list at a time (in the export's
+/// group order, then the other groups of people left out), so no more than the lists in
+/// flight are ever held.
+pub struct Comparison<'a> {
+    org: &'a Organization,
+    recorded: &'a crate::plan::GroupUsers,
+    left_out: &'a [&'a LeftOut],
+    departed: &'a BTreeSet<&'a str>,
+    /// Users whose name and e-mail were compared already (in their first group).
+    compared: BTreeSet<&'a str>,
+    /// The export's groups' differences, in group order.
+    found: Vec<Difference>,
+    /// People left out still in a group on the server.
+    still_there: Vec<Difference>,
+}
+
+impl<'a> Comparison<'a> {
+    /// A comparison of `org` with nothing read yet.
+    pub fn new(
+        org: &'a Organization,
+        recorded: &'a crate::plan::GroupUsers,
+        left_out: &'a [&'a LeftOut],
+        departed: &'a BTreeSet<&'a str>,
+    ) -> Self {
+        Comparison {
+            org,
+            recorded,
+            left_out,
+            departed,
+            compared: BTreeSet::new(),
+            found: Vec::new(),
+            still_there: Vec::new(),
         }
     }
-    // A person left out who is still in their group on the server: drift, and the one that
-    // matters most (a leaver keeps the group's access).
-    for (group, user) in gone {
+
+    /// Compares one group with `held`, the users the server lists in it.
+    pub fn group(&mut self, group: &str, held: &BTreeMap<String, ServerUser>) {
+        let (org, recorded) = (self.org, self.recorded);
+        let believed = |user: &str| recorded.get(group).is_some_and(|u| u.contains(user));
+        // Each leaver row's group, and anyone the server lists here who has no current row
+        // at all.
+        let gone: BTreeSet<&str> = self
+            .left_out
+            .iter()
+            .filter(|l| l.group_id == group)
+            .map(|l| l.user_id.as_str())
+            .chain(
+                held.keys()
+                    .filter(|u| self.departed.contains(u.as_str()))
+                    .map(String::as_str),
+            )
+            .collect();
         let today = org
             .groups
-            .iter()
-            .any(|g| g.id == group && g.members.iter().any(|m| &*m.user == user));
-        if today || !server.get(group).is_some_and(|held| held.contains_key(user)) {
-            continue;
+            .binary_search_by(|g| g.id.as_str().cmp(group))
+            .ok()
+            .map(|i| &org.groups[i]);
+        let today = today.or_else(|| org.groups.iter().find(|g| g.id == group));
+        if let Some(g) = today {
+            let diff = |user: &str, difference, server: Option<&str>, export: Option<&str>| Difference {
+                organization_id: org.id.clone(),
+                group_id: g.id.clone(),
+                user_id: user.to_owned(),
+                difference,
+                server: server.map(str::to_owned),
+                export: export.map(str::to_owned),
+                state_believes_added: believed(user),
+            };
+            for m in &g.members {
+                let Some(there) = held.get(&*m.user) else {
+                    self.found.push(diff(&m.user, Kind::Missing, None, None));
+                    continue;
+                };
+                if !self.compared.insert(&*m.user) {
+                    continue;
+                }
+                if let Some(name) = m.name.as_deref().filter(|n| there.name.as_deref() != Some(*n)) {
+                    self.found
+                        .push(diff(&m.user, Kind::Name, there.name.as_deref(), Some(name)));
+                }
+                if let Some(email) = m.email.as_deref().filter(|e| there.email.as_deref() != Some(*e)) {
+                    self.found
+                        .push(diff(&m.user, Kind::Email, there.email.as_deref(), Some(email)));
+                }
+            }
+            // The members are sorted by user ID.
+            let wanted = |u: &str| g.members.binary_search_by(|m| (*m.user).cmp(u)).is_ok();
+            for user in held.keys().filter(|u| !wanted(u) && !gone.contains(u.as_str())) {
+                self.found.push(diff(user, Kind::Extra, None, None));
+            }
         }
-        let why = left_out
-            .iter()
-            .find(|l| l.group_id == group && l.user_id == user)
-            .or_else(|| left_out.iter().find(|l| l.user_id == user))
-            .map(|l| l.why.to_string());
-        out.push(Difference {
-            organization_id: org.id.clone(),
-            group_id: group.to_owned(),
-            user_id: user.to_owned(),
-            difference: Kind::LeftOut,
-            server: None,
-            export: why,
-            state_believes_added: recorded.get(group).is_some_and(|u| u.contains(user)),
-        });
+        // A person left out who is still in their group on the server: drift, and the one
+        // that matters most (a leaver keeps the group's access).
+        for user in gone {
+            let in_today = today.is_some_and(|g| g.members.binary_search_by(|m| (*m.user).cmp(user)).is_ok());
+            if in_today || !held.contains_key(user) {
+                continue;
+            }
+            let why = self
+                .left_out
+                .iter()
+                .find(|l| l.group_id == group && l.user_id == user)
+                .or_else(|| self.left_out.iter().find(|l| l.user_id == user))
+                .map(|l| l.why.to_string());
+            self.still_there.push(Difference {
+                organization_id: org.id.clone(),
+                group_id: group.to_owned(),
+                user_id: user.to_owned(),
+                difference: Kind::LeftOut,
+                server: None,
+                export: why,
+                state_believes_added: believed(user),
+            });
+        }
     }
-    out
+
+    /// Every difference: the export's groups' in group order, then the people left out who
+    /// are still there, by group and user.
+    pub fn finish(mut self) -> Vec<Difference> {
+        self.still_there
+            .sort_by(|a, b| (&a.group_id, &a.user_id).cmp(&(&b.group_id, &b.user_id)));
+        self.found.extend(self.still_there);
+        self.found
+    }
 }
 
 /// The line a person reads for one difference.

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
-use tokio::sync::Semaphore;
 
 use super::api::{self, Answer, ServerUser};
 use super::http::{self, ClientError};
@@ -33,9 +32,11 @@ const MAX_PAGES: usize = 10_000;
 /// per group to say so).
 const MAX_EMPTY_PAGES: usize = 5;
 
-/// Answer bytes of one read-back, all groups and pages together: about 600,000 users at a
-/// generous 200 bytes each. Each page is capped too (8 MB, `http::MAX_ANSWER_BYTES`); this keeps
-/// a server padding its pages from filling memory one page at a time.
+/// Answer bytes held at once: every list of a read-back that keeps them all (`--repair`), or
+/// the lists in flight of one that compares each group and lets it go (`verify`). About
+/// 600,000 users at a generous 200 bytes each. Each page is capped too (8 MB,
+/// `http::MAX_ANSWER_BYTES`); this keeps a server padding its pages from filling memory one
+/// page at a time.
 pub const MAX_BYTES: usize = 128 * 1024 * 1024;
 
 /// The longest one read-back (one organization's groups) may take, retries included.
@@ -88,48 +89,102 @@ pub type Members = BTreeMap<String, BTreeMap<String, ServerUser>>;
 /// Reads the members of every group of `groups` in `org`, within [`MAX_TIME`] and
 /// [`MAX_BYTES`]: a list that cannot be read whole is an error, never a shorter list.
 pub async fn members(settings: &UploadSettings, org: &str, groups: &[String]) -> Result<Members, ReadbackError> {
-    tokio::time::timeout(MAX_TIME, read_all(settings, org, groups))
+    let mut out = Members::new();
+    // Every list is kept, so the byte budget covers them all.
+    each_group(settings, org, groups, Budget::Kept, MAX_BYTES, |group, users| {
+        out.insert(group, users);
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Whether lists handed over count against [`MAX_BYTES`] after they are handed over.
+#[derive(Clone, Copy, PartialEq)]
+enum Budget {
+    /// The caller keeps every list: the budget is for all of them.
+    Kept,
+    /// The caller compares each list and lets it go: the budget is for the lists in flight.
+    Streamed,
+}
+
+/// Reads the members of every group of `groups` in `org` and hands each group's list to
+/// `each`, in the order of `groups`, as soon as it and those before it are read. At most
+/// `--concurrency` groups are read at once, and the lists not yet handed over (in flight, or
+/// read ahead of a slower group) may come to at most [`MAX_BYTES`] together: memory is bounded
+/// by bytes, whatever the size of the organization. Within [`MAX_TIME`] for them all.
+pub async fn stream(
+    settings: &UploadSettings,
+    org: &str,
+    groups: &[String],
+    each: impl FnMut(String, BTreeMap<String, ServerUser>),
+) -> Result<(), ReadbackError> {
+    each_group(settings, org, groups, Budget::Streamed, MAX_BYTES, each).await
+}
+
+async fn each_group(
+    settings: &UploadSettings,
+    org: &str,
+    groups: &[String],
+    budget: Budget,
+    limit: usize,
+    each: impl FnMut(String, BTreeMap<String, ServerUser>),
+) -> Result<(), ReadbackError> {
+    tokio::time::timeout(MAX_TIME, read_in_order(settings, org, groups, budget, limit, each))
         .await
         .unwrap_or_else(|_| Err(ReadbackError::TooSlow { org: org.to_owned() }))
 }
 
-async fn read_all(settings: &UploadSettings, org: &str, groups: &[String]) -> Result<Members, ReadbackError> {
+async fn read_in_order(
+    settings: &UploadSettings,
+    org: &str,
+    groups: &[String],
+    budget: Budget,
+    limit: usize,
+    mut each: impl FnMut(String, BTreeMap<String, ServerUser>),
+) -> Result<(), ReadbackError> {
     let client = http::client(settings)?;
     let pace = Arc::new(Pace::new(settings.rate, settings.burst));
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let bytes = Arc::new(AtomicUsize::new(0));
-    let mut tasks = tokio::task::JoinSet::new();
-    for group in groups {
-        let (client, pace, slots, bytes) = (
-            client.clone(),
-            Arc::clone(&pace),
-            Arc::clone(&slots),
-            Arc::clone(&bytes),
-        );
-        let (settings, org, group) = (settings.clone(), org.to_owned(), group.clone());
-        tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
-            let users = group_members(&client, &settings, &pace, &bytes, &org, &group).await;
-            (group, users)
-        });
-    }
-    let mut out = Members::new();
-    while let Some(joined) = tasks.join_next().await {
+    let window = settings.concurrency.max(1);
+    let mut running = std::collections::VecDeque::new();
+    let mut next = groups.iter();
+    let result = loop {
+        while running.len() < window {
+            let Some(group) = next.next() else { break };
+            let (client, pace, bytes) = (client.clone(), Arc::clone(&pace), Arc::clone(&bytes));
+            let (settings, org, group) = (settings.clone(), org.to_owned(), group.clone());
+            running.push_back(tokio::spawn(async move {
+                let users = group_members(&client, &settings, &pace, (&bytes, limit), &org, &group).await;
+                (group, users)
+            }));
+        }
+        let Some(task) = running.pop_front() else { break Ok(()) };
         // A task only ends by returning; a panic would be a bug worth surfacing.
-        let (group, users) = joined.expect("readback task panicked");
-        out.insert(group, users?);
+        let (group, users) = task.await.expect("readback task panicked");
+        match users {
+            Ok((users, read)) => {
+                each(group, users);
+                if budget == Budget::Streamed {
+                    bytes.fetch_sub(read, Ordering::Relaxed);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    for task in running {
+        task.abort();
     }
-    Ok(out)
+    result
 }
 
 async fn group_members(
     client: &reqwest::Client,
     settings: &UploadSettings,
     pace: &Pace,
-    bytes: &AtomicUsize,
+    (bytes, limit): (&AtomicUsize, usize),
     org: &str,
     group: &str,
-) -> Result<BTreeMap<String, ServerUser>, ReadbackError> {
+) -> Result<(BTreeMap<String, ServerUser>, usize), ReadbackError> {
     let unbounded = |why: String| ReadbackError::Unbounded {
         org: org.to_owned(),
         group: group.to_owned(),
@@ -139,6 +194,7 @@ async fn group_members(
     let mut token: Option<String> = None;
     let mut seen_tokens: HashSet<String> = HashSet::new();
     let mut empty_in_a_row = 0;
+    let mut read = 0;
     for _ in 0..MAX_PAGES {
         let body = api::get_users_body(org, group, PAGE_SIZE, token.as_deref());
         let page = page(client, settings, pace, body).await.map_err(|e| match e {
@@ -150,11 +206,12 @@ async fn group_members(
                 error,
             },
         })?;
+        read += page.bytes;
         let total = bytes.fetch_add(page.bytes, Ordering::Relaxed) + page.bytes;
-        if total > MAX_BYTES {
+        if total > limit {
             return Err(unbounded(format!(
                 "the server's lists come to more than {} MB",
-                MAX_BYTES / (1024 * 1024)
+                limit / (1024 * 1024)
             )));
         }
         let before = users.len();
@@ -164,7 +221,7 @@ async fn group_members(
             return Err(unbounded(format!("the server lists more than {MAX_USERS} users")));
         }
         let Some(next) = page.next else {
-            return Ok(users);
+            return Ok((users, read));
         };
         // A token seen before would loop forever, and stopping there would take a partial
         // list for the whole one.
@@ -229,5 +286,95 @@ async fn page(
             (_, answer @ Answer::Refused(_)) => return Err(PageError::Refused(api::error_text(&answer))),
             (_, answer) => return Err(PageError::Failed(api::error_text(&answer))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fake_velt::{FakeConfig, FakeVelt, OrgUser};
+
+    /// A fake server with six groups of forty members each, and settings for it (one group
+    /// read at a time).
+    fn server() -> (FakeVelt, UploadSettings, Vec<String>, tempfile::TempDir) {
+        let fake = FakeVelt::start(FakeConfig::default());
+        let groups: Vec<String> = (0..6).map(|g| format!("g{g}")).collect();
+        for (g, group) in groups.iter().enumerate() {
+            fake.add_group("acme", group, group);
+            for u in 0..40 {
+                let user = format!("u{g}-{u}");
+                fake.add_org_user("acme", &user, OrgUser::default());
+                fake.add_member("acme", group, &user);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("velt.toml");
+        let creds = format!(
+            "api-key = \"{}\"\nauth-token = \"{}\"\n",
+            fake_velt::API_KEY,
+            fake_velt::AUTH_TOKEN
+        );
+        std::fs::write(&config, creds).unwrap();
+        let url = fake.url();
+        let args = [
+            "velt-groups",
+            "verify",
+            "--config",
+            config.to_str().unwrap(),
+            "--api-base",
+            &url,
+        ];
+        let args = args
+            .iter()
+            .map(Into::into)
+            .chain(["--rate", "1000", "--concurrency", "1", "x.csv"].map(Into::into));
+        let settings = match crate::settings::parse(args.collect()).unwrap().command {
+            crate::settings::CommandSettings::Verify(v) => v.upload,
+            _ => unreachable!("a verify command"),
+        };
+        (fake, settings, groups, dir)
+    }
+
+    /// Issue 22: a read-back that compares each group and lets it go holds the lists in flight
+    /// only, so a budget too small for the organization (but enough for a group or two) still
+    /// reads every group, in order; one that keeps every list is stopped by the same budget.
+    #[test]
+    fn a_streamed_read_back_is_bounded_by_the_lists_in_flight_not_the_organization() {
+        let (_fake, settings, groups, _dir) = server();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let client = http::client(&settings).unwrap();
+        let pace = Pace::new(settings.rate, settings.burst);
+        let (one, read) = runtime
+            .block_on(group_members(
+                &client,
+                &settings,
+                &pace,
+                (&AtomicUsize::new(0), MAX_BYTES),
+                "acme",
+                "g0",
+            ))
+            .unwrap();
+        assert_eq!(one.len(), 40);
+        let limit = read * 5 / 2;
+        let mut seen = Vec::new();
+        runtime
+            .block_on(each_group(
+                &settings,
+                "acme",
+                &groups,
+                Budget::Streamed,
+                limit,
+                |g, users| {
+                    seen.push((g, users.len()));
+                },
+            ))
+            .unwrap();
+        let want: Vec<(String, usize)> = groups.iter().map(|g| (g.clone(), 40)).collect();
+        assert_eq!(seen, want);
+        let kept = runtime.block_on(each_group(&settings, "acme", &groups, Budget::Kept, limit, |_, _| {}));
+        assert!(
+            matches!(&kept, Err(ReadbackError::Unbounded { why, .. }) if why.contains("more than")),
+            "{kept:?}"
+        );
     }
 }
