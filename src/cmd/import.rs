@@ -28,8 +28,17 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     if let Some(path) = &s.summary_json {
         report::check_summary(path)?;
     }
-    let state = open_state(s.state.as_deref(), &s.upload)?;
-    let mut normalized = input::load(&s.input).map_err(Error::Inputs)?;
+    // The state is opened (and checked whole, `PRAGMA quick_check`) while the inputs are
+    // read: a large state takes as long to check as a large export takes to read. Its error
+    // still comes first, as when one followed the other.
+    let (state, normalized) = std::thread::scope(|scope| {
+        let state = scope.spawn(|| open_state(s.state.as_deref(), &s.upload));
+        let normalized = input::load(&s.input);
+        let state = state.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (state, normalized)
+    });
+    let state = state?;
+    let mut normalized = normalized.map_err(Error::Inputs)?;
     observe::input_read(&normalized);
     console::problems(&normalized.problems);
     if let Some(state) = &state {

@@ -296,7 +296,7 @@ mod tests {
 
     /// A fake server with six groups of forty members each, and settings for it (one group
     /// read at a time).
-    fn server() -> (FakeVelt, UploadSettings, Vec<String>, tempfile::TempDir) {
+    fn server() -> (FakeVelt, UploadSettings, Vec<String>) {
         let fake = FakeVelt::start(FakeConfig::default());
         let groups: Vec<String> = (0..6).map(|g| format!("g{g}")).collect();
         for (g, group) in groups.iter().enumerate() {
@@ -307,32 +307,27 @@ mod tests {
                 fake.add_member("acme", group, &user);
             }
         }
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("velt.toml");
-        let creds = format!(
-            "api-key = \"{}\"\nauth-token = \"{}\"\n",
-            fake_velt::API_KEY,
-            fake_velt::AUTH_TOKEN
-        );
-        std::fs::write(&config, creds).unwrap();
-        let url = fake.url();
-        let args = [
-            "velt-groups",
-            "verify",
-            "--config",
-            config.to_str().unwrap(),
-            "--api-base",
-            &url,
-        ];
-        let args = args
-            .iter()
-            .map(Into::into)
-            .chain(["--rate", "1000", "--concurrency", "1", "x.csv"].map(Into::into));
-        let settings = match crate::settings::parse(args.collect()).unwrap().command {
-            crate::settings::CommandSettings::Verify(v) => v.upload,
-            _ => unreachable!("a verify command"),
+        let settings = UploadSettings {
+            api_base: fake.url().parse().unwrap(),
+            credentials: crate::secret::Credentials {
+                api_key: crate::secret::Secret::new(fake_velt::API_KEY),
+                auth_token: crate::secret::Secret::new(fake_velt::AUTH_TOKEN),
+            },
+            extra_roots: Vec::new(),
+            chunk_size: 100,
+            member_chunk_size: 100,
+            rate: super::super::Rate::Fixed(1000.0),
+            burst: std::num::NonZeroU32::new(10).unwrap(),
+            concurrency: 1,
+            max_retries: 1,
+            timeout: Duration::from_secs(10),
+            create_organization: false,
+            user_chunk_size: 100,
+            access_role: None,
+            backoff_base: Duration::from_millis(5),
+            backoff_cap: Duration::from_millis(50),
         };
-        (fake, settings, groups, dir)
+        (fake, settings, groups)
     }
 
     /// Issue 22: a read-back that compares each group and lets it go holds the lists in flight
@@ -340,7 +335,7 @@ mod tests {
     /// reads every group, in order; one that keeps every list is stopped by the same budget.
     #[test]
     fn a_streamed_read_back_is_bounded_by_the_lists_in_flight_not_the_organization() {
-        let (_fake, settings, groups, _dir) = server();
+        let (_fake, settings, groups) = server();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let client = http::client(&settings).unwrap();
         let pace = Pace::new(settings.rate, settings.burst);
