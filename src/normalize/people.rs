@@ -2,7 +2,7 @@
 //! (`E001` / `e001`) are two Velt users that look like one, so they are held back; one user ID
 //! with two display names is worth a look.
 
-use std::cmp::Ordering;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::collect::IdEntry;
@@ -25,17 +25,6 @@ pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<(&str, Option<&s
         .collect()
 }
 
-/// `a` and `b` in lower case, compared (without a copy when both are ASCII).
-fn fold_cmp(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        return a
-            .bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
-    }
-    a.to_lowercase().cmp(&b.to_lowercase())
-}
-
 /// The user IDs of one organization that share their lower case with another user ID: Velt
 /// compares IDs exactly, so `E001` and `e001` would be two users, while the HR system (and the
 /// person) most likely means one. Each is reported with its rows; the caller holds them back.
@@ -53,11 +42,23 @@ pub(super) fn case_clashes(
             first.push((user, source));
         }
     }
-    first.sort_unstable_by(|a, b| fold_cmp(a.0, b.0));
-    let mut clashes: Vec<Vec<(&str, Source)>> = first
-        .chunk_by(|a, b| fold_cmp(a.0, b.0) == Ordering::Equal)
+    // Lower case made once per ID (most have none to lower: then no copy), then sorted by it.
+    let mut folded: Vec<(Cow<'_, str>, &str, Source)> = first
+        .into_iter()
+        .map(|(user, source)| {
+            let fold = if user.chars().any(char::is_uppercase) {
+                Cow::Owned(user.to_lowercase())
+            } else {
+                Cow::Borrowed(user)
+            };
+            (fold, user, source)
+        })
+        .collect();
+    folded.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut clashes: Vec<Vec<(&str, Source)>> = folded
+        .chunk_by(|a, b| a.0 == b.0)
         .filter(|run| run.len() > 1)
-        .map(<[_]>::to_vec)
+        .map(|run| run.iter().map(|&(_, user, source)| (user, source)).collect())
         .collect();
     clashes.sort_by_key(|v| v.iter().map(|&(_, s)| s).min());
     let mut held = HashSet::new();
