@@ -408,6 +408,18 @@ impl Results {
 mod tests {
     use super::*;
 
+    /// Issue 22: a million people means a million of each of these; their sizes are the
+    /// budget BENCHMARKS.md accounts for (pointers to shared strings, nothing owned).
+    #[test]
+    fn a_person_s_rows_stay_small() {
+        use std::mem::size_of;
+        assert!(size_of::<MemberOutcome>() <= 88, "{}", size_of::<MemberOutcome>());
+        assert!(size_of::<UserOutcome>() <= 96, "{}", size_of::<UserOutcome>());
+        assert!(size_of::<Key>() <= 32, "{}", size_of::<Key>());
+        assert!(size_of::<Work>() <= 64, "{}", size_of::<Work>());
+        assert!(size_of::<Done>() <= 24, "{}", size_of::<Done>());
+    }
+
     #[test]
     fn results_are_found_by_key_in_any_order_and_the_later_of_two_wins() {
         let done = |attempts| Done {
