@@ -57,16 +57,6 @@ impl SentUsers {
     pub fn same(&self, user: &str, name: &str, email: &str) -> bool {
         self.0.get(&fingerprint(&user)) == Some(&fingerprint(&(name, email)))
     }
-
-    /// How many users are recorded.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// A fixed-key SipHash of `value`: the same in every run of this build (never stored).
