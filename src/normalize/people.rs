@@ -43,7 +43,7 @@ pub(super) fn case_clashes(
         }
     }
     // Lower case made once per ID (most have none to lower: then no copy), then sorted by it.
-    let mut folded: Vec<(Cow<'_, str>, &str, Source)> = first
+    let mut folded: Vec<(u64, Cow<'_, str>, &str, Source)> = first
         .into_iter()
         .map(|(user, source)| {
             let fold = if user.chars().any(char::is_uppercase) {
@@ -51,14 +51,14 @@ pub(super) fn case_clashes(
             } else {
                 Cow::Borrowed(user)
             };
-            (fold, user, source)
+            (super::order_prefix(&fold), fold, user, source)
         })
         .collect();
-    folded.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    folded.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let mut clashes: Vec<Vec<(&str, Source)>> = folded
-        .chunk_by(|a, b| a.0 == b.0)
+        .chunk_by(|a, b| a.1 == b.1)
         .filter(|run| run.len() > 1)
-        .map(|run| run.iter().map(|&(_, user, source)| (user, source)).collect())
+        .map(|run| run.iter().map(|&(_, _, user, source)| (user, source)).collect())
         .collect();
     clashes.sort_by_key(|v| v.iter().map(|&(_, s)| s).min());
     let mut held = HashSet::new();

@@ -8,13 +8,22 @@ use super::slug::clean_name;
 pub fn display_name(full: Option<&str>, first: Option<&str>, last: Option<&str>) -> Option<String> {
     let full = full.map(clean_name).filter(|n| !n.is_empty());
     full.or_else(|| {
-        let parts: Vec<String> = [first, last]
+        // Into one string: this runs once per row of a million-row export.
+        let mut name = String::new();
+        for part in [first, last]
             .into_iter()
             .flatten()
             .map(clean_name)
             .filter(|p| !p.is_empty())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
+        {
+            if name.is_empty() {
+                name = part;
+            } else {
+                name.push(' ');
+                name.push_str(&part);
+            }
+        }
+        (!name.is_empty()).then_some(name)
     })
 }
 
