@@ -141,15 +141,14 @@ impl Plan {
     pub fn user_work(&self) -> Vec<Work> {
         let planned = || self.users.iter().flatten().filter(|u| u.status == Status::Planned);
         // The rows come organization by organization: each one's users share one scope.
-        let mut scope: Option<Scope> = None;
+        let mut last: Option<Scope> = None;
         exactly(
             planned().count(),
             planned().map(|u| {
-                if scope.as_ref().is_none_or(|s| s.0 != u.organization_id) {
-                    scope = Some(Key::user(Arc::clone(&u.organization_id), "").scope);
-                }
+                let org = &u.organization_id;
+                let scope = reuse(&mut last, org, "", || Key::user_scope(Arc::clone(org)));
                 Work::user_in(
-                    scope.as_ref().expect("set above"),
+                    &scope,
                     Arc::clone(&u.user_id),
                     Arc::clone(&u.name),
                     Arc::clone(&u.email),
@@ -206,17 +205,13 @@ impl Plan {
     pub fn member_work(&self) -> Vec<Work> {
         let planned = || self.members.iter().flatten().filter(|m| m.status == Status::Planned);
         // The rows come group by group: each group's items share one scope.
-        let mut scope: Option<Scope> = None;
+        let mut last: Option<Scope> = None;
         exactly(
             planned().count(),
             planned().map(|m| {
-                let same = scope
-                    .as_ref()
-                    .is_some_and(|s| s.0 == m.organization_id && s.1 == m.group_id);
-                if !same {
-                    scope = Some(Key::scope(Arc::clone(&m.organization_id), Arc::clone(&m.group_id)));
-                }
-                Work::member_in(m.action, scope.as_ref().expect("set above"), Arc::clone(&m.user_id))
+                let (org, group) = (&m.organization_id, &m.group_id);
+                let scope = reuse(&mut last, org, group, || Key::scope(Arc::clone(org), Arc::clone(group)));
+                Work::member_in(m.action, &scope, Arc::clone(&m.user_id))
             }),
         )
     }
@@ -310,6 +305,15 @@ impl Plan {
         self.groups.iter().all(|o| fine(o.status))
             && self.users.iter().flatten().all(|u| fine(u.status))
             && self.members.iter().flatten().all(|m| fine(m.status))
+    }
+}
+
+/// The scope of the row before when it names the same organization and group (work rows come
+/// sorted, so a group's items share one), else a new one from `make`.
+fn reuse(last: &mut Option<Scope>, org: &str, group: &str, make: impl FnOnce() -> Scope) -> Scope {
+    match last {
+        Some(scope) if *scope.0 == *org && *scope.1 == *group => Arc::clone(scope),
+        _ => Arc::clone(last.insert(make())),
     }
 }
 

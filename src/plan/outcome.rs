@@ -203,12 +203,17 @@ impl Key {
         Arc::new((org.into(), group.into()))
     }
 
+    /// The scope of an organization's users (no group: one shared empty string).
+    pub fn user_scope(org: impl Into<Arc<str>>) -> Scope {
+        static NO_GROUP: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+        Key::scope(org, Arc::clone(&NO_GROUP))
+    }
+
     /// The key of an organization user.
     pub fn user(org: impl Into<Arc<str>>, user: impl Into<Arc<str>>) -> Self {
-        static NO_GROUP: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
         Key {
             endpoint: Endpoint::AddUsers,
-            scope: Key::scope(org, Arc::clone(&NO_GROUP)),
+            scope: Key::user_scope(org),
             item: user.into(),
         }
     }
