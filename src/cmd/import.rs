@@ -15,7 +15,7 @@ use crate::error::{Error, Exit};
 use crate::input;
 use crate::observe;
 use crate::plan::Work;
-use crate::plan::{Known, Plan, PlanOptions, Status};
+use crate::plan::{GroupMembers, Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
 use crate::state::State;
@@ -28,16 +28,20 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     if let Some(path) = &s.summary_json {
         report::check_summary(path)?;
     }
-    // The state is opened (and checked whole, `PRAGMA quick_check`) while the inputs are
-    // read: a large state takes as long to check as a large export takes to read. Its error
-    // still comes first, as when one followed the other.
+    // The state is opened (and checked whole, `PRAGMA quick_check`) and read while the inputs
+    // are: a large state takes about as long to check and read as a large export takes to
+    // read. Its error still comes first, as when one followed the other.
     let (state, normalized) = std::thread::scope(|scope| {
-        let state = scope.spawn(|| open_state(s.state.as_deref(), &s.upload));
+        let state = scope.spawn(|| {
+            let state = open_state(s.state.as_deref(), &s.upload)?;
+            let known = known(state.as_deref())?;
+            Ok::<_, Error>((state, known))
+        });
         let normalized = input::load(&s.input);
         let state = state.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (state, normalized)
     });
-    let state = state?;
+    let (state, known) = state?;
     let mut normalized = normalized.map_err(Error::Inputs)?;
     observe::input_read(&normalized);
     console::problems(&normalized.problems);
@@ -54,7 +58,13 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         max_removals: s.max_removals,
         repair: s.repair,
     };
-    let mut plan = prepare(&normalized, state.as_deref(), options, s.repair.then_some(&s.upload))?;
+    let mut plan = prepare(
+        &normalized,
+        state.as_deref(),
+        known,
+        options,
+        s.repair.then_some(&s.upload),
+    )?;
     if !s.dry_run {
         // The upload does not need them, and a million people's worth is better given back.
         normalized.release_members();
@@ -133,23 +143,33 @@ pub fn open_state(path: Option<&Path>, upload: &UploadSettings) -> Result<Option
     })
 }
 
-/// Plans every group and membership of `normalized` against what the state knows (and, to
-/// `repair`, against what the server reads back).
+/// What `state` knows (nothing without one).
+pub fn known(state: Option<&State>) -> Result<Known, Error> {
+    Ok(match state {
+        Some(state) => state.known()?,
+        None => Known::default(),
+    })
+}
+
+/// Plans every group and membership of `normalized` against `known`, what the state knows
+/// (and, to `repair`, against what the server reads back).
 pub fn prepare(
     normalized: &crate::normalize::Plan,
     state: Option<&State>,
+    mut known: Known,
     options: PlanOptions,
     repair: Option<&UploadSettings>,
 ) -> Result<Plan, Error> {
-    let mut known = match state {
-        Some(state) => state.known(
-            organizations(normalized).iter().map(String::as_str),
-            &normalized.interner(),
-        )?,
-        None => Known::default(),
-    };
     if let Some(upload) = repair {
         self::repair(&mut known, normalized, upload, state.is_some())?;
+    }
+    if let (Some(state), true) = (state, options.remove_departed) {
+        // A removal sends the user's ID, which the state holds only for these few.
+        for (org, group, hashes) in known.unnamed(normalized) {
+            for user in state.named(&org, &group, &hashes)? {
+                known.name(&org, &user);
+            }
+        }
     }
     let plan = Plan::build(normalized, &known, options);
     if let Some(state) = state {
@@ -272,13 +292,9 @@ fn repair(
         let members = known.members.entry(org.id.clone()).or_default();
         let present = known.present.entry(org.id.clone()).or_default();
         let pending = known.pending.entry(org.id.clone()).or_default();
-        let users = known.users.entry(org.id.clone()).or_default();
         for (group, held) in &server {
-            let there: BTreeSet<Arc<str>> = held.keys().map(|u| normalized.intern(&org.id, group, u)).collect();
-            let ours = |set: Option<&BTreeSet<Arc<str>>>| -> BTreeSet<Arc<str>> {
-                set.map(|s| s.intersection(&there).cloned().collect())
-                    .unwrap_or_default()
-            };
+            let there = GroupMembers::of(held.keys().map(String::as_str));
+            let ours = |set: Option<&GroupMembers>| set.map(|s| s.intersection(&there)).unwrap_or_default();
             let added = if has_state {
                 ours(members.get(group))
             } else {
@@ -287,6 +303,15 @@ fn repair(
             members.insert(group.clone(), added);
             pending.insert(group.clone(), ours(pending.get(group)));
             present.insert(group.clone(), there);
+        }
+        // What the server lists is named as it spells it: a removal may send any of them.
+        for held in server.values() {
+            for user in held.keys() {
+                known.name(&org.id, user);
+            }
+        }
+        let users = known.users.entry(org.id.clone()).or_default();
+        for held in server.values() {
             for u in held.values() {
                 let (name, email) = (
                     u.name.as_deref().unwrap_or_default(),

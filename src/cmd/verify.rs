@@ -89,10 +89,7 @@ pub fn run(s: &VerifySettings) -> Result<Exit, Error> {
         let left_out: Vec<&LeftOut> = crate::current::people_of(&normalized, &org.id).collect();
         let groups = crate::current::groups_to_read(&normalized, org);
         let recorded = match &state {
-            Some(state) => {
-                let intern = normalized.interner();
-                state.members(&org.id, &|group, user| intern(&org.id, group, user))?
-            }
+            Some(state) => state.members(&org.id)?,
             None => Default::default(),
         };
         let departed = crate::current::departed(&normalized, org);

@@ -221,43 +221,9 @@ impl Plan {
         parts.join("; ")
     }
 
-    /// The string of `user` in `group` of `org`: today's own when this export has them there
-    /// (so a state's million members share the export's strings), a new one otherwise.
-    pub fn intern(&self, org: &str, group: &str, user: &str) -> Arc<str> {
-        let members = self.members_of(org, group);
-        match members.binary_search_by(|m| (*m.user).cmp(user)) {
-            Ok(i) => Arc::clone(&members[i].user),
-            Err(_) => user.into(),
-        }
-    }
-
-    /// [`Plan::intern`] for rows that come sorted by organization, group and user (as the
-    /// state reads them): a cursor walks each group's members beside them, so a row costs a
-    /// comparison, not a search.
-    pub fn interner(&self) -> impl Fn(&str, &str, &str) -> Arc<str> + '_ {
-        let at: std::cell::RefCell<(String, String, &[Member], usize)> = Default::default();
-        move |org, group, user| {
-            let mut at = at.borrow_mut();
-            if at.0 != org || at.1 != group {
-                *at = (org.to_owned(), group.to_owned(), self.members_of(org, group), 0);
-            }
-            let (members, pos) = (at.2, at.3);
-            if let Some(m) = members.get(pos).filter(|m| *m.user == *user) {
-                at.3 = pos + 1;
-                return Arc::clone(&m.user);
-            }
-            match members.binary_search_by(|m| (*m.user).cmp(user)) {
-                Ok(i) => {
-                    at.3 = i + 1;
-                    Arc::clone(&members[i].user)
-                }
-                Err(_) => user.into(),
-            }
-        }
-    }
-
-    /// The members of `group` in `org` (none when this export has no such group).
-    fn members_of(&self, org: &str, group: &str) -> &[Member] {
+    /// The members of `group` in `org`, sorted by user ID (none when the export has no such
+    /// group).
+    pub fn members_of(&self, org: &str, group: &str) -> &[Member] {
         self.organizations
             .binary_search_by(|o| o.id.as_str().cmp(org))
             .ok()

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{Action, GroupOutcome, Known, MemberOutcome, PlanOptions, Status, UserOutcome};
+use super::{Action, GroupMembers, GroupOutcome, Known, MemberOutcome, PlanOptions, Status, UserOutcome};
 use crate::normalize;
 
 /// How removals are capped.
@@ -76,19 +76,23 @@ pub(super) fn plan(
     let mut out = Vec::with_capacity(people + normalized.left_out.len());
     let mut recorded = 0usize;
     let nobody = Default::default();
+    let no_names = Default::default();
     for org in &normalized.organizations {
         let org_id: Arc<str> = org.id.as_str().into();
         let had_by_group = known.members.get(&org.id).unwrap_or(&nobody);
+        let pending = known.pending.get(&org.id).unwrap_or(&nobody);
         // Removal candidates: members on record, and members a stopped run was adding (they
         // may be on the server; a removal of one that is not costs nothing).
-        let mut removable = had_by_group.clone();
-        for (group, users) in known.pending.get(&org.id).unwrap_or(&nobody) {
-            removable
-                .entry(group.clone())
-                .or_default()
-                .extend(users.iter().cloned());
-        }
-        recorded += removable.values().map(BTreeSet::len).sum::<usize>();
+        let removable = |group: &str| -> GroupMembers {
+            match (had_by_group.get(group), pending.get(group)) {
+                (Some(had), Some(pending)) => had.union(pending),
+                (Some(only), None) | (None, Some(only)) => only.clone(),
+                (None, None) => GroupMembers::default(),
+            }
+        };
+        let groups_on_record: BTreeSet<&str> = had_by_group.keys().chain(pending.keys()).map(String::as_str).collect();
+        recorded += groups_on_record.iter().map(|g| removable(g).len()).sum::<usize>();
+        let names = known.names.get(&org.id).unwrap_or(&no_names);
         let row = |group: &Arc<str>, user: Arc<str>, action, status, source| MemberOutcome {
             organization_id: Arc::clone(&org_id),
             group_id: Arc::clone(group),
@@ -99,14 +103,18 @@ pub(super) fn plan(
             error: Box::default(),
             source,
         };
+        // The removals of `group`: those on record whom `today` does not hold, by their names.
+        let removals = |group: &Arc<str>, today: &GroupMembers, out: &mut Vec<MemberOutcome>| {
+            let gone = removable(group).hashes_not_in(today).collect::<Vec<u64>>();
+            for user in gone.iter().filter_map(|h| names.get(h)) {
+                out.push(row(group, Arc::clone(user), Action::Remove, Status::Planned, None));
+            }
+        };
         // A department gone from the export takes its members with it (within the cap below).
         if opts.remove_departed {
             let today: BTreeSet<&str> = org.groups.iter().map(|g| g.id.as_str()).collect();
-            for (group, users) in removable.iter().filter(|(g, _)| !today.contains(g.as_str())) {
-                let group: Arc<str> = group.as_str().into();
-                for user in users {
-                    out.push(row(&group, Arc::clone(user), Action::Remove, Status::Planned, None));
-                }
+            for group in groups_on_record.iter().filter(|g| !today.contains(*g)) {
+                removals(&(*group).into(), &GroupMembers::default(), &mut out);
             }
         }
         for g in &org.groups {
@@ -117,7 +125,7 @@ pub(super) fn plan(
             let had = had_by_group.get(&g.id);
             let present = known.present.get(&org.id).and_then(|p| p.get(&g.id));
             for m in &g.members {
-                let there = |set: Option<&BTreeSet<Arc<str>>>| set.is_some_and(|s| s.contains(&*m.user));
+                let there = |set: Option<&GroupMembers>| set.is_some_and(|s| s.contains(&m.user));
                 let status = if !opts.full && (there(had) || there(present)) {
                     Status::Unchanged
                 } else {
@@ -126,11 +134,7 @@ pub(super) fn plan(
                 out.push(row(&group, Arc::clone(&m.user), Action::Add, status, Some(m.source)));
             }
             if opts.remove_departed {
-                // The members are sorted by user ID.
-                let today = |u: &str| g.members.binary_search_by(|m| (*m.user).cmp(u)).is_ok();
-                for user in removable.get(&g.id).into_iter().flatten().filter(|u| !today(u)) {
-                    out.push(row(&group, Arc::clone(user), Action::Remove, Status::Planned, None));
-                }
+                removals(&group, &GroupMembers::of(g.members.iter().map(|m| &*m.user)), &mut out);
             }
         }
     }
@@ -252,10 +256,10 @@ fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberO
         let departed = crate::current::departed(normalized, org);
         for (group, users) in known.members.get(&org.id).into_iter().flatten() {
             keys.extend(
-                users
+                departed
                     .iter()
-                    .filter(|u| departed.contains(&&***u))
-                    .map(|u| (org.id.as_str(), group.as_str(), &**u)),
+                    .filter(|u| users.contains(u))
+                    .map(|u| (org.id.as_str(), group.as_str(), *u)),
             );
         }
     }

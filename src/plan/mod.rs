@@ -16,9 +16,70 @@ pub use outcome::{
 
 use crate::normalize;
 
-/// Members of one organization's groups: group -> users (the strings shared with today's
-/// export where it has them).
-pub type GroupUsers = HashMap<String, BTreeSet<Arc<str>>>;
+/// Members of one organization's groups: group -> users.
+pub type GroupUsers = HashMap<String, GroupMembers>;
+
+/// One group's users as sorted fingerprints (64-bit hashes of their IDs): a plan asks "is
+/// this user on record here?", and a million IDs as strings would cost several times more
+/// (and take a string per row to read). A user new to a group of n on record is taken for
+/// one of them by chance once in 2^64/n; the IDs a removal sends are looked up by name
+/// ([`Known::names`]), never guessed from a hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupMembers(Vec<u64>);
+
+impl GroupMembers {
+    /// The group of these users.
+    pub fn of<'a>(users: impl IntoIterator<Item = &'a str>) -> Self {
+        Self::from_hashes(users.into_iter().map(user_hash).collect())
+    }
+
+    /// The group of these fingerprints ([`user_hash`]).
+    pub fn from_hashes(mut hashes: Vec<u64>) -> Self {
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes.shrink_to_fit();
+        GroupMembers(hashes)
+    }
+
+    /// Whether `user` is one of them.
+    pub fn contains(&self, user: &str) -> bool {
+        self.has(user_hash(user))
+    }
+
+    fn has(&self, hash: u64) -> bool {
+        self.0.binary_search(&hash).is_ok()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Those in `self` or in `other`.
+    pub fn union(&self, other: &GroupMembers) -> GroupMembers {
+        Self::from_hashes(self.0.iter().chain(&other.0).copied().collect())
+    }
+
+    /// Those in both.
+    pub fn intersection(&self, other: &GroupMembers) -> GroupMembers {
+        GroupMembers(self.0.iter().copied().filter(|h| other.has(*h)).collect())
+    }
+
+    /// Those not in `other`, as hashes.
+    fn hashes_not_in<'a>(&'a self, other: &'a GroupMembers) -> impl Iterator<Item = u64> + 'a {
+        self.0.iter().copied().filter(|h| !other.has(*h))
+    }
+}
+
+/// A user ID's fingerprint, as [`GroupMembers`] and [`Known::names`] key it.
+pub fn user_hash(user: &str) -> u64 {
+    fingerprint(&user)
+}
 
 /// What the state file knows of the organizations in today's export.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +98,39 @@ pub struct Known {
     pub pending: HashMap<String, GroupUsers>,
     /// Per organization, the organization users this tool added, with the name and e-mail sent.
     pub users: HashMap<String, SentUsers>,
+    /// Per organization, the user IDs behind the fingerprints a removal may send: those of
+    /// [`Known::unnamed`], as the state (or a repair's read-back) spells them.
+    pub names: HashMap<String, HashMap<u64, Arc<str>>>,
+}
+
+impl Known {
+    /// Per organization and group, the users on record (added, or being added by a stopped
+    /// run) whom today's export does not put there and whose IDs are not yet in
+    /// [`Known::names`]: what `--remove-departed` may remove, to be named before the plan.
+    pub fn unnamed(&self, normalized: &normalize::Plan) -> Vec<(String, String, Vec<u64>)> {
+        let mut out = Vec::new();
+        for org in normalized.organizations.iter().map(|o| &o.id) {
+            let named = self.names.get(org);
+            let tables = [&self.members, &self.pending];
+            for (group, users) in tables.into_iter().filter_map(|t| t.get(org)).flatten() {
+                let today = GroupMembers::of(normalized.members_of(org, group).iter().map(|m| &*m.user));
+                let hashes: Vec<u64> = users
+                    .hashes_not_in(&today)
+                    .filter(|h| !named.is_some_and(|n| n.contains_key(h)))
+                    .collect();
+                if !hashes.is_empty() {
+                    out.push((org.clone(), group.clone(), hashes));
+                }
+            }
+        }
+        out
+    }
+
+    /// Records `user` as the ID behind its fingerprint in `org`.
+    pub fn name(&mut self, org: &str, user: &str) {
+        let names = self.names.entry(org.to_owned()).or_default();
+        names.entry(user_hash(user)).or_insert_with(|| user.into());
+    }
 }
 
 /// Organization users with the name and e-mail sent to each, kept as fingerprints (64-bit
@@ -55,7 +149,8 @@ impl SentUsers {
 
     /// Whether `user` was sent with exactly this name and e-mail.
     pub fn same(&self, user: &str, name: &str, email: &str) -> bool {
-        self.0.get(&fingerprint(&user)) == Some(&fingerprint(&(name, email)))
+        // Nobody sent yet (a first night, a dry run on a new state): nothing to hash.
+        !self.0.is_empty() && self.0.get(&fingerprint(&user)) == Some(&fingerprint(&(name, email)))
     }
 }
 
@@ -170,6 +265,11 @@ impl Plan {
                 Status::Added,
             );
         }
+        let adding = |m: &MemberOutcome| m.status == Status::Planned && m.action == Action::Add;
+        if !self.members.iter().flatten().any(adding) {
+            // Nothing to add (an unchanged night): no membership waits on a user.
+            return;
+        }
         // A sorted list, searched: a set of a million pairs would cost several times more.
         let mut held: Vec<(&str, &str)> = self
             .users
@@ -181,7 +281,7 @@ impl Plan {
         held.sort_unstable();
         for m in self.members.iter_mut().flatten() {
             let user = (&*m.organization_id, &*m.user_id);
-            if m.status == Status::Planned && m.action == Action::Add && held.binary_search(&user).is_err() {
+            if adding(m) && held.binary_search(&user).is_err() {
                 m.status = Status::Failed;
                 m.error = "not attempted: the user was not confirmed as an organization user".into();
             }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
@@ -335,23 +335,34 @@ impl State {
         tx.commit().map_err(|e| self.io(e))
     }
 
-    /// What the state knows of `orgs`: their confirmed groups and recorded members.
-    pub fn known<'a>(
-        &self,
-        orgs: impl IntoIterator<Item = &'a str>,
-        intern: &dyn Fn(&str, &str, &str) -> Arc<str>,
-    ) -> Result<Known, StateError> {
-        let mut known = Known::default();
-        for org in orgs {
-            let intern = |group: &str, user: &str| intern(org, group, user);
-            known.groups.insert(org.to_owned(), self.confirmed(org)?);
-            known.kinds.insert(org.to_owned(), self.kinds(org)?);
-            known.members.insert(org.to_owned(), self.members(org, &intern)?);
-            known.users.insert(org.to_owned(), self.users(org)?);
-            known.pending.insert(org.to_owned(), self.pending(org, &intern)?);
-            known.present.insert(org.to_owned(), self.present(org, &intern)?);
+    /// Everything the state knows under this API base, every organization's: read while the
+    /// export is (nothing in it depends on the export), one pass over each table.
+    pub fn known(&self) -> Result<Known, StateError> {
+        use people::Memberships;
+        let mut known = Known {
+            members: self.memberships(Memberships::Added, None)?,
+            present: self.memberships(Memberships::Present, None)?,
+            pending: self.memberships(Memberships::Pending, None)?,
+            users: self.sent_users()?,
+            ..Known::default()
+        };
+        for org in self.organizations()? {
+            known.groups.insert(org.clone(), self.confirmed(&org)?);
+            known.kinds.insert(org.clone(), self.kinds(&org)?);
         }
         Ok(known)
+    }
+
+    /// The organizations with confirmed groups under this API base.
+    fn organizations(&self) -> Result<Vec<String>, StateError> {
+        let conn = self.conn.lock().expect("state lock");
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT organization_id FROM groups WHERE api_base = ?1")
+            .map_err(|e| self.io(e))?;
+        let rows = stmt
+            .query_map(params![self.api_base], |r| r.get(0))
+            .map_err(|e| self.io(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.io(e))
     }
 }
 

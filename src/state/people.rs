@@ -2,8 +2,7 @@
 //! the memberships it was about to add when a run stopped (pending), so a member in flight at
 //! a `kill -9` is still removed when they leave.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use rusqlite::params;
 
@@ -22,61 +21,113 @@ pub enum Membership {
     Refused,
 }
 
-/// Gives the string for `(group, user)`: a user ID today's export holds is shared, not copied.
-pub type Intern<'a> = &'a dyn Fn(&str, &str) -> Arc<str>;
+use crate::plan::{GroupMembers, GroupUsers};
+
+/// The tables of (organization, group, user) rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Memberships {
+    /// Added by this tool (`members`).
+    Added,
+    /// There already when this tool added them (`members_present`).
+    Present,
+    /// Being added when a run stopped (`pending_members`).
+    Pending,
+}
+
+impl Memberships {
+    fn table(self) -> &'static str {
+        match self {
+            Memberships::Added => "members",
+            Memberships::Present => "members_present",
+            Memberships::Pending => "pending_members",
+        }
+    }
+}
 
 impl State {
     /// The members this tool added to `org`'s groups (and has not removed): group -> users.
-    /// `intern(group, user)` gives each user ID's string (today's export already holds most).
-    pub fn members(&self, org: &str, intern: Intern<'_>) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
-        self.users_by_group(
-            "SELECT group_id, user_id FROM members WHERE api_base = ?1 AND organization_id = ?2
-             ORDER BY group_id, user_id",
-            org,
-            intern,
-        )
+    pub fn members(&self, org: &str) -> Result<GroupUsers, StateError> {
+        Ok(self
+            .memberships(Memberships::Added, Some(org))?
+            .remove(org)
+            .unwrap_or_default())
     }
 
-    /// Rows of (group, user) for `org` as group -> users, read in order so each group's set
-    /// is built whole (dense) rather than grown one insert at a time.
-    fn users_by_group(
+    /// The rows of `which` (of `org`, or of every organization) as organization -> group ->
+    /// users, read in key order so each group's set is built whole.
+    pub fn memberships(
         &self,
-        sql: &str,
-        org: &str,
-        intern: Intern<'_>,
-    ) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
+        which: Memberships,
+        org: Option<&str>,
+    ) -> Result<HashMap<String, GroupUsers>, StateError> {
+        let table = which.table();
+        let sql = match org {
+            Some(_) => format!(
+                "SELECT organization_id, group_id, user_id FROM {table} WHERE api_base = ?1 AND organization_id = ?2
+                 ORDER BY organization_id, group_id"
+            ),
+            None => format!(
+                "SELECT organization_id, group_id, user_id FROM {table} WHERE api_base = ?1
+                 ORDER BY organization_id, group_id"
+            ),
+        };
         let conn = self.conn.lock().expect("state lock");
-        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.io(e))?;
-        let mut rows = stmt.query(params![self.api_base, org]).map_err(|e| self.io(e))?;
-        let mut out: HashMap<String, BTreeSet<Arc<str>>> = HashMap::new();
-        let mut group: Option<String> = None;
-        let mut users: Vec<Arc<str>> = Vec::new();
-        let mut close = |group: Option<String>, users: &mut Vec<Arc<str>>| {
-            if let Some(group) = group {
-                match out.entry(group) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().extend(users.drain(..)),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(users.drain(..).collect());
-                    }
-                }
+        let mut stmt = conn.prepare_cached(&sql).map_err(|e| self.io(e))?;
+        let mut rows = match org {
+            Some(org) => stmt.query(params![self.api_base, org]),
+            None => stmt.query(params![self.api_base]),
+        }
+        .map_err(|e| self.io(e))?;
+        let mut out: HashMap<String, GroupUsers> = HashMap::new();
+        let mut at: Option<(String, String)> = None;
+        let mut users: Vec<u64> = Vec::new();
+        let mut close = |at: Option<(String, String)>, users: &mut Vec<u64>| {
+            if let Some((org, group)) = at {
+                out.entry(org)
+                    .or_default()
+                    .insert(group, GroupMembers::from_hashes(std::mem::take(users)));
             }
         };
         while let Some(row) = rows.next().map_err(|e| self.io(e))? {
-            let g = row
-                .get_ref(0)
-                .and_then(|v| v.as_str().map_err(Into::into))
-                .map_err(|e| self.io(e))?;
-            let u = row
-                .get_ref(1)
-                .and_then(|v| v.as_str().map_err(Into::into))
-                .map_err(|e| self.io(e))?;
-            if group.as_deref() != Some(g) {
-                close(group.take(), &mut users);
-                group = Some(g.to_owned());
+            let text = |i| {
+                row.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(Into::into))
+                    .map_err(|e| self.io(e))
+            };
+            let (o, g, u) = (text(0)?, text(1)?, text(2)?);
+            if at.as_ref().is_none_or(|(ao, ag)| ao != o || ag != g) {
+                close(at.take(), &mut users);
+                at = Some((o.to_owned(), g.to_owned()));
             }
-            users.push(intern(g, u));
+            users.push(crate::plan::user_hash(u));
         }
-        close(group, &mut users);
+        close(at, &mut users);
+        Ok(out)
+    }
+
+    /// The IDs of `org`'s `group` members on record (added or pending) whose fingerprints
+    /// are among `hashes`.
+    pub fn named(&self, org: &str, group: &str, hashes: &[u64]) -> Result<Vec<String>, StateError> {
+        let wanted: std::collections::HashSet<u64> = hashes.iter().copied().collect();
+        let conn = self.conn.lock().expect("state lock");
+        let mut out = Vec::new();
+        for which in [Memberships::Added, Memberships::Pending] {
+            let sql = format!(
+                "SELECT user_id FROM {} WHERE api_base = ?1 AND organization_id = ?2 AND group_id = ?3",
+                which.table()
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(|e| self.io(e))?;
+            let mut rows = stmt.query(params![self.api_base, org, group]).map_err(|e| self.io(e))?;
+            while let Some(row) = rows.next().map_err(|e| self.io(e))? {
+                let user = row
+                    .get_ref(0)
+                    .and_then(|v| v.as_str().map_err(Into::into))
+                    .map_err(|e| self.io(e))?;
+                if wanted.contains(&crate::plan::user_hash(user)) {
+                    out.push(user.to_owned());
+                }
+            }
+        }
         Ok(out)
     }
 
@@ -114,36 +165,35 @@ impl State {
         tx.commit().map_err(|e| self.io(e))
     }
 
-    /// Members of `org`'s groups that were there already when this tool added them (someone
-    /// else's doing): group -> users. They count as there, but are never removed.
-    pub fn present(&self, org: &str, intern: Intern<'_>) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
-        self.users_by_group(
-            "SELECT group_id, user_id FROM members_present WHERE api_base = ?1 AND organization_id = ?2
-             ORDER BY group_id, user_id",
-            org,
-            intern,
-        )
-    }
-
-    /// The organization users this tool added to `org`, with the name and e-mail as sent (by
-    /// fingerprint: all a plan asks is whether they are still the same).
-    pub fn users(&self, org: &str) -> Result<crate::plan::SentUsers, StateError> {
+    /// The organization users this tool added, per organization, with the name and e-mail as
+    /// sent (by fingerprint: all a plan asks is whether they are still the same).
+    pub fn sent_users(&self) -> Result<HashMap<String, crate::plan::SentUsers>, StateError> {
         let conn = self.conn.lock().expect("state lock");
         let mut stmt = conn
-            .prepare_cached("SELECT user_id, name, email FROM org_users WHERE api_base = ?1 AND organization_id = ?2")
+            .prepare_cached(
+                "SELECT organization_id, user_id, name, email FROM org_users WHERE api_base = ?1
+                 ORDER BY organization_id",
+            )
             .map_err(|e| self.io(e))?;
-        let mut rows = stmt.query(params![self.api_base, org]).map_err(|e| self.io(e))?;
-        let mut out = crate::plan::SentUsers::default();
+        let mut rows = stmt.query(params![self.api_base]).map_err(|e| self.io(e))?;
+        let mut out: HashMap<String, crate::plan::SentUsers> = HashMap::new();
+        let mut at: Option<(String, crate::plan::SentUsers)> = None;
         while let Some(row) = rows.next().map_err(|e| self.io(e))? {
-            let text = |i| row.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
-            let (user, name, email) = (text(0), text(1), text(2));
-            let (user, name, email) = (
-                user.map_err(|e| self.io(e))?,
-                name.map_err(|e| self.io(e))?,
-                email.map_err(|e| self.io(e))?,
-            );
-            out.insert(user, name, email);
+            let text = |i| {
+                row.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(Into::into))
+                    .map_err(|e| self.io(e))
+            };
+            let (org, user, name, email) = (text(0)?, text(1)?, text(2)?, text(3)?);
+            if at.as_ref().is_none_or(|(o, _)| o != org) {
+                out.extend(at.take());
+                at = Some((org.to_owned(), Default::default()));
+            }
+            if let Some((_, users)) = &mut at {
+                users.insert(user, name, email);
+            }
         }
+        out.extend(at);
         Ok(out)
     }
 
@@ -186,16 +236,5 @@ impl State {
             }
         }
         tx.commit().map_err(|e| self.io(e))
-    }
-
-    /// Memberships of `org` sent but never confirmed (a run stopped with them in flight):
-    /// group -> users. They may be on the server.
-    pub fn pending(&self, org: &str, intern: Intern<'_>) -> Result<HashMap<String, BTreeSet<Arc<str>>>, StateError> {
-        self.users_by_group(
-            "SELECT group_id, user_id FROM pending_members WHERE api_base = ?1 AND organization_id = ?2
-             ORDER BY group_id, user_id",
-            org,
-            intern,
-        )
     }
 }
