@@ -2,6 +2,8 @@
 //! columns, and feed its rows to the normalizer. File-level failures are collected (one per
 //! file) so the operator sees every broken input in one run, not one per attempt.
 
+mod handoff;
+
 use std::path::PathBuf;
 
 use thiserror::Error;
@@ -437,6 +439,47 @@ fn stream(
             },
         );
     }
+    // Read (and judged) on a thread of their own, told to `sink` here in the same order.
+    let (rows, skipped) = std::thread::scope(|scope| {
+        let (full, batches) = std::sync::mpsc::sync_channel(handoff::IN_FLIGHT);
+        let (empty, recycled) = std::sync::mpsc::channel();
+        let reader = scope.spawn(move || {
+            let mut recorder = handoff::Recorder::new(full, recycled);
+            let counts = read_rows(table, m, settings, table_id, &mut judge, &mut recorder);
+            recorder.flush();
+            drop(recorder);
+            let counts = counts?;
+            judge.finish(table)?;
+            Ok::<_, InputError>(counts)
+        });
+        for mut batch in batches {
+            batch.replay(sink);
+            let _ = empty.send(batch);
+        }
+        reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    if rows == 0 {
+        return Err(MapError::HeaderOnly(table.location.clone().with_row(m.header_row)).into());
+    }
+    if skipped > 0 {
+        notes.push(Problem {
+            severity: Severity::Warning,
+            location: table.location.clone(),
+            message: format!("a results report; {skipped} invalid or stale rows in it were skipped"),
+        });
+    }
+    Ok(())
+}
+
+/// Reads every row of `table` into `sink`; the rows read, and the report rows skipped.
+fn read_rows(
+    table: &Table,
+    m: &Mapping,
+    settings: &InputSettings,
+    table_id: TableId,
+    judge: &mut Judge<'_>,
+    sink: &mut dyn RowSink,
+) -> Result<(u64, u64), InputError> {
     let mut rows = 0u64;
     let mut skipped = 0u64;
     table.for_each_row(m.header_row, m.width, |row| {
@@ -464,19 +507,21 @@ fn stream(
             .user
             .as_ref()
             .map(|c| user_id(row.cell(c.index), settings.map.keep_email_case));
-        // Only members carry a person, so a run without --members reads no extra cells.
-        let text = |c: &Option<map::Column>| c.as_ref().and_then(|c| row.cell(c.index).text().map(str::to_owned));
-        let (person_name, email) = match &user {
-            Some(_) => (
-                crate::normalize::display_name(
-                    text(&m.person.full_name).as_deref(),
-                    text(&m.person.first_name).as_deref(),
-                    text(&m.person.last_name).as_deref(),
-                ),
-                text(&m.person.email).and_then(|e| map::email_address(&e, settings.map.keep_email_case)),
-            ),
-            None => (None, None),
-        };
+        // Only members carry a person, so a run without --members reads no extra cells; the
+        // cells are read in place, not copied (a million rows).
+        let cell = |c: &Option<map::Column>| c.as_ref().filter(|_| user.is_some()).map(|c| row.cell(c.index));
+        let [full, first, last, email] = [
+            &m.person.full_name,
+            &m.person.first_name,
+            &m.person.last_name,
+            &m.person.email,
+        ]
+        .map(cell);
+        fn text<'c>(c: &'c Option<Cell<'_>>) -> Option<&'c str> {
+            c.as_ref().and_then(Cell::text)
+        }
+        let person_name = crate::normalize::display_name(text(&full), text(&first), text(&last));
+        let email = text(&email).and_then(|e| map::email_address(e, settings.map.keep_email_case));
         let row_in = RowIn {
             organization: org.text().unwrap_or("").trim(),
             name: name.text().unwrap_or(""),
@@ -560,18 +605,7 @@ fn stream(
         }
         Ok::<(), InputError>(())
     })?;
-    if rows == 0 {
-        return Err(MapError::HeaderOnly(table.location.clone().with_row(m.header_row)).into());
-    }
-    judge.finish(table)?;
-    if skipped > 0 {
-        notes.push(Problem {
-            severity: Severity::Warning,
-            location: table.location.clone(),
-            message: format!("a results report; {skipped} invalid or stale rows in it were skipped"),
-        });
-    }
-    Ok(())
+    Ok((rows, skipped))
 }
 
 /// Checks the department name beyond its text; `false` when the row was reported and is not

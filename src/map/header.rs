@@ -76,13 +76,34 @@ fn fullest_row(head: &[(u64, Vec<String>)]) -> &(u64, Vec<String>) {
 /// True when `text` is a department-name header ("Department", "Dept"...): as a department
 /// name it is a second header row or a misplaced label, never a department.
 pub fn is_name_header(text: &str) -> bool {
-    // No alias is anywhere near this long; spares a key per row of a large export.
-    if text.len() > 64 {
-        return false;
+    // Asked of every row of an export: the key is built on the stack, and a character no
+    // alias has (past the longest alias, or not ASCII) ends it early.
+    let mut buf = [0u8; ALIAS_MAX];
+    let mut len = 0;
+    let mut push = |c: char| {
+        if !c.is_ascii() || len == ALIAS_MAX {
+            return false;
+        }
+        buf[len] = c as u8;
+        len += 1;
+        true
+    };
+    for c in text.chars() {
+        let kept = if c.is_ascii() {
+            !c.is_ascii_alphanumeric() || push(c.to_ascii_lowercase())
+        } else {
+            !c.is_alphanumeric() || c.to_lowercase().all(&mut push)
+        };
+        if !kept {
+            return false;
+        }
     }
-    let k = key(text);
-    NAME_ALIASES.iter().any(|tier| tier.contains(&k.as_str()))
+    let k = &buf[..len];
+    NAME_ALIASES.iter().any(|tier| tier.iter().any(|a| a.as_bytes() == k))
 }
+
+/// Longer than every department-name alias (a test holds it).
+const ALIAS_MAX: usize = 48;
 
 /// True when a data row's cells are the header's, compared as headers are.
 pub fn repeats_header(header: &[String], cell: impl Fn(usize) -> String) -> bool {
@@ -164,6 +185,24 @@ mod tests {
         assert!(is_name_header(" DEPT "));
         assert!(is_name_header("Home Department Description"));
         assert!(!is_name_header("Sales"));
+        let longest = NAME_ALIASES.iter().flat_map(|t| t.iter()).map(|a| a.len()).max();
+        assert!(longest < Some(ALIAS_MAX), "{longest:?}");
+        // The same answer as the header key gives, whatever the text.
+        let long = "Department".repeat(5);
+        for text in [
+            "Département",
+            "D-E-P-T",
+            "\u{212A}Team",
+            "Grup",
+            "Team\u{301}",
+            "TEAM NAME",
+            &long,
+            "",
+        ] {
+            let by_key = NAME_ALIASES.iter().any(|tier| tier.contains(&key(text).as_str()));
+            assert_eq!(is_name_header(text), by_key, "{text}");
+        }
+        assert!(is_name_header("D-E-P-T"));
         let header: Vec<String> = ["Department", "Email"].map(String::from).to_vec();
         assert!(repeats_header(&header, |i| ["department", "E-mail"][i].to_owned()));
         assert!(!repeats_header(&header, |i| ["Department", "a@x.com"][i].to_owned()));

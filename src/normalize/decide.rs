@@ -29,104 +29,26 @@ impl Normalizer {
                 .map(|(id, i)| (id, std::mem::take(&mut self.entries[i])))
                 .collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let rows = people::member_rows(&entries);
-            let clashing = people::case_clashes(&plan, &org_id, &rows, &mut problems);
-            people::name_warnings(&plan, &rows, &mut problems);
-            drop(rows);
-            let readings: Vec<Vec<Vec<usize>>> = entries.iter().map(|(_, e)| readings(&e.spellings)).collect();
-            let mut held: Vec<Vec<Option<String>>> = readings.iter().map(|r| vec![None; r.len()]).collect();
-            let coded: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].1.code.is_some()).collect();
-            let views: Vec<Coded<'_>> = coded
-                .iter()
-                .map(|&i| {
-                    let e = &entries[i].1;
-                    Coded {
-                        code: e.code.as_deref().unwrap_or_default(),
-                        readings: readings[i]
-                            .iter()
-                            .map(|r| Reading {
-                                class: &e.spellings[r[0]].class,
-                                name: &e.spellings[best_spelling(&e.spellings, r).0].text,
-                                rows: r.iter().map(|&s| e.spellings[s].sources.len()).sum(),
-                            })
-                            .collect(),
-                    }
-                })
-                .collect();
-            for (ci, ri, why) in diagnose::misfiled(&views) {
-                held[coded[ci]][ri] = Some(why);
-            }
-            drop(views);
-            let mut groups = Vec::new();
-            for (((id, entry), readings), held) in entries.into_iter().zip(readings).zip(held) {
-                let mut kept: Vec<usize> = Vec::new();
-                for (reading, why) in readings.iter().zip(held) {
-                    match why {
-                        Some(why) => hold_back(&mut plan, &mut problems, &org_id, &entry, reading, &why),
-                        None => kept.extend_from_slice(reading),
-                    }
-                }
-                if kept.is_empty() {
-                    continue;
-                }
-                kept.sort_unstable();
-                let variants: Vec<Vec<usize>> = if strict {
-                    // The old rule, for those who want every other spelling looked at by a person.
-                    let mut by_fold: Vec<Vec<usize>> = Vec::new();
-                    for &s in &kept {
-                        match by_fold
-                            .iter_mut()
-                            .find(|v| entry.spellings[v[0]].fold == entry.spellings[s].fold)
-                        {
-                            Some(v) => v.push(s),
-                            None => by_fold.push(vec![s]),
-                        }
-                    }
-                    by_fold
-                } else {
-                    readings
-                        .iter()
-                        .map(|r| r.iter().copied().filter(|s| kept.contains(s)).collect::<Vec<_>>())
-                        .filter(|r| !r.is_empty())
-                        .collect()
-                };
-                if variants.len() > 1 {
-                    let names: Vec<(String, Vec<Source>)> = variants
-                        .iter()
-                        .map(|v| {
-                            let name = entry.spellings[best_spelling(&entry.spellings, v).0].text.to_string();
-                            (name, merged_sources(&entry.spellings, v))
-                        })
-                        .collect();
-                    let conflict = Conflict {
-                        organization_id: org_id.clone(),
-                        group_id: id,
-                        names,
-                        kind: Default::default(),
-                    };
-                    problems.push(conflict_problem(&plan, &conflict));
-                    plan.conflicts.push(conflict);
-                    continue;
-                }
-                let mut group = make_group(id, &entry.spellings, &variants[0]);
-                group.kind = self.options.kind.clone();
-                group.path = entry.path.clone();
-                if variants[0].len() > 1 {
-                    let message = variant_message(&plan, &group.name, &entry.spellings, &variants[0]);
-                    problems.push(group_warning(&plan, &group, message));
-                }
-                if slug::looks_like_formula(&group.name) {
-                    problems.push(group_warning(
-                        &plan,
-                        &group,
-                        format!(
-                            "'{}' starts like a spreadsheet formula; it is kept as a name, and reports write it so that Excel does not run it",
-                            group.name
-                        ),
-                    ));
-                }
-                groups.push(group);
-            }
+            // The people checks read every member row of the organization; the groups are
+            // decided beside them, each on a core of its own.
+            let (people, decided) = std::thread::scope(|scope| {
+                let people = scope.spawn(|| {
+                    let mut found = Vec::new();
+                    let rows = people::member_rows(&entries);
+                    let clashing = people::case_clashes(&plan, &org_id, &rows, &mut found);
+                    people::name_warnings(&plan, &rows, &mut found);
+                    (clashing, found)
+                });
+                let decided = decide_groups(&plan, &org_id, &entries, strict, &self.options.kind);
+                (people.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), decided)
+            });
+            drop(entries);
+            let (clashing, found) = people;
+            problems.extend(found);
+            problems.extend(decided.problems);
+            plan.invalid.extend(decided.invalid);
+            plan.conflicts.extend(decided.conflicts);
+            let mut groups = decided.groups;
             people::hold_back(&mut plan, &org_id, &mut groups, &clashing);
             same_name_warnings(&plan, &groups, &mut problems);
             member_warnings(&plan, &groups, &mut problems);
@@ -142,6 +64,121 @@ impl Normalizer {
         }
         plan
     }
+}
+
+/// One organization's groups as decided, with what was found on the way; kept apart from the
+/// plan so the people checks can read it meanwhile.
+#[derive(Default)]
+struct Decided {
+    groups: Vec<Group>,
+    problems: Vec<Problem>,
+    invalid: Vec<InvalidRow>,
+    conflicts: Vec<Conflict>,
+}
+
+/// Decides `org_id`'s groups from its entries (sorted by ID).
+fn decide_groups(
+    plan: &Plan,
+    org_id: &str,
+    entries: &[(String, IdEntry)],
+    strict: bool,
+    kind: &super::Kind,
+) -> Decided {
+    let mut out = Decided::default();
+    let readings: Vec<Vec<Vec<usize>>> = entries.iter().map(|(_, e)| readings(&e.spellings)).collect();
+    let mut held: Vec<Vec<Option<String>>> = readings.iter().map(|r| vec![None; r.len()]).collect();
+    let coded: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].1.code.is_some()).collect();
+    let views: Vec<Coded<'_>> = coded
+        .iter()
+        .map(|&i| {
+            let e = &entries[i].1;
+            Coded {
+                code: e.code.as_deref().unwrap_or_default(),
+                readings: readings[i]
+                    .iter()
+                    .map(|r| Reading {
+                        class: &e.spellings[r[0]].class,
+                        name: &e.spellings[best_spelling(&e.spellings, r).0].text,
+                        rows: r.iter().map(|&s| e.spellings[s].sources.len()).sum(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    for (ci, ri, why) in diagnose::misfiled(&views) {
+        held[coded[ci]][ri] = Some(why);
+    }
+    drop(views);
+    for (((id, entry), readings), held) in entries.iter().zip(readings).zip(held) {
+        let mut kept: Vec<usize> = Vec::new();
+        for (reading, why) in readings.iter().zip(held) {
+            match why {
+                Some(why) => hold_back(plan, &mut out, org_id, entry, reading, &why),
+                None => kept.extend_from_slice(reading),
+            }
+        }
+        if kept.is_empty() {
+            continue;
+        }
+        kept.sort_unstable();
+        let variants: Vec<Vec<usize>> = if strict {
+            // The old rule, for those who want every other spelling looked at by a person.
+            let mut by_fold: Vec<Vec<usize>> = Vec::new();
+            for &s in &kept {
+                match by_fold
+                    .iter_mut()
+                    .find(|v| entry.spellings[v[0]].fold == entry.spellings[s].fold)
+                {
+                    Some(v) => v.push(s),
+                    None => by_fold.push(vec![s]),
+                }
+            }
+            by_fold
+        } else {
+            readings
+                .iter()
+                .map(|r| r.iter().copied().filter(|s| kept.contains(s)).collect::<Vec<_>>())
+                .filter(|r| !r.is_empty())
+                .collect()
+        };
+        if variants.len() > 1 {
+            let names: Vec<(String, Vec<Source>)> = variants
+                .iter()
+                .map(|v| {
+                    let name = entry.spellings[best_spelling(&entry.spellings, v).0].text.to_string();
+                    (name, merged_sources(&entry.spellings, v))
+                })
+                .collect();
+            let conflict = Conflict {
+                organization_id: org_id.to_owned(),
+                group_id: id.clone(),
+                names,
+                kind: Default::default(),
+            };
+            out.problems.push(conflict_problem(plan, &conflict));
+            out.conflicts.push(conflict);
+            continue;
+        }
+        let mut group = make_group(id.clone(), &entry.spellings, &variants[0]);
+        group.kind = kind.clone();
+        group.path = entry.path.clone();
+        if variants[0].len() > 1 {
+            let message = variant_message(plan, &group.name, &entry.spellings, &variants[0]);
+            out.problems.push(group_warning(plan, &group, message));
+        }
+        if slug::looks_like_formula(&group.name) {
+            out.problems.push(group_warning(
+                plan,
+                &group,
+                format!(
+                    "'{}' starts like a spreadsheet formula; it is kept as a name, and reports write it so that Excel does not run it",
+                    group.name
+                ),
+            ));
+        }
+        out.groups.push(group);
+    }
+    out
 }
 
 /// Spelling indices grouped by class (one name, several spellings), in order of first
@@ -242,24 +279,17 @@ fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
 }
 
 /// Holds every row of one reading back with the diagnosis's words, located on the code.
-fn hold_back(
-    plan: &mut Plan,
-    problems: &mut Vec<Problem>,
-    org_id: &str,
-    entry: &IdEntry,
-    reading: &[usize],
-    why: &str,
-) {
+fn hold_back(plan: &Plan, out: &mut Decided, org_id: &str, entry: &IdEntry, reading: &[usize], why: &str) {
     let name = &entry.spellings[best_spelling(&entry.spellings, reading).0].text;
     for source in merged_sources(&entry.spellings, reading) {
         let table = &plan.tables[source.table as usize];
         let column = table.id_column.clone().unwrap_or_else(|| table.name_column.clone());
-        problems.push(Problem {
+        out.problems.push(Problem {
             severity: Severity::Error,
             location: plan.locate(source).with_column(column),
             message: why.to_owned(),
         });
-        plan.invalid.push(InvalidRow {
+        out.invalid.push(InvalidRow {
             organization_id: org_id.to_owned(),
             name: name.to_string(),
             source,

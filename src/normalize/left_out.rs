@@ -101,5 +101,5 @@ pub fn group_of(name: &str, code: Option<&str>) -> (String, String) {
         Some(code) => slug::slug(&slug::clean_name(code)),
         None => slug::slug(&name),
     };
-    (id.unwrap_or_default(), name)
+    (id.unwrap_or_default(), name.into_owned())
 }

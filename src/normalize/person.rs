@@ -1,29 +1,29 @@
 //! A person's display name, cleaned like department names.
 
+use std::borrow::Cow;
+
 use super::slug::clean_name;
 
 /// The person's display name from a row's cells: the full name when it is there, else the
 /// first and last names joined by one space; cleaned like department names (trimmed, one space
 /// between words); `None` when nothing is left.
-pub fn display_name(full: Option<&str>, first: Option<&str>, last: Option<&str>) -> Option<String> {
+pub fn display_name<'a>(full: Option<&'a str>, first: Option<&'a str>, last: Option<&'a str>) -> Option<Cow<'a, str>> {
     let full = full.map(clean_name).filter(|n| !n.is_empty());
     full.or_else(|| {
         // Into one string: this runs once per row of a million-row export.
-        let mut name = String::new();
+        let mut name: Option<Cow<'a, str>> = None;
         for part in [first, last]
             .into_iter()
             .flatten()
             .map(clean_name)
             .filter(|p| !p.is_empty())
         {
-            if name.is_empty() {
-                name = part;
-            } else {
-                name.push(' ');
-                name.push_str(&part);
-            }
+            name = Some(match name {
+                None => part,
+                Some(n) => Cow::Owned(format!("{n} {part}")),
+            });
         }
-        (!name.is_empty()).then_some(name)
+        name
     })
 }
 

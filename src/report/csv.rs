@@ -35,15 +35,44 @@ pub struct Users;
 
 impl Writer for Users {
     fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
-        let rows = report.users.into_iter().flatten().map(|u| report.user_row(u));
+        let users = report.users.unwrap_or_default();
+        let rows = users.iter().enumerate().map(|(i, u)| {
+            if let Some(ahead) = users.get(i + AHEAD) {
+                for s in [&ahead.user_id, &ahead.name, &ahead.email] {
+                    prefetch(s);
+                }
+            }
+            report.user_row(u)
+        });
         table(true, &USER_COLUMNS, rows, out)
     }
 }
 
 impl Writer for Members {
     fn write(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
-        let rows = report.members.into_iter().flatten().map(|m| report.member_row(m));
+        let members = report.members.unwrap_or_default();
+        let rows = members.iter().enumerate().map(|(i, m)| {
+            if let Some(ahead) = members.get(i + AHEAD) {
+                prefetch(&ahead.user_id);
+            }
+            report.member_row(m)
+        });
         table(true, &MEMBER_COLUMNS, rows, out)
+    }
+}
+
+/// How many rows ahead a row's strings are asked for.
+const AHEAD: usize = 16;
+
+/// Asks the processor to start loading `s`: the rows are written in sorted order, but their
+/// strings were made in the export's row order, so each is a cache miss otherwise.
+#[inline]
+fn prefetch(s: &str) {
+    // SAFETY: a prefetch is a hint that never faults, whatever the address; SSE is part of
+    // every x86-64 processor.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(s.as_ptr().cast());
     }
 }
 
