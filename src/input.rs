@@ -115,18 +115,11 @@ struct Collect {
     users: Vec<(Source, u64)>,
 }
 
-/// A user ID's hash; two users sharing one only make a removal wait.
-fn user_hash(user: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    user.hash(&mut h);
-    h.finish()
-}
-
 impl Collect {
     fn note_user(&mut self, row: &RowIn<'_>) {
         if let Some(user) = row.user.filter(|u| !u.is_empty()) {
-            self.users.push((row.source, user_hash(user)));
+            // Two users sharing a hash would only make a removal wait.
+            self.users.push((row.source, crate::normalize::user_hash(user)));
         }
     }
 
@@ -154,8 +147,8 @@ impl Collect {
             .collect();
         let seen: std::collections::HashSet<u64> = users.iter().map(|(_, h)| *h).collect();
         for l in &mut self.left_out {
-            l.held_back_too = !l.user_id.is_empty() && held.contains(&user_hash(&l.user_id));
-            l.current_too = !l.user_id.is_empty() && seen.contains(&user_hash(&l.user_id));
+            l.held_back_too = !l.user_id.is_empty() && held.contains(&crate::normalize::user_hash(&l.user_id));
+            l.current_too = !l.user_id.is_empty() && seen.contains(&crate::normalize::user_hash(&l.user_id));
         }
     }
 }

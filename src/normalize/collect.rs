@@ -56,8 +56,8 @@ pub struct Normalizer {
     codes: HashMap<String, Option<String>>,
     /// Where rows with this exact (organization, name, code) text went: an employee export
     /// repeats a few thousand departments a million times, so after the first row of each the
-    /// rest cost one lookup.
-    seen: HashMap<String, (usize, usize)>,
+    /// rest cost one lookup (hashed by foldhash: SipHash took longer than the rest of it).
+    seen: HashMap<String, (usize, usize), foldhash::fast::RandomState>,
     /// Scratch space for the `seen` key.
     key: String,
     /// Organization IDs as written that held invisible characters, warned about once each.

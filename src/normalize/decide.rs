@@ -31,7 +31,7 @@ impl Normalizer {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             // The people checks read every member row of the organization; the groups are
             // decided beside them, each on a core of its own.
-            let (people, decided) = std::thread::scope(|scope| {
+            let (people, decided, in_several) = std::thread::scope(|scope| {
                 let people = scope.spawn(|| {
                     let mut found = Vec::new();
                     let rows = people::member_rows(&entries);
@@ -40,10 +40,14 @@ impl Normalizer {
                     (clashing, found)
                 });
                 let decided = decide_groups(&plan, &org_id, &entries, strict, &self.options.kind);
-                (people.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), decided)
+                // Meanwhile too: who is in several departments (anyone held back below is in
+                // none, and their warnings go).
+                let in_several = member_warnings(&plan, &decided.groups);
+                let people = people.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (people, decided, in_several)
             });
             drop(entries);
-            let (clashing, found) = people;
+            let ((clashing, found), in_several) = (people, in_several);
             problems.extend(found);
             problems.extend(decided.problems);
             plan.invalid.extend(decided.invalid);
@@ -51,7 +55,12 @@ impl Normalizer {
             let mut groups = decided.groups;
             people::hold_back(&mut plan, &org_id, &mut groups, &clashing);
             same_name_warnings(&plan, &groups, &mut problems);
-            member_warnings(&plan, &groups, &mut problems);
+            problems.extend(
+                in_several
+                    .into_iter()
+                    .filter(|(user, _)| !clashing.contains(user))
+                    .map(|(_, p)| p),
+            );
             plan.organizations.push(Organization { id: org_id, groups });
         }
         plan.problems = problems;
@@ -381,7 +390,8 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
 }
 
 /// An employee listed in two departments is added to both; worth a look all the same.
-fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
+fn member_warnings(plan: &Plan, groups: &[Group]) -> Vec<(String, Problem)> {
+    let mut problems = Vec::new();
     // (user, group, row), by user then group: a sort, not a map of a million lists.
     let mut places: Vec<(u64, &str, usize, Source)> = groups
         .iter()
@@ -393,11 +403,12 @@ fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
         })
         .collect();
     places.sort_unstable_by_key(|&(prefix, user, group, _)| (prefix, user, group));
-    for places in places.chunk_by(|a, b| a.1 == b.1).filter(|p| p.len() > 1) {
+    // The prefixes first: most neighbours differ there, and their strings stay unread.
+    for places in places.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1).filter(|p| p.len() > 1) {
         let user = places[0].1;
         let column = plan.tables[places[0].3.table as usize].name_column.clone();
         let ids: Vec<&str> = places.iter().map(|&(_, _, g, _)| groups[g].id.as_str()).collect();
-        problems.push(Problem {
+        let problem = Problem {
             severity: Severity::Warning,
             location: plan.locate(places[1].3).with_column(column),
             message: format!(
@@ -405,8 +416,10 @@ fn member_warnings(plan: &Plan, groups: &[Group], problems: &mut Vec<Problem>) {
                 places.len(),
                 ids.join(", ")
             ),
-        });
+        };
+        problems.push((user.to_owned(), problem));
     }
+    problems
 }
 
 /// With codes, two codes may carry one name: legal, but two groups look alike in Velt.

@@ -56,7 +56,7 @@ pub(super) fn case_clashes(
         .collect();
     folded.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let mut clashes: Vec<Vec<(&str, Source)>> = folded
-        .chunk_by(|a, b| a.1 == b.1)
+        .chunk_by(|a, b| a.0 == b.0 && a.1 == b.1)
         .filter(|run| run.len() > 1)
         .map(|run| run.iter().map(|&(_, _, user, source)| (user, source)).collect())
         .collect();

@@ -14,7 +14,7 @@ pub use outcome::{
     Action, Done, Endpoint, GroupOutcome, Key, MemberOutcome, Results, Scope, Status, UserOutcome, Work,
 };
 
-use crate::normalize;
+use crate::normalize::{self, fingerprint, user_hash};
 
 /// Members of one organization's groups: group -> users.
 pub type GroupUsers = HashMap<String, GroupMembers>;
@@ -76,11 +76,6 @@ impl GroupMembers {
     }
 }
 
-/// A user ID's fingerprint, as [`GroupMembers`] and [`Known::names`] key it.
-pub fn user_hash(user: &str) -> u64 {
-    fingerprint(&user)
-}
-
 /// What the state file knows of the organizations in today's export.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
@@ -139,7 +134,7 @@ impl Known {
 /// hashing alike is a one in 2^64 chance per person, and its worst outcome is one user
 /// re-sent or one rename missed until the next change.
 #[derive(Debug, Clone, Default)]
-pub struct SentUsers(HashMap<u64, u64>);
+pub struct SentUsers(HashMap<u64, u64, foldhash::fast::RandomState>);
 
 impl SentUsers {
     /// Records `user` as sent with `name` and `email` (empty: none).
@@ -152,14 +147,6 @@ impl SentUsers {
         // Nobody sent yet (a first night, a dry run on a new state): nothing to hash.
         !self.0.is_empty() && self.0.get(&fingerprint(&user)) == Some(&fingerprint(&(name, email)))
     }
-}
-
-/// A fixed-key SipHash of `value`: the same in every run of this build (never stored).
-fn fingerprint(value: &impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::hash::DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
 }
 
 /// How to plan.

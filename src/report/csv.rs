@@ -88,16 +88,16 @@ fn table<'a, const N: usize>(
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(columns)?;
     // Field by field: a million rows of eight cells must not be eight million strings.
-    let mut number = String::new();
+    let mut scratch = String::new();
     for row in rows {
         for cell in &row {
             match cell {
                 Cell::Text(t) => w.write_field(neutralize(t).as_bytes())?,
-                Cell::Number(n) => {
-                    use std::fmt::Write as _;
-                    number.clear();
-                    let _ = write!(number, "{n}");
-                    w.write_field(number.as_bytes())?;
+                Cell::Number(n) => w.write_field(itoa::Buffer::new().format(*n))?,
+                Cell::Row { .. } => {
+                    scratch.clear();
+                    cell.write_row(&mut scratch);
+                    w.write_field(neutralize(&scratch).as_bytes())?;
                 }
             }
         }

@@ -51,6 +51,25 @@ pub enum Cell<'a> {
     Text(Cow<'a, str>),
     /// A count.
     Number(u32),
+    /// One source row, as `file [sheet] row N` ([`crate::normalize::write_row_name`]):
+    /// written in place, where a string per row of a million would be made and freed.
+    Row {
+        /// The file.
+        file: &'a str,
+        /// The sheet, for spreadsheets.
+        sheet: Option<&'a str>,
+        /// The row a person sees.
+        row: u32,
+    },
+}
+
+impl Cell<'_> {
+    /// The text a [`Cell::Row`] stands for, appended to `out`.
+    pub fn write_row(&self, out: &mut String) {
+        if let Cell::Row { file, sheet, row } = self {
+            crate::normalize::write_row_name(out, file, *sheet, *row);
+        }
+    }
 }
 
 /// The groups part's columns, in contract order.
@@ -135,7 +154,7 @@ impl<'a> Report<'a> {
             text(u.status.as_str()),
             Cell::Number(u.attempts),
             text(&u.error),
-            Cell::Text(Cow::Owned(self.input.describe_sources(std::slice::from_ref(&u.source)))),
+            self.row_cell(Some(u.source)),
         ]
     }
 
@@ -150,8 +169,23 @@ impl<'a> Report<'a> {
             text(m.status.as_str()),
             Cell::Number(m.attempts),
             text(&m.error),
-            Cell::Text(Cow::Owned(self.input.describe_sources(m.source.as_slice()))),
+            self.row_cell(m.source),
         ]
+    }
+
+    /// A person's source row (none: an empty cell).
+    fn row_cell(&self, source: Option<Source>) -> Cell<'a> {
+        match source {
+            Some(s) => {
+                let t = &self.input.tables[s.table as usize];
+                Cell::Row {
+                    file: &t.file,
+                    sheet: t.sheet.as_deref(),
+                    row: s.row,
+                }
+            }
+            None => Cell::Text(Cow::Borrowed("")),
+        }
     }
 
     /// Sources as `{"file", "sheet", "row"}` objects.

@@ -102,6 +102,13 @@ fn sheet<'a, const N: usize>(
                     sheet.write_number_with_format(r, c as u16, *n as f64, format)?;
                     n.to_string().len()
                 }
+                Cell::Row { .. } => {
+                    let mut text = String::new();
+                    cell.write_row(&mut text);
+                    let text = fit_cell(&text);
+                    sheet.write_string_with_format(r, c as u16, text.as_ref(), format)?;
+                    text.chars().count()
+                }
             };
             widths[c] = widths[c].max(width);
         }

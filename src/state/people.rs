@@ -99,7 +99,7 @@ impl State {
                 close(at.take(), &mut users);
                 at = Some((o.to_owned(), g.to_owned()));
             }
-            users.push(crate::plan::user_hash(u));
+            users.push(crate::normalize::user_hash(u));
         }
         close(at, &mut users);
         Ok(out)
@@ -123,7 +123,7 @@ impl State {
                     .get_ref(0)
                     .and_then(|v| v.as_str().map_err(Into::into))
                     .map_err(|e| self.io(e))?;
-                if wanted.contains(&crate::plan::user_hash(user)) {
+                if wanted.contains(&crate::normalize::user_hash(user)) {
                     out.push(user.to_owned());
                 }
             }
