@@ -65,8 +65,9 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
         options,
         s.repair.then_some(&s.upload),
     )?;
-    if !s.dry_run {
-        // The upload does not need them, and a million people's worth is better given back.
+    if !s.dry_run && plan.sends_anything() {
+        // The upload does not need them, and a million people's worth is better given back
+        // (a night with nothing to send ends first).
         normalized.release_members();
     }
     let held_back = plan.held_back();

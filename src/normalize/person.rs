@@ -20,7 +20,13 @@ pub fn display_name<'a>(full: Option<&'a str>, first: Option<&'a str>, last: Opt
         {
             name = Some(match name {
                 None => part,
-                Some(n) => Cow::Owned(format!("{n} {part}")),
+                Some(first) => {
+                    let mut both = String::with_capacity(first.len() + 1 + part.len());
+                    both.push_str(&first);
+                    both.push(' ');
+                    both.push_str(&part);
+                    Cow::Owned(both)
+                }
             });
         }
         name

@@ -374,6 +374,14 @@ impl Plan {
         }
     }
 
+    /// Whether anything is planned to be sent.
+    pub fn sends_anything(&self) -> bool {
+        let planned = |s: Status| s == Status::Planned;
+        self.groups.iter().any(|o| planned(o.status))
+            || self.users.iter().flatten().any(|u| planned(u.status))
+            || self.members.iter().flatten().any(|m| planned(m.status))
+    }
+
     /// Whether every group and membership ended as it should (nothing failed, invalid or
     /// skipped).
     pub fn complete(&self) -> bool {
