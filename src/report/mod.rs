@@ -499,7 +499,9 @@ fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
 /// reader (or a `kill -9`) never leaves half a file behind.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
     let tmp = temp_beside(path)?;
-    let mut w = std::io::BufWriter::new(tmp);
+    // A report of a million rows is 100 MB: written in 8 KiB calls, the calls alone cost a
+    // tenth of a second.
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
     write(&mut w)?;
     w.flush()?;
     let tmp = w.into_inner().map_err(|e| e.into_error())?;
