@@ -268,13 +268,16 @@ fn merged_sources(spellings: &[Spelling], chosen: &[usize]) -> Vec<Source> {
 
 fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
     // The strings are shared, not copied: the plan and the upload share them too.
-    let mut members: Vec<Member> = chosen
+    // By user, then row: the first row naming a user is the one kept. Sorted with each user's
+    // prefix beside it, so most comparisons read no string.
+    let mut keyed: Vec<(u64, Member)> = chosen
         .iter()
-        .flat_map(|&s| spellings[s].members.iter().cloned())
+        .flat_map(|&s| spellings[s].members.iter())
+        .map(|m| (super::order_prefix(&m.user), m.clone()))
         .collect();
-    // By user, then row: the first row naming a user is the one kept.
-    members.sort_unstable_by(|a, b| (&*a.user, a.source).cmp(&(&*b.user, b.source)));
-    members.dedup_by(|b, a| a.user == b.user);
+    keyed.sort_unstable_by(|(pa, a), (pb, b)| pa.cmp(pb).then_with(|| (&*a.user, a.source).cmp(&(&*b.user, b.source))));
+    keyed.dedup_by(|(pb, b), (pa, a)| pa == pb && a.user == b.user);
+    let members: Vec<Member> = keyed.into_iter().map(|(_, m)| m).collect();
     let tied = tied(spellings, chosen);
     Group {
         id,

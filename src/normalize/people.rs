@@ -11,7 +11,7 @@ use super::{Group, InvalidRow, Plan, Problem, Severity, Source};
 /// Every member row of one organization as `(user, display name, row)`, sorted by user, then
 /// row: one sort serves both checks below (a million rows hashed into maps of their own cost
 /// several times more).
-pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<(&str, Option<&str>, Source)> {
+pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<PersonRow<'_>> {
     let mut rows: Vec<(u64, &str, Option<&str>, Source)> = entries
         .iter()
         .flat_map(|(_, e)| e.spellings.iter())
@@ -20,10 +20,12 @@ pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<(&str, Option<&s
         .collect();
     // A row names one user once: (user, row) is unique.
     rows.sort_unstable_by_key(|&(prefix, user, _, source)| (prefix, user, source));
-    rows.into_iter()
-        .map(|(_, user, name, source)| (user, name, source))
-        .collect()
+    rows
 }
+
+/// A member row: the user's [`super::order_prefix`] (compared before the user, whose string
+/// then mostly stays unread), user, display name and row.
+pub(super) type PersonRow<'a> = (u64, &'a str, Option<&'a str>, Source);
 
 /// The user IDs of one organization that share their lower case with another user ID: Velt
 /// compares IDs exactly, so `E001` and `e001` would be two users, while the HR system (and the
@@ -32,21 +34,23 @@ pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<(&str, Option<&s
 pub(super) fn case_clashes(
     plan: &Plan,
     org_id: &str,
-    rows: &[(&str, Option<&str>, Source)],
+    rows: &[PersonRow<'_>],
     problems: &mut Vec<Problem>,
 ) -> HashSet<String> {
     // Each distinct ID once (an export repeats them), with its first row; then by lower case.
     let mut first: Vec<(&str, Source)> = Vec::new();
-    for &(user, _, source) in rows {
-        if first.last().is_none_or(|&(u, _)| u != user) {
-            first.push((user, source));
-        }
+    for pair in rows.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+        first.push((pair[0].1, pair[0].3));
     }
     // Lower case made once per ID (most have none to lower: then no copy), then sorted by it.
     let mut folded: Vec<(u64, Cow<'_, str>, &str, Source)> = first
         .into_iter()
         .map(|(user, source)| {
-            let fold = if user.chars().any(char::is_uppercase) {
+            let upper = match user.is_ascii() {
+                true => user.bytes().any(|b| b.is_ascii_uppercase()),
+                false => user.chars().any(char::is_uppercase),
+            };
+            let fold = if upper {
                 Cow::Owned(user.to_lowercase())
             } else {
                 Cow::Borrowed(user)
@@ -89,13 +93,13 @@ pub(super) fn case_clashes(
 /// One user ID with two display names: the first row's is sent, and each other name is a
 /// warning, so a mistyped ID (two people under one ID) does not pass unseen. `rows` are
 /// [`member_rows`].
-pub(super) fn name_warnings(plan: &Plan, rows: &[(&str, Option<&str>, Source)], problems: &mut Vec<Problem>) {
-    let mut first: Option<(&str, &str, Source)> = None;
+pub(super) fn name_warnings(plan: &Plan, rows: &[PersonRow<'_>], problems: &mut Vec<Problem>) {
+    let mut first: Option<(u64, &str, &str, Source)> = None;
     let mut told: HashSet<(&str, &str)> = HashSet::new();
-    for &(user, name, source) in rows.iter().filter(|r| r.1.is_some()) {
+    for &(prefix, user, name, source) in rows.iter().filter(|r| r.2.is_some()) {
         let name = name.unwrap_or_default();
         match first {
-            Some((u, n, at)) if u == user => {
+            Some((p, u, n, at)) if p == prefix && u == user => {
                 if n != name && told.insert((user, name)) {
                     let column = plan.tables[source.table as usize]
                         .user_column
@@ -111,7 +115,7 @@ pub(super) fn name_warnings(plan: &Plan, rows: &[(&str, Option<&str>, Source)], 
                     });
                 }
             }
-            _ => first = Some((user, name, source)),
+            _ => first = Some((prefix, user, name, source)),
         }
     }
 }

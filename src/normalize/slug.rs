@@ -83,7 +83,8 @@ pub fn clean_name(raw: &str) -> Cow<'_, str> {
 pub fn clean_id(raw: &str) -> std::borrow::Cow<'_, str> {
     let trimmed = raw.trim();
     let hidden = |c: char| c.is_control() || is_hidden_format(c);
-    if !trimmed.contains(hidden) {
+    // Printable ASCII holds nothing to remove: the common case, told by bytes.
+    if trimmed.bytes().all(|b| (b' '..=b'~').contains(&b)) || !trimmed.contains(hidden) {
         return std::borrow::Cow::Borrowed(trimmed);
     }
     let kept: String = trimmed.chars().filter(|&c| !hidden(c)).collect();

@@ -206,10 +206,15 @@ pub(super) fn plan(
             source: Some(l.source),
         });
     }
-    // Unstable (no buffer of half a million rows), with the order the rows were made in as
-    // the tie-break: a row to add comes before a left-out row of one key (the status order),
-    // and left-out rows of one key go by row.
-    out.sort_unstable_by(|a, b| {
+    // The rows to add come in order (organizations, their groups, each group's members by
+    // user); only removals and rows of people left out need sorting in. Unstable (no buffer
+    // of half a million rows), with the order the rows were made in as the tie-break: a row
+    // to add comes before a left-out row of one key (the status order), and left-out rows of
+    // one key go by row.
+    let in_order = out
+        .iter()
+        .all(|m| m.action == Action::Add && m.status != Status::LeftOut);
+    let order = |a: &MemberOutcome, b: &MemberOutcome| {
         (
             &a.organization_id,
             &a.group_id,
@@ -226,7 +231,15 @@ pub(super) fn plan(
                 b.status,
                 b.source,
             ))
-    });
+    };
+    if in_order {
+        debug_assert!(
+            out.is_sorted_by(|a, b| order(a, b).is_le()),
+            "the rows to add come sorted"
+        );
+    } else {
+        out.sort_unstable_by(order);
+    }
     (out, guard)
 }
 
