@@ -71,6 +71,9 @@ impl Normalizer {
         for c in &mut plan.conflicts {
             c.kind = self.options.kind.clone();
         }
+        // The people checks' lists (tens of bytes a person) were freed on threads of their
+        // own, whose free memory the plan made next would not reuse: given back now.
+        super::give_back_freed_memory();
         plan
     }
 }

@@ -501,7 +501,7 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
     let tmp = temp_beside(path)?;
     // A report of a million rows is 100 MB: written in 8 KiB calls, the calls alone cost a
     // tenth of a second.
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    let mut w = std::io::BufWriter::with_capacity(256 << 10, tmp);
     write(&mut w)?;
     w.flush()?;
     let tmp = w.into_inner().map_err(|e| e.into_error())?;
