@@ -139,13 +139,18 @@ pub struct SentUsers(HashMap<u64, u64, foldhash::fast::RandomState>);
 impl SentUsers {
     /// Records `user` as sent with `name` and `email` (empty: none).
     pub fn insert(&mut self, user: &str, name: &str, email: &str) {
-        self.0.insert(fingerprint(&user), fingerprint(&(name, email)));
+        self.insert_bytes(user.as_bytes(), name.as_bytes(), email.as_bytes());
+    }
+
+    /// [`SentUsers::insert`] of text as the state file holds it (UTF-8, not checked again).
+    pub fn insert_bytes(&mut self, user: &[u8], name: &[u8], email: &[u8]) {
+        self.0.insert(user_hash(user), fingerprint(&[name, email]));
     }
 
     /// Whether `user` was sent with exactly this name and e-mail.
     pub fn same(&self, user: &str, name: &str, email: &str) -> bool {
         // Nobody sent yet (a first night, a dry run on a new state): nothing to hash.
-        !self.0.is_empty() && self.0.get(&fingerprint(&user)) == Some(&fingerprint(&(name, email)))
+        !self.0.is_empty() && self.0.get(&user_hash(user)) == Some(&fingerprint(&[name.as_bytes(), email.as_bytes()]))
     }
 }
 

@@ -94,7 +94,12 @@ impl State {
                     .and_then(|v| v.as_str().map_err(Into::into))
                     .map_err(|e| self.io(e))
             };
-            let (o, g, u) = (text(0)?, text(1)?, text(2)?);
+            let bytes = |i| {
+                row.get_ref(i)
+                    .and_then(|v| v.as_bytes().map_err(Into::into))
+                    .map_err(|e| self.io(e))
+            };
+            let (o, g, u) = (text(0)?, text(1)?, bytes(2)?);
             if at.as_ref().is_none_or(|(ao, ag)| ao != o || ag != g) {
                 close(at.take(), &mut users);
                 at = Some((o.to_owned(), g.to_owned()));
@@ -184,13 +189,19 @@ impl State {
                     .and_then(|v| v.as_str().map_err(Into::into))
                     .map_err(|e| self.io(e))
             };
-            let (org, user, name, email) = (text(0)?, text(1)?, text(2)?, text(3)?);
+            // Hashed as they are: a UTF-8 check of three million strings costs more than the hash.
+            let bytes = |i| {
+                row.get_ref(i)
+                    .and_then(|v| v.as_bytes().map_err(Into::into))
+                    .map_err(|e| self.io(e))
+            };
+            let (org, user, name, email) = (text(0)?, bytes(1)?, bytes(2)?, bytes(3)?);
             if at.as_ref().is_none_or(|(o, _)| o != org) {
                 out.extend(at.take());
                 at = Some((org.to_owned(), Default::default()));
             }
             if let Some((_, users)) = &mut at {
-                users.insert(user, name, email);
+                users.insert_bytes(user, name, email);
             }
         }
         out.extend(at);
