@@ -34,15 +34,17 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     let (state, normalized) = std::thread::scope(|scope| {
         let state = scope.spawn(|| {
             let state = open_state(s.state.as_deref(), &s.upload)?;
-            let known = known(state.as_deref())?;
+            let known = known(state.as_deref());
             Ok::<_, Error>((state, known))
         });
         let normalized = input::load(&s.input);
         let state = state.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (state, normalized)
     });
+    // Errors in the order of old: opening the state, the inputs, then reading the state.
     let (state, known) = state?;
     let mut normalized = normalized.map_err(Error::Inputs)?;
+    let known = known?;
     observe::input_read(&normalized);
     console::problems(&normalized.problems);
     if let Some(state) = &state {

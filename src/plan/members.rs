@@ -266,12 +266,19 @@ fn left_out_removals(normalized: &normalize::Plan, known: &Known) -> Vec<MemberO
         .map(|l| (l.organization_id.as_str(), l.group_id.as_str(), l.user_id.as_str()))
         .collect();
     for org in &normalized.organizations {
-        let departed = crate::current::departed(normalized, org);
+        // One pass over the members on record, each looked up among the departed by hash.
+        let departed: std::collections::HashMap<u64, &str> = crate::current::departed(normalized, org)
+            .into_iter()
+            .map(|u| (crate::normalize::user_hash(u), u))
+            .collect();
+        if departed.is_empty() {
+            continue;
+        }
         for (group, users) in known.members.get(&org.id).into_iter().flatten() {
             keys.extend(
-                departed
-                    .iter()
-                    .filter(|u| users.contains(u))
+                users
+                    .hashes()
+                    .filter_map(|h| departed.get(&h))
                     .map(|u| (org.id.as_str(), group.as_str(), *u)),
             );
         }

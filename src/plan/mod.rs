@@ -70,6 +70,11 @@ impl GroupMembers {
         GroupMembers(self.0.iter().copied().filter(|h| other.has(*h)).collect())
     }
 
+    /// Their fingerprints, in order.
+    fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().copied()
+    }
+
     /// Those not in `other`, as hashes.
     fn hashes_not_in<'a>(&'a self, other: &'a GroupMembers) -> impl Iterator<Item = u64> + 'a {
         self.0.iter().copied().filter(|h| !other.has(*h))
