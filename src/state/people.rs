@@ -45,6 +45,20 @@ impl Memberships {
 }
 
 impl State {
+    /// Column `i` of `row` as text.
+    fn text<'r>(&self, row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str, StateError> {
+        row.get_ref(i)
+            .and_then(|v| v.as_str().map_err(Into::into))
+            .map_err(|e| self.io(e))
+    }
+
+    /// Column `i` of `row` as bytes (text as stored, not checked as UTF-8).
+    fn bytes<'r>(&self, row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8], StateError> {
+        row.get_ref(i)
+            .and_then(|v| v.as_bytes().map_err(Into::into))
+            .map_err(|e| self.io(e))
+    }
+
     /// The members this tool added to `org`'s groups (and has not removed): group -> users.
     pub fn members(&self, org: &str) -> Result<GroupUsers, StateError> {
         Ok(self
@@ -89,17 +103,7 @@ impl State {
             }
         };
         while let Some(row) = rows.next().map_err(|e| self.io(e))? {
-            let text = |i| {
-                row.get_ref(i)
-                    .and_then(|v| v.as_str().map_err(Into::into))
-                    .map_err(|e| self.io(e))
-            };
-            let bytes = |i| {
-                row.get_ref(i)
-                    .and_then(|v| v.as_bytes().map_err(Into::into))
-                    .map_err(|e| self.io(e))
-            };
-            let (o, g, u) = (text(0)?, text(1)?, bytes(2)?);
+            let (o, g, u) = (self.text(row, 0)?, self.text(row, 1)?, self.bytes(row, 2)?);
             if at.as_ref().is_none_or(|(ao, ag)| ao != o || ag != g) {
                 close(at.take(), &mut users);
                 at = Some((o.to_owned(), g.to_owned()));
@@ -124,10 +128,7 @@ impl State {
             let mut stmt = conn.prepare_cached(&sql).map_err(|e| self.io(e))?;
             let mut rows = stmt.query(params![self.api_base, org, group]).map_err(|e| self.io(e))?;
             while let Some(row) = rows.next().map_err(|e| self.io(e))? {
-                let user = row
-                    .get_ref(0)
-                    .and_then(|v| v.as_str().map_err(Into::into))
-                    .map_err(|e| self.io(e))?;
+                let user = self.text(row, 0)?;
                 if wanted.contains(&crate::normalize::user_hash(user)) {
                     out.push(user.to_owned());
                 }
@@ -184,18 +185,9 @@ impl State {
         let mut out: HashMap<String, crate::plan::SentUsers> = HashMap::new();
         let mut at: Option<(String, crate::plan::SentUsers)> = None;
         while let Some(row) = rows.next().map_err(|e| self.io(e))? {
-            let text = |i| {
-                row.get_ref(i)
-                    .and_then(|v| v.as_str().map_err(Into::into))
-                    .map_err(|e| self.io(e))
-            };
+            let org = self.text(row, 0)?;
             // Hashed as they are: a UTF-8 check of three million strings costs more than the hash.
-            let bytes = |i| {
-                row.get_ref(i)
-                    .and_then(|v| v.as_bytes().map_err(Into::into))
-                    .map_err(|e| self.io(e))
-            };
-            let (org, user, name, email) = (text(0)?, bytes(1)?, bytes(2)?, bytes(3)?);
+            let (user, name, email) = (self.bytes(row, 1)?, self.bytes(row, 2)?, self.bytes(row, 3)?);
             if at.as_ref().is_none_or(|(o, _)| o != org) {
                 out.extend(at.take());
                 at = Some((org.to_owned(), Default::default()));
