@@ -80,18 +80,11 @@ pub(super) fn plan(
     for org in &normalized.organizations {
         let org_id: Arc<str> = org.id.as_str().into();
         let had_by_group = known.members.get(&org.id).unwrap_or(&nobody);
-        let pending = known.pending.get(&org.id).unwrap_or(&nobody);
-        // Removal candidates: members on record, and members a stopped run was adding (they
-        // may be on the server; a removal of one that is not costs nothing).
-        let removable = |group: &str| -> GroupMembers {
-            match (had_by_group.get(group), pending.get(group)) {
-                (Some(had), Some(pending)) => had.union(pending),
-                (Some(only), None) | (None, Some(only)) => only.clone(),
-                (None, None) => GroupMembers::default(),
-            }
-        };
-        let groups_on_record: BTreeSet<&str> = had_by_group.keys().chain(pending.keys()).map(String::as_str).collect();
-        recorded += groups_on_record.iter().map(|g| removable(g).len()).sum::<usize>();
+        let groups_on_record = known.groups_on_record(&org.id);
+        recorded += groups_on_record
+            .iter()
+            .map(|g| known.removable(&org.id, g).len())
+            .sum::<usize>();
         let names = known.names.get(&org.id).unwrap_or(&no_names);
         let row = |group: &Arc<str>, user: Arc<str>, action, status, source| MemberOutcome {
             organization_id: Arc::clone(&org_id),
@@ -105,7 +98,10 @@ pub(super) fn plan(
         };
         // The removals of `group`: those on record whom `today` does not hold, by their names.
         let removals = |group: &Arc<str>, today: &GroupMembers, out: &mut Vec<MemberOutcome>| {
-            let gone = removable(group).hashes_not_in(today).collect::<Vec<u64>>();
+            let gone = known
+                .removable(&org.id, group)
+                .hashes_not_in(today)
+                .collect::<Vec<u64>>();
             for user in gone.iter().filter_map(|h| names.get(h)) {
                 out.push(row(group, Arc::clone(user), Action::Remove, Status::Planned, None));
             }

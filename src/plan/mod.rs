@@ -104,22 +104,43 @@ pub struct Known {
 }
 
 impl Known {
-    /// Per organization and group, the users on record (added, or being added by a stopped
-    /// run) whom today's export does not put there and whose IDs are not yet in
-    /// [`Known::names`]: what `--remove-departed` may remove, to be named before the plan.
+    /// The groups of `org` with members on record: added, or being added by a stopped run.
+    pub fn groups_on_record(&self, org: &str) -> BTreeSet<&str> {
+        [&self.members, &self.pending]
+            .into_iter()
+            .filter_map(|t| t.get(org))
+            .flat_map(|groups| groups.keys().map(String::as_str))
+            .collect()
+    }
+
+    /// What `--remove-departed` may remove from `group`: its members on record, and those a
+    /// stopped run was adding (they may be on the server; removing one that is not costs
+    /// nothing).
+    pub fn removable(&self, org: &str, group: &str) -> GroupMembers {
+        let had = self.members.get(org).and_then(|g| g.get(group));
+        let pending = self.pending.get(org).and_then(|g| g.get(group));
+        match (had, pending) {
+            (Some(had), Some(pending)) => had.union(pending),
+            (Some(only), None) | (None, Some(only)) => only.clone(),
+            (None, None) => GroupMembers::default(),
+        }
+    }
+
+    /// Per organization and group, the [`Known::removable`] users whom today's export does not
+    /// put there and whose IDs are not yet in [`Known::names`]: to be named before the plan.
     pub fn unnamed(&self, normalized: &normalize::Plan) -> Vec<(String, String, Vec<u64>)> {
         let mut out = Vec::new();
         for org in normalized.organizations.iter().map(|o| &o.id) {
             let named = self.names.get(org);
-            let tables = [&self.members, &self.pending];
-            for (group, users) in tables.into_iter().filter_map(|t| t.get(org)).flatten() {
+            for group in self.groups_on_record(org) {
                 let today = GroupMembers::of(normalized.members_of(org, group).iter().map(|m| &*m.user));
-                let hashes: Vec<u64> = users
+                let hashes: Vec<u64> = self
+                    .removable(org, group)
                     .hashes_not_in(&today)
                     .filter(|h| !named.is_some_and(|n| n.contains_key(h)))
                     .collect();
                 if !hashes.is_empty() {
-                    out.push((org.clone(), group.clone(), hashes));
+                    out.push((org.clone(), group.to_owned(), hashes));
                 }
             }
         }
