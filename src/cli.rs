@@ -244,6 +244,11 @@ pub struct RunOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "is_false")]
     pub repair: bool,
+    /// Check the whole state file for damage now. Without it, the file is checked when it is
+    /// not as the last run left it, and at least once a week. Needs --state.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub check_state: bool,
     /// No progress bar or progress lines.
     #[arg(long, short)]
     #[serde(skip_serializing_if = "is_false")]

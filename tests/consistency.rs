@@ -99,7 +99,14 @@ fn table() -> BTreeMap<&'static str, &'static [&'static str]> {
     // Less on stderr for scheduled runs. (The page's terminal shows only its address.)
     t.insert("quiet", &[CHECK, IMPORT, VERIFY]);
     // Import's alone.
-    for flag in ["dry-run", "allow-partial", "report", "summary-json", "repair"] {
+    for flag in [
+        "dry-run",
+        "allow-partial",
+        "report",
+        "summary-json",
+        "repair",
+        "check-state",
+    ] {
         t.insert(flag, &[IMPORT]);
     }
     // The page's alone.

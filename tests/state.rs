@@ -365,3 +365,29 @@ fn a_second_run_on_a_state_in_use_stops_at_once() {
     assert_eq!(import(&w, &fake, &["--full", "--report", "r.csv", "hr.csv"]).code, 0);
     assert_eq!(fake.requests(), sent + 1);
 }
+
+/// Issue 22: a state file nobody else touched is not read whole every night (270 MB after a
+/// million people); `--check-state` reads it whole now. The lock file says when it last was.
+#[test]
+fn check_state_checks_the_whole_file_now_and_is_recorded() {
+    let w = Workdir::new();
+    w.write("hr.csv", "Department\nSales\n");
+    let fake = FakeVelt::start(FakeConfig::default());
+    assert_eq!(import(&w, &fake, &["hr.csv"]).code, 0);
+    let record = w.read("state.db.lock");
+    let (stamp, checked) = record.split_once("\nwhole file checked at: ").expect(&record);
+    let checked: u64 = checked.trim().parse().unwrap();
+    // As if the last whole check were six days ago: not due yet, so left as it is.
+    let earlier = format!("{stamp}\nwhole file checked at: {}\n", checked - 6 * 86_400);
+    w.write("state.db.lock", &earlier);
+    assert_eq!(import(&w, &fake, &["hr.csv"]).code, 0);
+    assert_eq!(w.read("state.db.lock"), earlier, "not checked again");
+    assert_eq!(import(&w, &fake, &["--check-state", "hr.csv"]).code, 0);
+    let after = w.read("state.db.lock");
+    let (_, now) = after.split_once("\nwhole file checked at: ").expect(&after);
+    assert!(now.trim().parse::<u64>().unwrap() >= checked, "{after}");
+    // It needs a state file.
+    let run = w.run_env(&["import", "--dry-run", "--check-state", "hr.csv"], &CREDS);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--check-state needs --state"), "{}", run.stderr);
+}

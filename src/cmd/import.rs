@@ -18,7 +18,7 @@ use crate::plan::Work;
 use crate::plan::{GroupMembers, Known, Plan, PlanOptions, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
-use crate::state::State;
+use crate::state::{State, WholeCheck};
 use crate::upload::progress::Progress;
 use crate::upload::{self, Confirmations, Pace, Stop, UploadSettings};
 
@@ -33,7 +33,12 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     // read. Its error still comes first, as when one followed the other.
     let (state, normalized) = std::thread::scope(|scope| {
         let state = scope.spawn(|| {
-            let state = open_state(s.state.as_deref(), &s.upload)?;
+            let check = if s.check_state {
+                WholeCheck::Now
+            } else {
+                WholeCheck::WhenDue
+            };
+            let state = open_state(s.state.as_deref(), &s.upload, check)?;
             let known = known(state.as_deref());
             Ok::<_, Error>((state, known))
         });
@@ -139,9 +144,13 @@ fn warn_other_bases(state: &State, normalized: &crate::normalize::Plan) -> Resul
 }
 
 /// Opens the state file, when there is one, for the API base the run writes to.
-pub fn open_state(path: Option<&Path>, upload: &UploadSettings) -> Result<Option<Arc<State>>, Error> {
+pub fn open_state(
+    path: Option<&Path>,
+    upload: &UploadSettings,
+    check: WholeCheck,
+) -> Result<Option<Arc<State>>, Error> {
     Ok(match path {
-        Some(path) => Some(Arc::new(State::open(path, upload.api_base.as_str())?)),
+        Some(path) => Some(Arc::new(State::open(path, upload.api_base.as_str(), check)?)),
         None => None,
     })
 }
@@ -313,16 +322,16 @@ fn repair(
                 known.name(&org.id, user);
             }
         }
-        let users = known.users.entry(org.id.clone()).or_default();
-        for held in server.values() {
-            for u in held.values() {
+        // What the server holds replaces what the state says was sent.
+        known.users.entry(org.id.clone()).or_default().extend_bytes(
+            server.values().flat_map(|held| held.values()).map(|u| {
                 let (name, email) = (
                     u.name.as_deref().unwrap_or_default(),
                     u.email.as_deref().unwrap_or_default(),
                 );
-                users.insert(&u.user_id, name, email);
-            }
-        }
+                (u.user_id.as_bytes(), name.as_bytes(), email.as_bytes())
+            }),
+        );
     }
     Ok(())
 }

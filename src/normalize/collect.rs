@@ -397,11 +397,11 @@ fn hidden_codes(raw: &str) -> String {
 fn push_row(spelling: &mut Spelling, row: &RowIn<'_>) {
     spelling.sources.push(row.source);
     if let Some(user) = row.user.filter(|u| !u.is_empty()) {
-        spelling.members.push(Member {
-            user: user.into(),
-            name: row.person_name.filter(|n| !n.is_empty()).map(Into::into),
-            email: row.email.filter(|e| !e.is_empty()).map(Into::into),
-            source: row.source,
-        });
+        spelling.members.push(Member::new(
+            user.into(),
+            row.person_name.filter(|n| !n.is_empty()).map(Into::into),
+            row.email.filter(|e| !e.is_empty()).map(Into::into),
+            row.source,
+        ));
     }
 }

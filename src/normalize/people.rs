@@ -16,7 +16,7 @@ pub(super) fn member_rows(entries: &[(String, IdEntry)]) -> Vec<PersonRow<'_>> {
         .iter()
         .flat_map(|(_, e)| e.spellings.iter())
         .flat_map(|s| s.members.iter())
-        .map(|m| (super::order_prefix(&m.user), &*m.user, m.name.as_deref(), m.source))
+        .map(|m| (m.order_prefix(), &*m.user, m.name.as_deref(), m.source))
         .collect();
     // A row names one user once: (user, row) is unique.
     rows.sort_unstable_by_key(|&(prefix, user, _, source)| (prefix, user, source));

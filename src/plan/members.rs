@@ -121,7 +121,7 @@ pub(super) fn plan(
             let had = had_by_group.get(&g.id);
             let present = known.present.get(&org.id).and_then(|p| p.get(&g.id));
             for m in &g.members {
-                let there = |set: Option<&GroupMembers>| set.is_some_and(|s| s.contains(&m.user));
+                let there = |set: Option<&GroupMembers>| set.is_some_and(|s| s.has(m.user_hash()));
                 let status = if !opts.full && (there(had) || there(present)) {
                     Status::Unchanged
                 } else {
@@ -130,7 +130,7 @@ pub(super) fn plan(
                 out.push(row(&group, Arc::clone(&m.user), Action::Add, status, Some(m.source)));
             }
             if opts.remove_departed {
-                removals(&group, &GroupMembers::of(g.members.iter().map(|m| &*m.user)), &mut out);
+                removals(&group, &GroupMembers::of_members(&g.members), &mut out);
             }
         }
     }
@@ -317,42 +317,64 @@ pub(super) fn users(
     let none: Arc<str> = Arc::from("");
     for org in &normalized.organizations {
         let org_id: Arc<str> = org.id.as_str().into();
-        let had = known.users.get(&org.id).unwrap_or(&nobody);
+        let sent = known.users.get(&org.id).unwrap_or(&nobody);
         // Each user once, from the first row naming them: by user, then row.
         let mut first: Vec<(u64, &normalize::Member)> = org
             .groups
             .iter()
             .filter(|g| sendable.contains(&(org.id.as_str(), g.id.as_str())))
             .flat_map(|g| &g.members)
-            .map(|m| (normalize::order_prefix(&m.user), m))
+            .map(|m| (m.order_prefix(), m))
             .collect();
         first.sort_unstable_by(|(pa, a), (pb, b)| {
             pa.cmp(pb).then_with(|| (&a.user, a.source).cmp(&(&b.user, b.source)))
         });
-        first.dedup_by(|later, kept| later.1.user == kept.1.user);
+        first.dedup_by(|later, kept| later.0 == kept.0 && later.1.user == kept.1.user);
+        let fill = |part: &[(u64, &normalize::Member)], out: &mut Vec<UserOutcome>| {
+            let mut had = sent.cursor();
+            for &(_, m) in part {
+                let same = had.same(m);
+                out.push(UserOutcome {
+                    organization_id: Arc::clone(&org_id),
+                    user_id: Arc::clone(&m.user),
+                    name: m.name.clone().unwrap_or_else(|| Arc::clone(&none)),
+                    email: m.email.clone().unwrap_or_else(|| Arc::clone(&none)),
+                    status: if same && !full {
+                        Status::Unchanged
+                    } else {
+                        Status::Planned
+                    },
+                    attempts: 0,
+                    error: Box::default(),
+                    source: m.source,
+                });
+            }
+        };
         out.reserve_exact(first.len());
-        for (_, m) in first {
-            let name = m.name.clone().unwrap_or_else(|| Arc::clone(&none));
-            let email = m.email.clone().unwrap_or_else(|| Arc::clone(&none));
-            let same = had.same(&m.user, &name, &email);
-            out.push(UserOutcome {
-                organization_id: Arc::clone(&org_id),
-                user_id: Arc::clone(&m.user),
-                name,
-                email,
-                status: if same && !full {
-                    Status::Unchanged
-                } else {
-                    Status::Planned
-                },
-                attempts: 0,
-                error: Box::default(),
-                source: m.source,
-            });
+        if first.len() < SPLIT_AT {
+            fill(&first, &mut out);
+            continue;
         }
+        // A large organization in two halves, the second on a core of its own: hashing the
+        // names sent and sharing the strings is most of the work.
+        let (low, high) = first.split_at(first.len() / 2);
+        let high = std::thread::scope(|scope| {
+            let fill = &fill;
+            let high = scope.spawn(move || {
+                let mut part = Vec::with_capacity(high.len());
+                fill(high, &mut part);
+                part
+            });
+            fill(low, &mut out);
+            high.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        out.extend(high);
     }
     out
 }
+
+/// An organization of this many users is planned on two cores.
+const SPLIT_AT: usize = 50_000;
 
 /// The groups whose members go: those to send and those already there.
 fn sendable(groups: &[GroupOutcome]) -> BTreeSet<(&str, &str)> {

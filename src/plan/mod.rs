@@ -33,6 +33,11 @@ impl GroupMembers {
         Self::from_hashes(users.into_iter().map(user_hash).collect())
     }
 
+    /// The group of these members.
+    pub fn of_members(members: &[normalize::Member]) -> Self {
+        Self::from_hashes(members.iter().map(normalize::Member::user_hash).collect())
+    }
+
     /// The group of these fingerprints ([`user_hash`]).
     pub fn from_hashes(mut hashes: Vec<u64>) -> Self {
         hashes.sort_unstable();
@@ -133,7 +138,7 @@ impl Known {
         for org in normalized.organizations.iter().map(|o| &o.id) {
             let named = self.names.get(org);
             for group in self.groups_on_record(org) {
-                let today = GroupMembers::of(normalized.members_of(org, group).iter().map(|m| &*m.user));
+                let today = GroupMembers::of_members(normalized.members_of(org, group));
                 let hashes: Vec<u64> = self
                     .removable(org, group)
                     .hashes_not_in(&today)
@@ -159,24 +164,81 @@ impl Known {
 /// names and e-mails as strings would cost ten times more. Two different people (or names)
 /// hashing alike is a one in 2^64 chance per person, and its worst outcome is one user
 /// re-sent or one rename missed until the next change.
+///
+/// Kept as `(order prefix, user fingerprint, name-and-e-mail fingerprint)`, sorted: a plan
+/// asks about users in the order of their IDs ([`normalize::order_prefix`] first), so it
+/// walks this list once, front to back ([`SentUsers::cursor`]), where a table of a million
+/// would cost a cache miss per person.
 #[derive(Debug, Clone, Default)]
-pub struct SentUsers(HashMap<u64, u64, foldhash::fast::RandomState>);
+pub struct SentUsers(Vec<(u64, u64, u64)>);
 
 impl SentUsers {
     /// Records `user` as sent with `name` and `email` (empty: none).
     pub fn insert(&mut self, user: &str, name: &str, email: &str) {
-        self.insert_bytes(user.as_bytes(), name.as_bytes(), email.as_bytes());
+        self.extend_bytes([(user.as_bytes(), name.as_bytes(), email.as_bytes())]);
     }
 
-    /// [`SentUsers::insert`] of text as the state file holds it (UTF-8, not checked again).
-    pub fn insert_bytes(&mut self, user: &[u8], name: &[u8], email: &[u8]) {
-        self.0.insert(user_hash(user), fingerprint(&[name, email]));
+    /// Records each `(user, name, e-mail)` as sent, as text (as the state file holds it: UTF-8,
+    /// not checked again); a user recorded before takes the name and e-mail given last.
+    pub fn extend_bytes<'a>(&mut self, users: impl IntoIterator<Item = (&'a [u8], &'a [u8], &'a [u8])>) {
+        let before = self.0.len();
+        self.0.extend(users.into_iter().map(|(user, name, email)| {
+            (
+                normalize::order_prefix_of(user),
+                user_hash(user),
+                fingerprint(&[name, email]),
+            )
+        }));
+        if self.0.len() > before {
+            // Stable: of two records of one user, the later stays after the earlier.
+            self.0.sort_by_key(|&(prefix, user, _)| (prefix, user));
+            self.0.dedup_by(|later, kept| {
+                let same = (later.0, later.1) == (kept.0, kept.1);
+                if same {
+                    kept.2 = later.2;
+                }
+                same
+            });
+        }
     }
 
-    /// Whether `user` was sent with exactly this name and e-mail.
-    pub fn same(&self, user: &str, name: &str, email: &str) -> bool {
+    /// A reader for questions asked in the order of the users' IDs.
+    pub fn cursor(&self) -> SentCursor<'_> {
+        SentCursor {
+            sent: &self.0,
+            run: 0..0,
+        }
+    }
+}
+
+/// Answers [`SentCursor::same`] for users asked in ascending order of their IDs, reading the
+/// sent users once from front to back.
+pub struct SentCursor<'a> {
+    sent: &'a [(u64, u64, u64)],
+    /// The sent users sharing the last user's order prefix.
+    run: std::ops::Range<usize>,
+}
+
+impl SentCursor<'_> {
+    /// Whether `member`'s user was sent with exactly their name and e-mail. Members must come
+    /// in ascending order of their IDs (one asked out of order is answered "no").
+    pub fn same(&mut self, member: &normalize::Member) -> bool {
         // Nobody sent yet (a first night, a dry run on a new state): nothing to hash.
-        !self.0.is_empty() && self.0.get(&user_hash(user)) == Some(&fingerprint(&[name.as_bytes(), email.as_bytes()]))
+        if self.sent.is_empty() {
+            return false;
+        }
+        let prefix = member.order_prefix();
+        if self.run.is_empty() || self.sent[self.run.start].0 != prefix {
+            // Forward only: every sent user is passed over once in a plan.
+            let start = self.run.end + self.sent[self.run.end..].iter().take_while(|e| e.0 < prefix).count();
+            let len = self.sent[start..].iter().take_while(|e| e.0 == prefix).count();
+            self.run = start..start + len;
+        }
+        let run = &self.sent[self.run.clone()];
+        let (name, email) = (member.name.as_deref(), member.email.as_deref());
+        let (name, email) = (name.unwrap_or_default(), email.unwrap_or_default());
+        run.binary_search_by_key(&member.user_hash(), |e| e.1)
+            .is_ok_and(|i| run[i].2 == fingerprint(&[name.as_bytes(), email.as_bytes()]))
     }
 }
 
@@ -618,6 +680,52 @@ fn apply_known(outcomes: &mut Vec<GroupOutcome>, known: &Known, full: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(user: &str, name: &str) -> normalize::Member {
+        normalize::Member::new(
+            user.into(),
+            Some(name.into()),
+            None,
+            normalize::Source { table: 0, row: 2 },
+        )
+    }
+
+    /// Users asked in the order of their IDs, many sharing the first eight bytes (`EMP00000…`),
+    /// answered from one pass over what was sent; a later record of a user replaces the earlier.
+    #[test]
+    fn sent_users_are_found_in_one_pass_in_id_order() {
+        let mut sent = SentUsers::default();
+        let ids: Vec<String> = (0..300).map(|i| format!("EMP{i:08}")).collect();
+        sent.extend_bytes(
+            ids.iter()
+                .step_by(2)
+                .map(|id| (id.as_bytes(), b"Ada".as_slice(), b"".as_slice())),
+        );
+        sent.insert("EMP00000010", "Grace", "");
+        sent.insert("zed", "Zed", "");
+        let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+        asked.push("zed");
+        asked.sort_unstable();
+        let mut cursor = sent.cursor();
+        let same: Vec<&str> = asked
+            .iter()
+            .copied()
+            .filter(|id| cursor.same(&member(id, if *id == "zed" { "Zed" } else { "Ada" })))
+            .collect();
+        let want: Vec<&str> = ids
+            .iter()
+            .step_by(2)
+            .map(String::as_str)
+            .filter(|id| *id != "EMP00000010")
+            .chain(["zed"])
+            .collect();
+        assert_eq!(same, want);
+        assert!(
+            sent.cursor().same(&member("EMP00000010", "Grace")),
+            "the name given last"
+        );
+        assert!(!SentUsers::default().cursor().same(&member("EMP00000000", "Ada")));
+    }
 
     fn row(org: &str, id: &str, status: Status) -> GroupOutcome {
         GroupOutcome {

@@ -37,6 +37,20 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of their declaration (`ALL[s as usize] == s`).
+    pub const ALL: [Status; 10] = [
+        Status::Added,
+        Status::Failed,
+        Status::Invalid,
+        Status::Unchanged,
+        Status::Planned,
+        Status::Stale,
+        Status::Removed,
+        Status::Skipped,
+        Status::Exists,
+        Status::LeftOut,
+    ];
+
     /// The word written in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -412,6 +426,15 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_is_listed_at_its_own_place() {
+        for (i, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i, "{s:?}");
+        }
+        // A status added after the last one listed must be listed too.
+        assert_eq!(Status::LeftOut as usize + 1, Status::ALL.len());
+    }
 
     /// Issue 22: a million people means a million of each of these; their sizes are the
     /// budget BENCHMARKS.md accounts for (pointers to shared strings, nothing owned).

@@ -21,7 +21,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::normalize::{self, Source};
-use crate::plan::{GroupOutcome, MemberOutcome, UserOutcome};
+use crate::plan::{GroupOutcome, MemberOutcome, Status, UserOutcome};
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Copy)]
@@ -293,24 +293,47 @@ impl Summary {
                     .or_default() += 1;
             }
         }
-        for u in users.into_iter().flatten() {
-            tally(&mut s.users, &u.organization_id, u.status.as_str());
-        }
-        for m in members.into_iter().flatten() {
-            tally(&mut s.memberships, &m.organization_id, m.status.as_str());
-        }
+        let users = users.into_iter().flatten();
+        tally(&mut s.users, users.map(|u| (&*u.organization_id, u.status)));
+        let members = members.into_iter().flatten();
+        tally(&mut s.memberships, members.map(|m| (&*m.organization_id, m.status)));
         s
     }
 }
 
-/// Counts one row of `org` with `status`; the organization is copied once, not per row (a
-/// million rows of five organizations).
-fn tally(counts: &mut BTreeMap<String, BTreeMap<&'static str, usize>>, org: &str, status: &'static str) {
-    let per_org = match counts.get_mut(org) {
-        Some(per_org) => per_org,
-        None => counts.entry(org.to_owned()).or_default(),
+/// Counts rows by organization and status. Rows come organization by organization, so a run
+/// of one organization is counted in an array and added to the map once (a million rows of
+/// five organizations); rows in any order still count right.
+fn tally<'a>(
+    counts: &mut BTreeMap<String, BTreeMap<&'static str, usize>>,
+    rows: impl Iterator<Item = (&'a str, Status)>,
+) {
+    let mut add = |org: &str, n: &[usize; Status::ALL.len()]| {
+        let per_org = match counts.get_mut(org) {
+            Some(per_org) => per_org,
+            None => counts.entry(org.to_owned()).or_default(),
+        };
+        for (status, &n) in Status::ALL.iter().zip(n).filter(|(_, &n)| n > 0) {
+            *per_org.entry(status.as_str()).or_default() += n;
+        }
     };
-    *per_org.entry(status).or_default() += 1;
+    let mut run: Option<(&str, [usize; Status::ALL.len()])> = None;
+    for (org, status) in rows {
+        match &mut run {
+            Some((o, n)) if *o == org => n[status as usize] += 1,
+            _ => {
+                if let Some((o, n)) = &run {
+                    add(o, n);
+                }
+                let mut n = [0; Status::ALL.len()];
+                n[status as usize] = 1;
+                run = Some((org, n));
+            }
+        }
+    }
+    if let Some((o, n)) = &run {
+        add(o, n);
+    }
 }
 
 /// A report (or summary) file that cannot be written.
@@ -546,6 +569,29 @@ pub fn neutralize(cell: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_counted_by_organization_and_status_in_any_order() {
+        let mut counts = BTreeMap::new();
+        let rows = [
+            ("acme", Status::Unchanged),
+            ("acme", Status::Added),
+            ("acme", Status::Unchanged),
+            ("labs", Status::LeftOut),
+            ("acme", Status::Failed),
+        ];
+        tally(&mut counts, rows.into_iter());
+        tally(&mut counts, [("labs", Status::LeftOut)].into_iter());
+        let want: BTreeMap<String, BTreeMap<&str, usize>> = [
+            (
+                "acme".to_owned(),
+                [("added", 1), ("failed", 1), ("unchanged", 2)].into(),
+            ),
+            ("labs".to_owned(), [("left-out", 2)].into()),
+        ]
+        .into();
+        assert_eq!(counts, want);
+    }
 
     #[test]
     fn neutralizes_formula_leaders() {

@@ -284,6 +284,8 @@ pub struct ImportSettings {
     pub quiet: bool,
     /// `--repair`.
     pub repair: bool,
+    /// `--check-state`.
+    pub check_state: bool,
 }
 
 /// Parses the command line, lays it over the config file and the environment, and validates.
@@ -489,6 +491,13 @@ pub(super) fn requirements(run: &RunOptions, has_state: bool, has_members: bool)
             "--members",
             "it sends the memberships the server lacks",
         ),
+        (
+            run.check_state,
+            "--check-state",
+            !has_state,
+            "--state",
+            "it checks the state file",
+        ),
     ];
     if let Some((_, flag, _, needs, why)) = requirements
         .into_iter()
@@ -540,6 +549,7 @@ fn import_settings(
         max_removals,
         quiet: run.quiet,
         repair: run.repair,
+        check_state: run.check_state,
     })
 }
 

@@ -94,9 +94,9 @@ pub enum StateError {
 /// An open state file.
 pub struct State {
     path: PathBuf,
-    /// Held (locked) while the state is open for writing, so two runs never share one state
-    /// file; none when it is only read.
-    _lock: Option<std::fs::File>,
+    /// Held while the state is open for writing, so two runs never share one state file;
+    /// none when it is only read.
+    lock: Option<Lock>,
     api_base: String,
     conn: Mutex<Connection>,
     /// The kind of each group this run may confirm that is not a department, by organization
@@ -109,7 +109,8 @@ impl State {
     /// canonical path, so its lock holds however it is named (a symlink, a relative path);
     /// messages name it as given. Nothing is written before every check passed: a refused
     /// file is left byte for byte as it was found.
-    pub fn open(path: &Path, api_base: &str) -> Result<Self, StateError> {
+    /// The whole file is checked (`PRAGMA quick_check`) as [`WholeCheck`] says.
+    pub fn open(path: &Path, api_base: &str, check: WholeCheck) -> Result<Self, StateError> {
         let shown = path;
         let path = &canonical(path);
         let read_only = |detail: String| StateError::ReadOnly {
@@ -126,9 +127,21 @@ impl State {
         // Every check reads only: a foreign, damaged or other version's file is refused
         // exactly as it was found.
         refuse_foreign(&conn, shown)?;
-        quick_check(&conn, shown)?;
+        let left_as = LeftAs::read(path).filter(|left| check == WholeCheck::WhenDue && left.still(path));
+        let checked = match &left_as {
+            Some(left) => left.checked,
+            None => {
+                quick_check(&conn, shown)?;
+                now_secs()
+            }
+        };
         check_schema(&conn, shown)?;
-        let lock = lock(path, shown)?;
+        let lock = Lock {
+            file: lock(path, shown)?,
+            db: path.to_owned(),
+            checked,
+            whole_checked: left_as.is_none(),
+        };
         // The file passed every check: a failure from here on is the system's (a full disk,
         // permissions), never a reason to call the file unusable.
         let written = |e: rusqlite::Error| match e.sqlite_error_code() {
@@ -203,7 +216,7 @@ impl State {
         }
         let api_base = base_key(api_base);
         let state = State {
-            _lock: Some(lock),
+            lock: Some(lock),
             path: shown.to_owned(),
             api_base,
             conn: Mutex::new(conn),
@@ -234,7 +247,7 @@ impl State {
             return Err(unusable(format!("no schema, this version reads schema {SCHEMA}")));
         }
         let mut state = State {
-            _lock: None,
+            lock: None,
             path: path.to_owned(),
             api_base: base_key(api_base),
             conn: Mutex::new(conn),
@@ -248,6 +261,12 @@ impl State {
             }
         }
         Ok(state)
+    }
+
+    /// Whether this open checked the whole file ([`WholeCheck`]); a state opened to read only
+    /// is never checked whole.
+    pub fn whole_checked(&self) -> bool {
+        self.lock.as_ref().is_some_and(|l| l.whole_checked)
     }
 
     fn io(&self, e: rusqlite::Error) -> StateError {
@@ -396,6 +415,125 @@ fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), StateError> {
     })
 }
 
+/// When to check the whole state file for damage (`PRAGMA quick_check`, which reads every
+/// page: 270 MB after a night of a million people, a third of that night's work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WholeCheck {
+    /// When the file is not as the last run of this tool left it (another program wrote it,
+    /// it was copied or restored, a run was killed), or the last check is a week old.
+    WhenDue,
+    /// On this open, whatever the last run left.
+    Now,
+}
+
+/// A week, in seconds: the longest a state file goes without a whole-file check.
+const WHOLE_CHECK_EVERY: u64 = 7 * 24 * 60 * 60;
+
+/// The lock of a state open for writing, and what its owner writes in it on closing.
+#[derive(Debug)]
+struct Lock {
+    file: std::fs::File,
+    /// The state file, by its canonical path.
+    db: PathBuf,
+    /// When the whole file was last found sound (seconds since 1970).
+    checked: u64,
+    /// Whether this open checked it.
+    whole_checked: bool,
+}
+
+/// How the last run of this tool left a state file, as it wrote it in the file's lock: the
+/// file's size, modification time and identity, and when the whole file was last found sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LeftAs {
+    stamp: String,
+    checked: u64,
+}
+
+impl LeftAs {
+    fn read(db: &Path) -> Option<LeftAs> {
+        let text = std::fs::read_to_string(lock_path(db)).ok()?;
+        let mut lines = text.lines();
+        let stamp = lines.next()?.strip_prefix("left as: ")?.to_owned();
+        let checked = lines.next()?.strip_prefix("whole file checked at: ")?.parse().ok()?;
+        Some(LeftAs { stamp, checked })
+    }
+
+    fn text(&self) -> String {
+        format!("left as: {}\nwhole file checked at: {}\n", self.stamp, self.checked)
+    }
+
+    /// Whether `db` is still as it was left (no journal waiting to be folded in either), and
+    /// its last whole check is under a week old.
+    fn still(&self, db: &Path) -> bool {
+        let age = now_secs().checked_sub(self.checked);
+        stamp(db).is_some_and(|now| now == self.stamp)
+            && !journal_waits(db)
+            && age.is_some_and(|age| age < WHOLE_CHECK_EVERY)
+    }
+}
+
+/// The size, modification time and (on Unix) device and inode of `db`: any write, copy or
+/// restore changes one of them.
+fn stamp(db: &Path) -> Option<String> {
+    let meta = std::fs::metadata(db).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let stamp = format!("{} bytes, modified {modified}", meta.len());
+    #[cfg(unix)]
+    let stamp = {
+        use std::os::unix::fs::MetadataExt;
+        format!("{stamp}, file {}:{}", meta.dev(), meta.ino())
+    };
+    Some(stamp)
+}
+
+/// Whether `db` has a write-ahead log with something in it (its last writer did not close it).
+fn journal_waits(db: &Path) -> bool {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Drop for State {
+    /// Closes the file, then writes in its lock how it was left, so the next run knows
+    /// whether another program (or a killed run) touched it since. Nothing is recorded when
+    /// the close fails: the next run then checks the whole file.
+    fn drop(&mut self) {
+        use std::io::{Seek, Write};
+        let Some(lock) = &mut self.lock else { return };
+        let Ok(placeholder) = Connection::open_in_memory() else {
+            return;
+        };
+        let conn = std::mem::replace(
+            self.conn.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner),
+            placeholder,
+        );
+        if conn.close().is_err() || journal_waits(&lock.db) {
+            return;
+        }
+        let Some(stamp) = stamp(&lock.db) else { return };
+        let record = LeftAs {
+            stamp,
+            checked: lock.checked,
+        };
+        let file = &mut lock.file;
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(record.text().as_bytes()));
+    }
+}
+
 /// `PRAGMA quick_check`: finds damage in pages this run would not otherwise read.
 fn quick_check(conn: &Connection, path: &Path) -> Result<(), StateError> {
     let rows: Result<Vec<String>, _> = conn
@@ -441,10 +579,14 @@ fn sqlite_error(e: rusqlite::Error, path: &Path) -> StateError {
 /// Takes the run's exclusive lock: an advisory lock on `<state>.lock` beside the file (not on
 /// the database itself, whose bytes SQLite locks its own way). The lock file stays after the
 /// run; removing it could let a third run lock a file the second one is waiting on.
-fn lock(path: &Path, shown: &Path) -> Result<std::fs::File, StateError> {
-    let mut name = path.as_os_str().to_owned();
+fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
     name.push(".lock");
-    let lock_path = PathBuf::from(name);
+    PathBuf::from(name)
+}
+
+fn lock(path: &Path, shown: &Path) -> Result<std::fs::File, StateError> {
+    let lock_path = lock_path(path);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -470,7 +612,6 @@ fn lock(path: &Path, shown: &Path) -> Result<std::fs::File, StateError> {
 /// The path a state file is known by: canonical (symlinks and `..` resolved), so two runs
 /// naming one file two ways take one lock. A file not there yet: its canonical folder and
 /// its name.
-/// The path a state file is opened (and its lock taken) by: symlinks and `..` resolved.
 pub(crate) fn canonical(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;

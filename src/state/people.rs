@@ -183,20 +183,36 @@ impl State {
             .map_err(|e| self.io(e))?;
         let mut rows = stmt.query(params![self.api_base]).map_err(|e| self.io(e))?;
         let mut out: HashMap<String, crate::plan::SentUsers> = HashMap::new();
-        let mut at: Option<(String, crate::plan::SentUsers)> = None;
+        // One organization's rows at a time, as byte ranges of one buffer: a million rows
+        // are not three million strings.
+        let mut org = String::new();
+        let (mut text, mut spans) = (Vec::new(), Vec::new());
+        let mut flush = |org: &str, text: &mut Vec<u8>, spans: &mut Vec<[usize; 4]>| {
+            if !spans.is_empty() {
+                let t = &text[..];
+                out.entry(org.to_owned())
+                    .or_default()
+                    .extend_bytes(spans.iter().map(|&[a, b, c, d]| (&t[a..b], &t[b..c], &t[c..d])));
+            }
+            text.clear();
+            spans.clear();
+        };
         while let Some(row) = rows.next().map_err(|e| self.io(e))? {
-            let org = self.text(row, 0)?;
+            let this = self.text(row, 0)?;
+            if this != org {
+                flush(&org, &mut text, &mut spans);
+                this.clone_into(&mut org);
+            }
             // Hashed as they are: a UTF-8 check of three million strings costs more than the hash.
-            let (user, name, email) = (self.bytes(row, 1)?, self.bytes(row, 2)?, self.bytes(row, 3)?);
-            if at.as_ref().is_none_or(|(o, _)| o != org) {
-                out.extend(at.take());
-                at = Some((org.to_owned(), Default::default()));
-            }
-            if let Some((_, users)) = &mut at {
-                users.insert_bytes(user, name, email);
-            }
+            let a = text.len();
+            text.extend_from_slice(self.bytes(row, 1)?);
+            let b = text.len();
+            text.extend_from_slice(self.bytes(row, 2)?);
+            let c = text.len();
+            text.extend_from_slice(self.bytes(row, 3)?);
+            spans.push([a, b, c, text.len()]);
         }
-        out.extend(at);
+        flush(&org, &mut text, &mut spans);
         Ok(out)
     }
 

@@ -248,13 +248,14 @@ pub fn prepare(app: &App, files: &[Upload], choices: &Choices) -> Result<Prepare
         max_removals: s.max_removals,
         repair: false,
     };
-    let planned = import::open_state(s.state.as_deref(), &s.upload).and_then(|state| {
-        let known = import::known(state.as_deref())?;
-        Ok((
-            import::prepare(&normalized, state.as_deref(), known, options, None)?,
-            state,
-        ))
-    });
+    let planned =
+        import::open_state(s.state.as_deref(), &s.upload, crate::state::WholeCheck::WhenDue).and_then(|state| {
+            let known = import::known(state.as_deref())?;
+            Ok((
+                import::prepare(&normalized, state.as_deref(), known, options, None)?,
+                state,
+            ))
+        });
     match planned {
         Ok((plan, state)) => Ok(Prepared {
             normalized,

@@ -176,18 +176,18 @@ fn members_carry_their_name_and_email_from_the_first_row_naming_them() {
     assert_eq!(
         g.members,
         vec![
-            Member {
-                user: "3".into(),
-                name: Some("Ada Lovelace".into()),
-                email: None,
-                source: Source { table: 0, row: 3 },
-            },
-            Member {
-                user: "7".into(),
-                name: Some("Grace Hopper".into()),
-                email: Some("grace@example.com".into()),
-                source: Source { table: 0, row: 2 },
-            },
+            Member::new(
+                "3".into(),
+                Some("Ada Lovelace".into()),
+                None,
+                Source { table: 0, row: 3 }
+            ),
+            Member::new(
+                "7".into(),
+                Some("Grace Hopper".into()),
+                Some("grace@example.com".into()),
+                Source { table: 0, row: 2 }
+            ),
         ]
     );
 }
