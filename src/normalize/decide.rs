@@ -42,21 +42,17 @@ impl Normalizer {
                 let decided = decide_groups(&plan, &org_id, &entries, strict, &self.options.kind);
                 // Meanwhile too: who is in several departments (anyone held back below is in
                 // none, and their warnings go).
-                let in_several = member_warnings(&plan, &entries, &decided);
+                let in_several = member_warnings(&plan, &decided.groups);
                 let people = people.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
                 (people, decided, in_several)
             });
-            // The people checks are done with the rows: the members move into their groups.
-            let mut groups = decided.groups;
-            for ((group, picks), entry) in groups.iter_mut().zip(&decided.picks).zip(&decided.entry_of) {
-                group.members = take_members(&mut entries[*entry].1, picks);
-            }
             drop(entries);
             let ((clashing, found), in_several) = (people, in_several);
             problems.extend(found);
             problems.extend(decided.problems);
             plan.invalid.extend(decided.invalid);
             plan.conflicts.extend(decided.conflicts);
+            let mut groups = decided.groups;
             people::hold_back(&mut plan, &org_id, &mut groups, &clashing);
             same_name_warnings(&plan, &groups, &mut problems);
             problems.extend(
@@ -86,13 +82,7 @@ impl Normalizer {
 /// plan so the people checks can read it meanwhile.
 #[derive(Default)]
 struct Decided {
-    /// The groups, their members not yet in them: see `picks`.
     groups: Vec<Group>,
-    /// Per group, its members: (spelling, index) in the spellings of its entry, sorted by
-    /// user, then row, each user once.
-    picks: Vec<Vec<(u32, u32)>>,
-    /// Per group, its entry (index in the organization's entries).
-    entry_of: Vec<usize>,
     problems: Vec<Problem>,
     invalid: Vec<InvalidRow>,
     conflicts: Vec<Conflict>,
@@ -131,7 +121,7 @@ fn decide_groups(
         held[coded[ci]][ri] = Some(why);
     }
     drop(views);
-    for (i, (((id, entry), readings), held)) in entries.iter().zip(readings).zip(held).enumerate() {
+    for (((id, entry), readings), held) in entries.iter().zip(readings).zip(held) {
         let mut kept: Vec<usize> = Vec::new();
         for (reading, why) in readings.iter().zip(held) {
             match why {
@@ -181,7 +171,7 @@ fn decide_groups(
             out.conflicts.push(conflict);
             continue;
         }
-        let (mut group, picks) = make_group(id.clone(), &entry.spellings, &variants[0]);
+        let mut group = make_group(id.clone(), &entry.spellings, &variants[0]);
         group.kind = kind.clone();
         group.path = entry.path.clone();
         if variants[0].len() > 1 {
@@ -199,8 +189,6 @@ fn decide_groups(
             ));
         }
         out.groups.push(group);
-        out.picks.push(picks);
-        out.entry_of.push(i);
     }
     out
 }
@@ -281,54 +269,28 @@ fn merged_sources(spellings: &[Spelling], chosen: &[usize]) -> Vec<Source> {
     sources
 }
 
-/// The group of the `chosen` spellings, and its members' places among them ([`take_members`]
-/// moves them in once nothing else reads the spellings).
-fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> (Group, Vec<(u32, u32)>) {
+fn make_group(id: String, spellings: &[Spelling], chosen: &[usize]) -> Group {
+    // The strings are shared, not copied: the plan and the upload share them too.
     // By user, then row: the first row naming a user is the one kept. Sorted with each user's
     // prefix beside it, so most comparisons read no string.
-    let member = |s: u32, i: u32| &spellings[s as usize].members[i as usize];
-    let mut keyed: Vec<(u64, u32, u32)> = chosen
+    let mut keyed: Vec<(u64, Member)> = chosen
         .iter()
-        .flat_map(|&s| {
-            (0..)
-                .zip(&spellings[s].members)
-                .map(move |(i, m)| (m.order_prefix(), s as u32, i))
-        })
+        .flat_map(|&s| spellings[s].members.iter())
+        .map(|m| (m.order_prefix(), m.clone()))
         .collect();
-    keyed.sort_unstable_by(|&(pa, sa, ia), &(pb, sb, ib)| {
-        pa.cmp(&pb).then_with(|| {
-            let (a, b) = (member(sa, ia), member(sb, ib));
-            (&*a.user, a.source).cmp(&(&*b.user, b.source))
-        })
-    });
-    keyed.dedup_by(|&mut (pb, sb, ib), &mut (pa, sa, ia)| pa == pb && member(sa, ia).user == member(sb, ib).user);
-    let picks = keyed.into_iter().map(|(_, s, i)| (s, i)).collect();
+    keyed.sort_unstable_by(|(pa, a), (pb, b)| pa.cmp(pb).then_with(|| (&*a.user, a.source).cmp(&(&*b.user, b.source))));
+    keyed.dedup_by(|(pb, b), (pa, a)| pa == pb && a.user == b.user);
+    let members: Vec<Member> = keyed.into_iter().map(|(_, m)| m).collect();
     let tied = tied(spellings, chosen);
-    let group = Group {
+    Group {
         id,
         name: tied[0].clone(),
         sources: merged_sources(spellings, chosen),
-        members: Vec::new(),
+        members,
         tied,
         kind: super::Kind::default(),
         path: None,
-    };
-    (group, picks)
-}
-
-/// Moves the members at `picks` out of `entry`'s spellings, in the order of `picks`. The
-/// strings are moved, not shared again: the plan and the upload share them later.
-fn take_members(entry: &mut IdEntry, picks: &[(u32, u32)]) -> Vec<Member> {
-    // Each spelling's list becomes one of places to take from, where it is (no copy).
-    let mut pools: Vec<Vec<Option<Member>>> = entry
-        .spellings
-        .iter_mut()
-        .map(|s| std::mem::take(&mut s.members).into_iter().map(Some).collect())
-        .collect();
-    picks
-        .iter()
-        .filter_map(|&(s, i)| pools[s as usize][i as usize].take())
-        .collect()
+    }
 }
 
 /// Holds every row of one reading back with the diagnosis's words, located on the code.
@@ -434,22 +396,13 @@ fn conflict_problem(plan: &Plan, c: &Conflict) -> Problem {
 }
 
 /// An employee listed in two departments is added to both; worth a look all the same.
-fn member_warnings(plan: &Plan, entries: &[(String, IdEntry)], decided: &Decided) -> Vec<(String, Problem)> {
+fn member_warnings(plan: &Plan, groups: &[Group]) -> Vec<(String, Problem)> {
     let mut problems = Vec::new();
-    let groups = &decided.groups;
     // (user, group, row), by user then group: a sort, not a map of a million lists.
-    let mut places: Vec<(u64, &str, usize, Source)> = decided
-        .picks
+    let mut places: Vec<(u64, &str, usize, Source)> = groups
         .iter()
-        .zip(&decided.entry_of)
         .enumerate()
-        .flat_map(|(g, (picks, &e))| {
-            let spellings = &entries[e].1.spellings;
-            picks.iter().map(move |&(s, i)| {
-                let m = &spellings[s as usize].members[i as usize];
-                (m.order_prefix(), &*m.user, g, m.source)
-            })
-        })
+        .flat_map(|(i, g)| g.members.iter().map(move |m| (m.order_prefix(), &*m.user, i, m.source)))
         .collect();
     places.sort_unstable_by_key(|&(prefix, user, group, _)| (prefix, user, group));
     // The prefixes first: most neighbours differ there, and their strings stay unread.
