@@ -28,8 +28,8 @@ pub fn run(s: &ImportSettings) -> Result<Exit, Error> {
     if let Some(path) = &s.summary_json {
         report::check_summary(path)?;
     }
-    // The state is opened (and checked whole, `PRAGMA quick_check`) and read while the inputs
-    // are: a large state takes about as long to check and read as a large export takes to
+    // The state is opened (and checked whole when due, `PRAGMA quick_check`) and read while
+    // the inputs are: a large state takes about as long to read as a large export takes to
     // read. Its error still comes first, as when one followed the other.
     let (state, normalized) = std::thread::scope(|scope| {
         let state = scope.spawn(|| {

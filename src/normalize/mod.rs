@@ -115,7 +115,8 @@ pub struct Group {
 /// people are held once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    /// The user ID sent to Velt (trimmed; an e-mail lower-cased unless told otherwise).
+    /// The user ID sent to Velt (trimmed; an e-mail lower-cased unless told otherwise). Made
+    /// by [`Member::new`], which keeps its prefix and fingerprint: not to be changed after.
     pub user: Arc<str>,
     /// The person's display name ("Ada Lovelace"), when the export has name columns.
     pub name: Option<Arc<str>>,

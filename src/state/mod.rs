@@ -102,6 +102,9 @@ pub struct State {
     /// The kind of each group this run may confirm that is not a department, by organization
     /// and ID ([`State::expect_kinds`]): recorded with its confirmation.
     kinds: Mutex<HashMap<(String, String), crate::normalize::Kind>>,
+    /// Set when SQLite found damage while this run used the file: the lock then records no
+    /// "left as", so the next run checks the whole file.
+    damage_seen: std::sync::atomic::AtomicBool,
 }
 
 impl State {
@@ -128,19 +131,24 @@ impl State {
         // exactly as it was found.
         refuse_foreign(&conn, shown)?;
         let left_as = LeftAs::read(path).filter(|left| check == WholeCheck::WhenDue && left.still(path));
-        let checked = match &left_as {
+        let mut checked = match &left_as {
             Some(left) => left.checked,
-            None => {
-                quick_check(&conn, shown)?;
-                now_secs()
-            }
+            None => whole_check(&conn, path, shown)?,
         };
         check_schema(&conn, shown)?;
+        let file = lock(path, shown)?;
+        // Decided before the lock (a file in use is refused without reading it whole): a run
+        // that ended in between may have changed it since.
+        let mut whole_checked = left_as.is_none();
+        if left_as.as_ref().is_some_and(|left| !left.still(path)) {
+            checked = whole_check(&conn, path, shown)?;
+            whole_checked = true;
+        }
         let lock = Lock {
-            file: lock(path, shown)?,
+            file,
             db: path.to_owned(),
             checked,
-            whole_checked: left_as.is_none(),
+            whole_checked,
         };
         // The file passed every check: a failure from here on is the system's (a full disk,
         // permissions), never a reason to call the file unusable.
@@ -221,6 +229,7 @@ impl State {
             api_base,
             conn: Mutex::new(conn),
             kinds: Mutex::default(),
+            damage_seen: Default::default(),
         };
         state.adopt_equivalent_bases()?;
         Ok(state)
@@ -252,6 +261,7 @@ impl State {
             api_base: base_key(api_base),
             conn: Mutex::new(conn),
             kinds: Mutex::default(),
+            damage_seen: Default::default(),
         };
         // Records made under another spelling of the same server (before keys were
         // normalized) are read as they are: a read-only open cannot adopt them.
@@ -270,6 +280,12 @@ impl State {
     }
 
     fn io(&self, e: rusqlite::Error) -> StateError {
+        if matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        ) {
+            self.damage_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         StateError::Io {
             path: self.path.clone(),
             detail: e.to_string(),
@@ -472,22 +488,21 @@ impl LeftAs {
     }
 }
 
-/// The size, modification time and (on Unix) device and inode of `db`: any write, copy or
-/// restore changes one of them.
+/// The size and modification time of `db`, and on Unix its device, inode and status-change
+/// time (which every write, and every copy that keeps the modification time, moves on, and no
+/// tool can set back); elsewhere its creation time.
 fn stamp(db: &Path) -> Option<String> {
     let meta = std::fs::metadata(db).ok()?;
-    let modified = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    let stamp = format!("{} bytes, modified {modified}", meta.len());
+    let nanos = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_nanos());
+    let stamp = format!("{} bytes, modified {}", meta.len(), nanos(meta.modified().ok()?)?);
     #[cfg(unix)]
     let stamp = {
         use std::os::unix::fs::MetadataExt;
-        format!("{stamp}, file {}:{}", meta.dev(), meta.ino())
+        let (dev, ino, ctime, ctime_ns) = (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec());
+        format!("{stamp}, file {dev}:{ino}, changed {ctime}.{ctime_ns:09}")
     };
+    #[cfg(not(unix))]
+    let stamp = format!("{stamp}, created {}", nanos(meta.created().ok()?)?);
     Some(stamp)
 }
 
@@ -518,7 +533,10 @@ impl Drop for State {
             self.conn.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner),
             placeholder,
         );
-        if conn.close().is_err() || journal_waits(&lock.db) {
+        let damaged = self.damage_seen.load(std::sync::atomic::Ordering::Relaxed);
+        if conn.close().is_err() || journal_waits(&lock.db) || damaged {
+            // No record: the next run checks the whole file.
+            let _ = lock.file.set_len(0);
             return;
         }
         let Some(stamp) = stamp(&lock.db) else { return };
@@ -532,6 +550,18 @@ impl Drop for State {
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(record.text().as_bytes()));
     }
+}
+
+/// [`quick_check`], returning when it passed. A damaged file's record of how it was left is
+/// wiped, so no later run skips the check on the word of a run before the damage was seen.
+fn whole_check(conn: &Connection, db: &Path, shown: &Path) -> Result<u64, StateError> {
+    let checked = quick_check(conn, shown);
+    if let Err(StateError::Unusable { .. }) = &checked {
+        if LeftAs::read(db).is_some() {
+            let _ = std::fs::write(lock_path(db), "");
+        }
+    }
+    checked.map(|()| now_secs())
 }
 
 /// `PRAGMA quick_check`: finds damage in pages this run would not otherwise read.

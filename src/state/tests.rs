@@ -99,6 +99,25 @@ fn damage_in_pages_the_run_would_not_read_is_found() {
         err.to_string().contains("damaged") || err.to_string().contains("malformed"),
         "{err}"
     );
+
+    // Damage the schedule would not look for yet (as if the file rotted in place, its record
+    // still matching): found when asked, and from then on the record no longer vouches for it.
+    let canonical = canonical(&path);
+    let record = LeftAs {
+        stamp: stamp(&canonical).unwrap(),
+        checked: now_secs(),
+    };
+    std::fs::write(lock_path(&canonical), record.text()).unwrap();
+    assert!(record.still(&canonical));
+    let err = State::open(&path, "https://api.velt.dev", WholeCheck::Now)
+        .err()
+        .unwrap();
+    assert!(matches!(err, StateError::Unusable { .. }), "{err}");
+    assert_eq!(LeftAs::read(&canonical), None, "the record is wiped");
+    let err = State::open(&path, "https://api.velt.dev", WholeCheck::WhenDue)
+        .err()
+        .unwrap();
+    assert!(matches!(err, StateError::Unusable { .. }), "{err}");
 }
 
 #[test]
