@@ -166,7 +166,7 @@ impl Known {
 /// re-sent or one rename missed until the next change.
 ///
 /// Kept as `(order prefix, user fingerprint, name-and-e-mail fingerprint)`, sorted: a plan
-/// asks about users in the order of their IDs ([`normalize::order_prefix`] first), so it
+/// asks about users in the order of their IDs (their first eight bytes first), so it
 /// walks this list once, front to back ([`SentUsers::cursor`]), where a table of a million
 /// would cost a cache miss per person.
 #[derive(Debug, Clone, Default)]
