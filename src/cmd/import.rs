@@ -15,7 +15,7 @@ use crate::error::{Error, Exit};
 use crate::input;
 use crate::observe;
 use crate::plan::Work;
-use crate::plan::{GroupMembers, Known, Plan, PlanOptions, Status};
+use crate::plan::{GroupMembers, Known, Plan, PlanOptions, SentUser, Status};
 use crate::report::{self, Report, ReportFile, Summary};
 use crate::settings::ImportSettings;
 use crate::state::{State, WholeCheck};
@@ -323,15 +323,17 @@ fn repair(
             }
         }
         // What the server holds replaces what the state says was sent.
-        known.users.entry(org.id.clone()).or_default().extend_bytes(
-            server.values().flat_map(|held| held.values()).map(|u| {
+        known
+            .users
+            .entry(org.id.clone())
+            .or_default()
+            .extend(server.values().flat_map(|held| held.values()).map(|u| {
                 let (name, email) = (
                     u.name.as_deref().unwrap_or_default(),
                     u.email.as_deref().unwrap_or_default(),
                 );
-                (u.user_id.as_bytes(), name.as_bytes(), email.as_bytes())
-            }),
-        );
+                SentUser::new(u.user_id.as_bytes(), name.as_bytes(), email.as_bytes())
+            }));
     }
     Ok(())
 }

@@ -165,41 +165,37 @@ impl Known {
 /// hashing alike is a one in 2^64 chance per person, and its worst outcome is one user
 /// re-sent or one rename missed until the next change.
 ///
-/// Kept as `(order prefix, user fingerprint, name-and-e-mail fingerprint)`, sorted: a plan
-/// asks about users in the order of their IDs (their first eight bytes first), so it
-/// walks this list once, front to back ([`SentUsers::cursor`]), where a table of a million
-/// would cost a cache miss per person.
+/// Kept sorted by user ([`SentUser`]): a plan asks about users in the order of their IDs
+/// (their first eight bytes first), so it walks this list once, front to back
+/// ([`SentUsers::cursor`]), where a table of a million would cost a cache miss per person.
 #[derive(Debug, Clone, Default)]
-pub struct SentUsers(Vec<(u64, u64, u64)>);
+pub struct SentUsers(Vec<SentUser>);
+
+/// One organization user as sent, as [`SentUsers`] keeps it: the first eight bytes of the ID
+/// (for the order), its fingerprint, and the fingerprint of the name and e-mail sent.
+#[derive(Debug, Clone, Copy)]
+pub struct SentUser {
+    prefix: u64,
+    user: u64,
+    sent: u64,
+}
+
+impl SentUser {
+    /// `user` sent with `name` and `email` (empty: none), as text; the state file's bytes are
+    /// taken as they are (UTF-8, not checked again).
+    pub fn new(user: &[u8], name: &[u8], email: &[u8]) -> Self {
+        SentUser {
+            prefix: normalize::order_prefix_of(user),
+            user: user_hash(user),
+            sent: fingerprint(&[name, email]),
+        }
+    }
+}
 
 impl SentUsers {
     /// Records `user` as sent with `name` and `email` (empty: none).
     pub fn insert(&mut self, user: &str, name: &str, email: &str) {
-        self.extend_bytes([(user.as_bytes(), name.as_bytes(), email.as_bytes())]);
-    }
-
-    /// Records each `(user, name, e-mail)` as sent, as text (as the state file holds it: UTF-8,
-    /// not checked again); a user recorded before takes the name and e-mail given last.
-    pub fn extend_bytes<'a>(&mut self, users: impl IntoIterator<Item = (&'a [u8], &'a [u8], &'a [u8])>) {
-        let before = self.0.len();
-        self.0.extend(users.into_iter().map(|(user, name, email)| {
-            (
-                normalize::order_prefix_of(user),
-                user_hash(user),
-                fingerprint(&[name, email]),
-            )
-        }));
-        if self.0.len() > before {
-            // Stable: of two records of one user, the later stays after the earlier.
-            self.0.sort_by_key(|&(prefix, user, _)| (prefix, user));
-            self.0.dedup_by(|later, kept| {
-                let same = (later.0, later.1) == (kept.0, kept.1);
-                if same {
-                    kept.2 = later.2;
-                }
-                same
-            });
-        }
+        self.extend([SentUser::new(user.as_bytes(), name.as_bytes(), email.as_bytes())]);
     }
 
     /// A reader for questions asked in the order of the users' IDs.
@@ -211,10 +207,29 @@ impl SentUsers {
     }
 }
 
+impl Extend<SentUser> for SentUsers {
+    /// Records each user as sent; a user recorded before takes the name and e-mail given last.
+    fn extend<I: IntoIterator<Item = SentUser>>(&mut self, users: I) {
+        let before = self.0.len();
+        self.0.extend(users);
+        if self.0.len() > before {
+            // Stable: of two records of one user, the later stays after the earlier.
+            self.0.sort_by_key(|u| (u.prefix, u.user));
+            self.0.dedup_by(|later, kept| {
+                let same = (later.prefix, later.user) == (kept.prefix, kept.user);
+                if same {
+                    kept.sent = later.sent;
+                }
+                same
+            });
+        }
+    }
+}
+
 /// Answers [`SentCursor::same`] for users asked in ascending order of their IDs, reading the
 /// sent users once from front to back.
 pub struct SentCursor<'a> {
-    sent: &'a [(u64, u64, u64)],
+    sent: &'a [SentUser],
     /// The sent users sharing the last user's order prefix.
     run: std::ops::Range<usize>,
 }
@@ -228,17 +243,21 @@ impl SentCursor<'_> {
             return false;
         }
         let prefix = member.order_prefix();
-        if self.run.is_empty() || self.sent[self.run.start].0 != prefix {
+        if self.run.is_empty() || self.sent[self.run.start].prefix != prefix {
             // Forward only: every sent user is passed over once in a plan.
-            let start = self.run.end + self.sent[self.run.end..].iter().take_while(|e| e.0 < prefix).count();
-            let len = self.sent[start..].iter().take_while(|e| e.0 == prefix).count();
+            let skipped = self.sent[self.run.end..]
+                .iter()
+                .take_while(|u| u.prefix < prefix)
+                .count();
+            let start = self.run.end + skipped;
+            let len = self.sent[start..].iter().take_while(|u| u.prefix == prefix).count();
             self.run = start..start + len;
         }
         let run = &self.sent[self.run.clone()];
         let (name, email) = (member.name.as_deref(), member.email.as_deref());
         let (name, email) = (name.unwrap_or_default(), email.unwrap_or_default());
-        run.binary_search_by_key(&member.user_hash(), |e| e.1)
-            .is_ok_and(|i| run[i].2 == fingerprint(&[name.as_bytes(), email.as_bytes()]))
+        run.binary_search_by_key(&member.user_hash(), |u| u.user)
+            .is_ok_and(|i| run[i].sent == fingerprint(&[name.as_bytes(), email.as_bytes()]))
     }
 }
 
@@ -696,10 +715,10 @@ mod tests {
     fn sent_users_are_found_in_one_pass_in_id_order() {
         let mut sent = SentUsers::default();
         let ids: Vec<String> = (0..300).map(|i| format!("EMP{i:08}")).collect();
-        sent.extend_bytes(
+        sent.extend(
             ids.iter()
                 .step_by(2)
-                .map(|id| (id.as_bytes(), b"Ada".as_slice(), b"".as_slice())),
+                .map(|id| SentUser::new(id.as_bytes(), b"Ada", b"")),
         );
         sent.insert("EMP00000010", "Grace", "");
         sent.insert("zed", "Zed", "");

@@ -21,7 +21,7 @@ pub enum Membership {
     Refused,
 }
 
-use crate::plan::{GroupMembers, GroupUsers};
+use crate::plan::{GroupMembers, GroupUsers, SentUser};
 
 /// The tables of (organization, group, user) rows.
 #[derive(Debug, Clone, Copy)]
@@ -183,36 +183,27 @@ impl State {
             .map_err(|e| self.io(e))?;
         let mut rows = stmt.query(params![self.api_base]).map_err(|e| self.io(e))?;
         let mut out: HashMap<String, crate::plan::SentUsers> = HashMap::new();
-        // One organization's rows at a time, as byte ranges of one buffer: a million rows
-        // are not three million strings.
+        // One organization's users at a time, hashed as they are read (a UTF-8 check of three
+        // million strings costs more than the hash).
         let mut org = String::new();
-        let (mut text, mut spans) = (Vec::new(), Vec::new());
-        let mut flush = |org: &str, text: &mut Vec<u8>, spans: &mut Vec<[usize; 4]>| {
-            if !spans.is_empty() {
-                let t = &text[..];
-                out.entry(org.to_owned())
-                    .or_default()
-                    .extend_bytes(spans.iter().map(|&[a, b, c, d]| (&t[a..b], &t[b..c], &t[c..d])));
-            }
-            text.clear();
-            spans.clear();
-        };
+        let mut users: Vec<SentUser> = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.io(e))? {
             let this = self.text(row, 0)?;
             if this != org {
-                flush(&org, &mut text, &mut spans);
+                if !users.is_empty() {
+                    out.entry(std::mem::take(&mut org)).or_default().extend(users.drain(..));
+                }
                 this.clone_into(&mut org);
             }
-            // Hashed as they are: a UTF-8 check of three million strings costs more than the hash.
-            let a = text.len();
-            text.extend_from_slice(self.bytes(row, 1)?);
-            let b = text.len();
-            text.extend_from_slice(self.bytes(row, 2)?);
-            let c = text.len();
-            text.extend_from_slice(self.bytes(row, 3)?);
-            spans.push([a, b, c, text.len()]);
+            users.push(SentUser::new(
+                self.bytes(row, 1)?,
+                self.bytes(row, 2)?,
+                self.bytes(row, 3)?,
+            ));
         }
-        flush(&org, &mut text, &mut spans);
+        if !users.is_empty() {
+            out.entry(org).or_default().extend(users);
+        }
         Ok(out)
     }
 
